@@ -1,0 +1,62 @@
+# Liuhen: the front door. `make demo` and `make test` are the two commands a newcomer runs.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PROTOS := $(shell find protos -name '*.proto')
+GEN_STAMP := liuhen/.protos.stamp
+STACK := deploy/stack/stack.sh
+
+.PHONY: install protos demo test lint typecheck unit service contract stack-tests e2e bench \
+        stack-up stack-down stack-status up clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed $(GEN_STAMP)
+
+# Generated code lives in liuhen/<service>/v1/ and is never edited by hand.
+$(GEN_STAMP): $(PROTOS) $(VENV)/.installed
+	$(PY) -m grpc_tools.protoc -I protos --python_out=. --pyi_out=. --grpc_python_out=. $(PROTOS)
+	for d in $$(find liuhen -path '*/v1' -type d); do \
+	  touch $$d/__init__.py $$(dirname $$d)/__init__.py; done
+	touch $@
+
+protos: $(GEN_STAMP)
+
+demo: install
+	$(VENV)/bin/liuhen demo
+
+up: install
+	$(VENV)/bin/liuhen up
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: install
+	$(VENV)/bin/mypy liuhen/platform
+
+# The whole suite: lint, types, unit, service, contract (both adapters), e2e, and the
+# stack tests against real PostgreSQL, Kafka, Ceph RGW and Keycloak, started here.
+test: lint typecheck
+	$(VENV)/bin/pytest -q -p no:cacheprovider tests
+
+bench: install
+	$(PY) -m bench.register_complaint
+
+stack-up:
+	bash $(STACK) up
+
+stack-down:
+	bash $(STACK) down
+
+stack-status:
+	bash $(STACK) status
+
+clean:
+	rm -rf $(VENV) $(GEN_STAMP) .mypy_cache .ruff_cache
+	find liuhen -name '*_pb2*.py*' -delete

@@ -1,0 +1,111 @@
+"""Build the adapters from settings (STYLE: nothing at import time).
+
+`Platform` is what a service's handlers and servicer get: the database, the calendar,
+the token verifier, the service's own tokens, the message log and the object store
+(built on first use), and channels to the other services of the site.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+import grpc
+
+from liuhen.platform.auth import EmbeddedIssuer, TokenVerifier
+from liuhen.platform.calendar import WorkingCalendar
+from liuhen.platform.config import Settings
+from liuhen.platform.db import Database
+from liuhen.platform.server import current_token, metadata_for
+
+if TYPE_CHECKING:
+    from liuhen.platform.ports import MessageLog, ObjectStore
+
+
+class ServiceTokens:
+    """The calling service's own token for a tenant (client credentials)."""
+
+    def __init__(self, service: str, issuer: EmbeddedIssuer | None = None) -> None:
+        self.service = service
+        self._issuer = issuer
+
+    def token(self, tenant: str) -> str:
+        if self._issuer is None:
+            raise RuntimeError("no service token source configured")
+        return self._issuer.service_token(tenant, self.service)
+
+
+@dataclass
+class Platform:
+    settings: Settings
+    service: str
+    db: Database
+    calendar: WorkingCalendar
+    verifier: TokenVerifier
+    service_tokens: ServiceTokens
+    _channels: dict[str, grpc.Channel] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @cached_property
+    def messages(self) -> MessageLog:
+        from liuhen.platform import messages
+
+        if self.settings.profile == "stack":
+            return messages.KafkaMessageLog(self.settings.kafka_bootstrap,
+                                            client_id=f"liuhen-{self.service}")
+        return messages.SqliteMessageLog(self.settings.home / "messages.db")
+
+    @cached_property
+    def objects(self) -> ObjectStore:
+        from liuhen.platform import objects
+
+        s = self.settings
+        if s.profile == "stack":
+            return objects.S3ObjectStore(s.s3_endpoint, s.s3_access_key.value,
+                                         s.s3_secret_key.value,
+                                         offsite_endpoint=s.s3_offsite_endpoint)
+        return objects.FileObjectStore(s.home / "objects")
+
+    def channel(self, service: str) -> grpc.Channel:
+        with self._lock:
+            if service not in self._channels:
+                self._channels[service] = grpc.insecure_channel(self.settings.address(service))
+            return self._channels[service]
+
+    def forward(self, tenant: str) -> Sequence[tuple[str, str]]:
+        """Metadata for a call made on behalf of the current caller: their token, this
+        service's token and the trace context (DESIGN §3)."""
+        return list(metadata_for(current_token(), self.service_tokens.token(tenant)))
+
+    def as_service(self, tenant: str) -> Sequence[tuple[str, str]]:
+        """Metadata for a call this service makes on its own (e.g. applying a message)."""
+        return list(metadata_for(self.service_tokens.token(tenant)))
+
+    def close(self) -> None:
+        for ch in self._channels.values():
+            ch.close()
+        if "messages" in self.__dict__:
+            self.messages.close()
+        self.db.dispose()
+
+
+def embedded_issuer(settings: Settings) -> EmbeddedIssuer:
+    return EmbeddedIssuer(settings.home / "keys" / "issuer.pem", settings.issuer_base)
+
+
+def bootstrap(settings: Settings, service: str) -> Platform:
+    settings.home.mkdir(parents=True, exist_ok=True)
+    if settings.profile == "stack":
+        from liuhen.platform import keycloak
+
+        verifier: TokenVerifier = keycloak.KeycloakVerifier(settings.keycloak_url)
+        tokens: ServiceTokens = keycloak.KeycloakServiceTokens(settings.keycloak_url, service)
+    else:
+        issuer = embedded_issuer(settings)
+        verifier, tokens = issuer, ServiceTokens(service, issuer)
+    db = Database(settings.db_url())
+    return Platform(settings=settings, service=service, db=db,
+                    calendar=WorkingCalendar.load(), verifier=verifier, service_tokens=tokens)

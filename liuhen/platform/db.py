@@ -1,0 +1,183 @@
+"""Relational state: SQLAlchemy 2 models, the unit of work, idempotent transactions.
+
+One database holds every service's tables (a prefix per service) and the platform's
+shared ones (ledger, deadlines, outbox, inbox, idempotency), so that a command and
+its ledger entry, deadline and outgoing message commit in one transaction (DESIGN §4,
+§7). Every table has `tenant_id`; on PostgreSQL the unit of work sets `app.tenant_id`
+for row-level security, and the repositories filter by tenant as well.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Any, Self, TypeVar
+
+from google.protobuf.message import Message
+from sqlalchemy import DateTime, Engine, LargeBinary, String, create_engine, event, select, text
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.pool import NullPool
+
+from liuhen.platform.errors import AlreadyExists
+
+M = TypeVar("M", bound=Message)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UtcDateTime(DateTime):
+    """Timezone-aware UTC datetimes on SQLite as on PostgreSQL."""
+
+    cache_ok = True
+
+    def __init__(self) -> None:
+        super().__init__(timezone=True)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 60, "check_same_thread": False},
+                               poolclass=NullPool)
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+            dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA busy_timeout=60000")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(conn: Any) -> None:
+            # Writers queue for the lock up front instead of failing on upgrade, so
+            # each transaction (and each ledger append) is serialised.
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+
+
+class IdempotencyRecord(Base):
+    """The first result of each mutating request (DESIGN §8: a retry returns it)."""
+
+    __tablename__ = "platform_idempotency"
+    tenant_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    service: Mapped[str] = mapped_column(String(32), primary_key=True)
+    request_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    method: Mapped[str] = mapped_column(String(64))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    response: Mapped[bytes] = mapped_column(LargeBinary)
+    created: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+
+class UnitOfWork:
+    """One transaction for one tenant. Only `commit()` commits; leaving without it
+    rolls back."""
+
+    def __init__(self, session_factory: sessionmaker[Session], tenant: str) -> None:
+        self._factory = session_factory
+        self.tenant = tenant
+        self._session: Session | None = None
+
+    @property
+    def session(self) -> Session:
+        if self._session is None:
+            raise RuntimeError("unit of work used outside its `with` block")
+        return self._session
+
+    def __enter__(self) -> Self:
+        self._session = self._factory()
+        if self._session.get_bind().dialect.name == "postgresql":
+            self._session.execute(text("SELECT set_config('app.tenant_id', :t, true)"),
+                                  {"t": self.tenant})
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        session = self.session
+        try:
+            session.rollback()
+        finally:
+            session.close()
+            self._session = None
+
+    def commit(self) -> None:
+        self.session.commit()
+
+    def add(self, obj: object) -> None:
+        self.session.add(obj)
+
+
+class Database:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = make_engine(url)
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def unit_of_work(self, tenant: str) -> UnitOfWork:
+        return UnitOfWork(self.sessions, tenant)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def fingerprint(method: str, user_id: str, request: Message) -> str:
+    body = request.SerializeToString(deterministic=True)
+    return hashlib.sha256(method.encode() + b"\0" + user_id.encode() + b"\0" + body).hexdigest()
+
+
+def idempotent(
+    db: Database,
+    *,
+    tenant: str,
+    service: str,
+    method: str,
+    user_id: str,
+    request: Message,
+    request_id: str,
+    response_type: type[M],
+    work: Callable[[UnitOfWork], M],
+) -> M:
+    """Run `work` in one transaction unless `request_id` was seen: a retry of the same
+    request returns the first result; the same id on a different request is
+    ALREADY_EXISTS (DESIGN §8). The record commits with the work, so a crash between
+    them cannot apply a command twice."""
+    fp = fingerprint(method, user_id, request)
+    with db.unit_of_work(tenant) as uow:
+        prior = uow.session.scalar(
+            select(IdempotencyRecord).where(
+                IdempotencyRecord.tenant_id == tenant,
+                IdempotencyRecord.service == service,
+                IdempotencyRecord.request_id == request_id,
+            )
+        )
+        if prior is not None:
+            if prior.fingerprint != fp:
+                raise AlreadyExists(
+                    "REQUEST_ID_REUSED",
+                    f"request_id {request_id} was already used for another request",
+                    f"请求编号 {request_id} 已用于另一请求",
+                    article="DESIGN §8",
+                    field="request_id",
+                )
+            return response_type.FromString(prior.response)
+        response = work(uow)
+        uow.add(IdempotencyRecord(tenant_id=tenant, service=service, request_id=request_id,
+                                  method=method, fingerprint=fp,
+                                  response=response.SerializeToString()))
+        uow.commit()
+        return response

@@ -1,0 +1,85 @@
+"""The deadline engine (DESIGN §5): open a time limit from an event, mark it met,
+list what is open or overdue per tenant, officer or case."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+from sqlalchemy import Boolean, Date, Integer, String, select
+from sqlalchemy.orm import Mapped, mapped_column
+
+from liuhen.common.v1 import common_pb2
+from liuhen.platform.calendar import WorkingCalendar
+from liuhen.platform.catalogue import deadline_rules
+from liuhen.platform.db import Base, UnitOfWork, UtcDateTime, utcnow
+
+
+class DeadlineRow(Base):
+    __tablename__ = "platform_deadlines"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(32), index=True)
+    case_id: Mapped[str] = mapped_column(String(64), index=True)
+    rule: Mapped[str] = mapped_column(String(64))
+    subject: Mapped[str] = mapped_column(String(200))
+    officer: Mapped[str] = mapped_column(String(64), default="")
+    started_on: Mapped[date] = mapped_column(Date)
+    due_on: Mapped[date] = mapped_column(Date)
+    unit: Mapped[str] = mapped_column(String(16))
+    amount: Mapped[int] = mapped_column(Integer)
+    provisional: Mapped[bool] = mapped_column(Boolean)
+    met_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    created: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+
+def open_deadline(
+    uow: UnitOfWork,
+    calendar: WorkingCalendar,
+    *,
+    rule: str,
+    case_id: str,
+    subject: str,
+    start: date,
+    officer: str = "",
+    amount: int | None = None,
+) -> DeadlineRow:
+    spec = deadline_rules()[rule]
+    n = spec.amount if amount is None else amount
+    due = calendar.add(start, n, spec.unit)
+    row = DeadlineRow(id=str(uuid.uuid4()), tenant_id=uow.tenant, case_id=case_id, rule=rule,
+                      subject=subject, officer=officer, started_on=start, due_on=due.on,
+                      unit=spec.unit, amount=n, provisional=due.provisional)
+    uow.add(row)
+    return row
+
+
+def meet(uow: UnitOfWork, *, subject: str, rule: str) -> None:
+    """Mark the open deadlines of `rule` on `subject` as met."""
+    for row in uow.session.scalars(select(DeadlineRow).where(
+            DeadlineRow.tenant_id == uow.tenant, DeadlineRow.subject == subject,
+            DeadlineRow.rule == rule, DeadlineRow.met_at.is_(None))):
+        row.met_at = utcnow()
+
+
+def state_of(row: DeadlineRow, today: date) -> str:
+    if row.met_at is not None:
+        return "met"
+    return "overdue" if row.due_on < today else "open"
+
+
+def query(uow: UnitOfWork, *, case_id: str = "", officer: str = "") -> list[DeadlineRow]:
+    stmt = select(DeadlineRow).where(DeadlineRow.tenant_id == uow.tenant)
+    if case_id:
+        stmt = stmt.where(DeadlineRow.case_id == case_id)
+    if officer:
+        stmt = stmt.where(DeadlineRow.officer == officer)
+    return list(uow.session.scalars(stmt.order_by(DeadlineRow.due_on, DeadlineRow.created)))
+
+
+def to_proto(row: DeadlineRow, today: date) -> common_pb2.Deadline:
+    spec = deadline_rules()[row.rule]
+    return common_pb2.Deadline(
+        id=row.id, rule=row.rule, what=spec.what, case_id=row.case_id, subject=row.subject,
+        started_on=row.started_on.isoformat(), due_on=row.due_on.isoformat(), unit=row.unit,
+        amount=row.amount, provisional=row.provisional, state=state_of(row, today),
+        source=spec.source, officer=row.officer)

@@ -1,0 +1,167 @@
+"""The per-case ledger: a hash chain of every step (DESIGN §4; seed Art 2, Art 45).
+
+Each entry commits to the previous entry's hash, so changing, removing or splicing any
+entry breaks every hash after it. `verify` recomputes the chain and names the first
+entry that does not match. Entries are only ever inserted (on PostgreSQL the services'
+role holds INSERT and SELECT only on this table).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, String, Text, select, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from liuhen.platform.auth import Principal
+from liuhen.platform.db import Base, UnitOfWork, UtcDateTime, utcnow
+
+GENESIS = "0" * 64
+
+
+def canonical(obj: Any) -> bytes:
+    """The canonical JSON bytes that hashes are taken over."""
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                      default=str).encode()
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+class LedgerRow(Base):
+    __tablename__ = "platform_ledger"
+    tenant_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    case_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    service: Mapped[str] = mapped_column(String(32))
+    action: Mapped[str] = mapped_column(String(64))
+    actor_json: Mapped[str] = mapped_column(Text)
+    payload_sha256: Mapped[str] = mapped_column(String(64))
+    refs_json: Mapped[str] = mapped_column(Text)
+    time: Mapped[datetime] = mapped_column(UtcDateTime())
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+@dataclass(frozen=True)
+class Entry:
+    tenant_id: str
+    case_id: str
+    seq: int
+    service: str
+    action: str
+    actor: Mapping[str, str]
+    payload_sha256: str
+    refs: Sequence[str]
+    time: str  # ISO 8601, UTC, microseconds
+    prev_hash: str
+    hash: str = ""
+
+    def body(self) -> dict[str, Any]:
+        return {
+            "tenant_id": self.tenant_id, "case_id": self.case_id, "seq": self.seq,
+            "service": self.service, "action": self.action, "actor": dict(self.actor),
+            "payload_sha256": self.payload_sha256, "refs": list(self.refs),
+            "time": self.time, "prev_hash": self.prev_hash,
+        }
+
+    def computed_hash(self) -> str:
+        return sha256_hex(canonical(self.body()))
+
+
+@dataclass(frozen=True)
+class Verification:
+    ok: bool
+    entries: int
+    first_bad_seq: int = 0
+    detail: str = ""
+    head_hash: str = GENESIS
+
+
+def verify_chain(entries: Iterable[Entry]) -> Verification:
+    """Recompute the chain; name the first entry whose link or hash does not match."""
+    prev, count = GENESIS, 0
+    for expected_seq, entry in enumerate(entries, start=1):
+        count = expected_seq
+        if entry.seq != expected_seq:
+            return Verification(False, count, entry.seq, f"entry {entry.seq} is out of "
+                                f"sequence (expected {expected_seq}): an entry is missing")
+        if entry.prev_hash != prev:
+            return Verification(False, count, entry.seq, f"entry {entry.seq} does not link "
+                                "to the entry before it")
+        if entry.computed_hash() != entry.hash:
+            return Verification(False, count, entry.seq, f"entry {entry.seq} was altered: "
+                                "its hash does not match its content")
+        prev = entry.hash
+    return Verification(True, count, 0, "", prev)
+
+
+def actor_of(principal: Principal, role: str = "") -> dict[str, str]:
+    return {"user_id": principal.user_id, "username": principal.username,
+            "name": principal.name, "role": role or ",".join(sorted(principal.roles)),
+            "certificate_no": principal.certificate_no}
+
+
+def _entry(row: LedgerRow) -> Entry:
+    return Entry(row.tenant_id, row.case_id, row.seq, row.service, row.action,
+                 json.loads(row.actor_json), row.payload_sha256, json.loads(row.refs_json),
+                 row.time.isoformat(timespec="microseconds").replace("+00:00", "Z")
+                 if row.time.tzinfo else row.time.isoformat(timespec="microseconds") + "Z",
+                 row.prev_hash, row.hash)
+
+
+def append(
+    uow: UnitOfWork,
+    *,
+    case_id: str,
+    service: str,
+    action: str,
+    actor: Mapping[str, str],
+    payload: Any,
+    refs: Sequence[str] = (),
+) -> Entry:
+    """Append one entry to the case's chain inside the caller's transaction."""
+    session = uow.session
+    if session.get_bind().dialect.name == "postgresql":
+        # Serialise appends to one case across concurrent transactions.
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"),
+                        {"k": f"{uow.tenant}/{case_id}"})
+    last = session.scalar(
+        select(LedgerRow).where(LedgerRow.tenant_id == uow.tenant, LedgerRow.case_id == case_id)
+        .order_by(LedgerRow.seq.desc()).limit(1)
+    )
+    now = utcnow()
+    entry = Entry(
+        tenant_id=uow.tenant, case_id=case_id, seq=(last.seq + 1) if last else 1,
+        service=service, action=action, actor=dict(actor),
+        payload_sha256=sha256_hex(canonical(payload)), refs=list(refs),
+        time=now.isoformat(timespec="microseconds").replace("+00:00", "Z"),
+        prev_hash=last.hash if last else GENESIS,
+    )
+    entry = replace(entry, hash=entry.computed_hash())
+    session.add(LedgerRow(
+        tenant_id=entry.tenant_id, case_id=case_id, seq=entry.seq, service=service,
+        action=action, actor_json=canonical(entry.actor).decode(),
+        payload_sha256=entry.payload_sha256, refs_json=canonical(entry.refs).decode(),
+        time=now, prev_hash=entry.prev_hash, hash=entry.hash,
+    ))
+    session.flush()
+    return entry
+
+
+def entries(uow: UnitOfWork, case_id: str) -> list[Entry]:
+    rows = uow.session.scalars(
+        select(LedgerRow).where(LedgerRow.tenant_id == uow.tenant, LedgerRow.case_id == case_id)
+        .order_by(LedgerRow.seq)
+    )
+    return [_entry(r) for r in rows]
+
+
+def verify(uow: UnitOfWork, case_id: str) -> Verification:
+    return verify_chain(entries(uow, case_id))

@@ -1,0 +1,518 @@
+"""Object store adapters for footage and attachments (DESIGN §2, §6).
+
+`FileObjectStore` is the embedded default: a content-addressed folder per tenant that
+refuses overwrite and refuses delete under retention or legal hold, with an off-site
+copy in a second folder. `S3ObjectStore` is the real adapter: an S3 store with Object
+Lock (Ceph RGW multisite in the stack) through the minio SDK, COMPLIANCE retention, and
+the off-site zone read back for `replica_sha256`. Both hash while streaming and never
+hold a whole object in memory (Art 41 同步上传/异地备份, Art 45 不得删除或修改).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import re
+import tempfile
+import time
+import uuid
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, BinaryIO, cast
+from urllib.parse import quote, unquote
+
+from minio import Minio
+from minio.commonconfig import COMPLIANCE, REPLACE, CopySource
+from minio.error import S3Error
+from minio.retention import Retention
+
+from liuhen.platform.ports import (
+    ObjectExists,
+    ObjectLocked,
+    ObjectNotFound,
+    ObjectStore,
+    PortError,
+    StoredObject,
+)
+
+CHUNK = 64 * 1024
+_TENANT = re.compile(r"[a-z0-9][a-z0-9-]{1,40}")
+
+
+class ObjectStoreError(PortError):
+    """The store failed for a reason other than the ones the port names."""
+
+
+def _check_tenant(tenant: str) -> str:
+    if not _TENANT.fullmatch(tenant):
+        raise ValueError(f"tenant id must match {_TENANT.pattern}: {tenant!r}")
+    return tenant
+
+
+def _check_key(key: str) -> str:
+    if not key or "\x00" in key or len(key.encode("utf-8")) > 1024:
+        raise ValueError(f"object key must be 1..1024 bytes without NUL: {key!r}")
+    return key
+
+
+def _check_retain_until(retain_until: datetime) -> datetime:
+    if retain_until.tzinfo is None:
+        raise ValueError("retain_until must carry a time zone")
+    if retain_until <= datetime.now(UTC):
+        raise ValueError(f"retain_until is not in the future: {retain_until.isoformat()}")
+    return retain_until.astimezone(UTC)
+
+
+# --- embedded: a content-addressed folder ---------------------------------------------
+
+
+class FileObjectStore(ObjectStore):
+    """`root/<tenant>/cas/<sha256>` holds the bytes once (read-only files);
+    `root/<tenant>/keys/<quoted key>.json` maps a key to its hash, size, metadata,
+    retention and legal hold. A key is claimed with a hard link, which fails if the key
+    exists, so two processes cannot both write it. The off-site copy is the same layout
+    under `offsite` (default `root/_offsite`), written after each put."""
+
+    def __init__(self, root: Path, *, offsite: Path | None = None) -> None:
+        self._root = Path(root)
+        self._offsite = Path(offsite) if offsite is not None else self._root / "_offsite"
+
+    # paths
+    def _tenant_dir(self, base: Path, tenant: str) -> Path:
+        return base / _check_tenant(tenant)
+
+    @staticmethod
+    def _key_file(tdir: Path, key: str) -> Path:
+        name = quote(_check_key(key), safe="")
+        if len(name) > 200:  # "%%" never occurs in a quoted name, so no clash
+            name = "%%" + hashlib.sha256(key.encode("utf-8")).hexdigest()
+        return tdir / "keys" / f"{name}.json"
+
+    @contextlib.contextmanager
+    def _locked(self, tenant: str) -> Iterator[Path]:
+        tdir = self._tenant_dir(self._root, tenant)
+        if not (tdir / "keys").is_dir():
+            raise ObjectStoreError(f"no store for tenant {tenant!r}: call ensure_bucket")
+        with open(tdir / ".lock", "a+b") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield tdir
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def ensure_bucket(self, tenant: str) -> None:
+        for base in (self._root, self._offsite):
+            tdir = self._tenant_dir(base, tenant)
+            for sub in ("cas", "keys", "tmp"):
+                (tdir / sub).mkdir(parents=True, exist_ok=True)
+
+    def put(
+        self,
+        tenant: str,
+        key: str,
+        chunks: Iterable[bytes],
+        *,
+        metadata: Mapping[str, str],
+        retain_until: datetime,
+    ) -> StoredObject:
+        until = _check_retain_until(retain_until)
+        tdir = self._tenant_dir(self._root, tenant)
+        if self._key_file(tdir, key).exists():
+            raise ObjectExists(f"{tenant}/{key}")
+        if not (tdir / "keys").is_dir():
+            raise ObjectStoreError(f"no store for tenant {tenant!r}: call ensure_bucket")
+        tmp, digest, size = _stream_to_temp(chunks, tdir / "tmp")
+        entry = {
+            "key": key,
+            "sha256": digest,
+            "size": size,
+            "metadata": dict(metadata),
+            "retain_until": until.isoformat(),
+            "legal_hold": False,
+        }
+        with self._locked(tenant):
+            _store_blob(tmp, tdir / "cas" / digest)
+            if not _create_exclusive(self._key_file(tdir, key), entry):
+                raise ObjectExists(f"{tenant}/{key}")
+            self._copy_offsite(tenant, key, entry)
+        return _stored(entry)
+
+    def _copy_offsite(self, tenant: str, key: str, entry: dict[str, Any]) -> None:
+        src = self._tenant_dir(self._root, tenant) / "cas" / entry["sha256"]
+        odir = self._tenant_dir(self._offsite, tenant)
+        if not (odir / "cas" / entry["sha256"]).exists():
+            with open(src, "rb") as f:
+                tmp, _, _ = _stream_to_temp(iter(lambda: f.read(CHUNK), b""), odir / "tmp")
+            _store_blob(tmp, odir / "cas" / entry["sha256"])
+        _replace_json(self._key_file(odir, key), entry)
+
+    def _entry(self, tenant: str, key: str, base: Path | None = None) -> dict[str, Any]:
+        path = self._key_file(self._tenant_dir(base or self._root, tenant), key)
+        try:
+            entry: dict[str, Any] = json.loads(path.read_text("utf-8"))
+        except FileNotFoundError:
+            raise ObjectNotFound(f"{tenant}/{key}") from None
+        return entry
+
+    def head(self, tenant: str, key: str) -> StoredObject:
+        return _stored(self._entry(tenant, key))
+
+    def open(self, tenant: str, key: str) -> Iterator[bytes]:
+        entry = self._entry(tenant, key)
+        f = open(self._tenant_dir(self._root, tenant) / "cas" / entry["sha256"], "rb")  # noqa: SIM115
+        return _read_chunks(f)
+
+    def delete(self, tenant: str, key: str) -> None:
+        with self._locked(tenant):
+            entry = self._entry(tenant, key)
+            if entry["legal_hold"]:
+                raise ObjectLocked(f"{tenant}/{key} is under legal hold")
+            until = datetime.fromisoformat(entry["retain_until"])
+            if until > datetime.now(UTC):
+                raise ObjectLocked(f"{tenant}/{key} is retained until {until.isoformat()}")
+            for base in (self._root, self._offsite):
+                tdir = self._tenant_dir(base, tenant)
+                self._key_file(tdir, key).unlink(missing_ok=True)
+                if not _referenced(tdir / "keys", entry["sha256"]):
+                    (tdir / "cas" / entry["sha256"]).unlink(missing_ok=True)
+
+    def set_legal_hold(self, tenant: str, key: str, on: bool) -> None:
+        with self._locked(tenant):
+            for base in (self._root, self._offsite):
+                path = self._key_file(self._tenant_dir(base, tenant), key)
+                if base is self._offsite and not path.exists():
+                    continue
+                entry = self._entry(tenant, key, base)
+                entry["legal_hold"] = bool(on)
+                _replace_json(path, entry)
+
+    def replica_sha256(self, tenant: str, key: str, timeout_s: float = 0.0) -> str | None:
+        deadline = time.monotonic() + timeout_s
+        odir = self._tenant_dir(self._offsite, tenant)
+        while True:
+            try:
+                entry = self._entry(tenant, key, self._offsite)
+                h = hashlib.sha256()
+                with open(odir / "cas" / entry["sha256"], "rb") as f:
+                    for chunk in iter(lambda: f.read(CHUNK), b""):
+                        h.update(chunk)
+                return h.hexdigest()
+            except (ObjectNotFound, FileNotFoundError):
+                if time.monotonic() >= deadline:
+                    return None
+                time.sleep(0.1)
+
+
+def _stream_to_temp(chunks: Iterable[bytes], tmpdir: Path) -> tuple[Path, str, int]:
+    h = hashlib.sha256()
+    size = 0
+    fd, name = tempfile.mkstemp(dir=tmpdir, prefix="put-")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            for chunk in chunks:
+                h.update(chunk)
+                size += len(chunk)
+                out.write(chunk)
+            out.flush()
+            os.fsync(out.fileno())
+    except BaseException:
+        os.unlink(name)
+        raise
+    return Path(name), h.hexdigest(), size
+
+
+def _store_blob(tmp: Path, blob: Path) -> None:
+    if blob.exists():  # same content already stored once
+        tmp.unlink()
+        return
+    os.chmod(tmp, 0o444)
+    os.replace(tmp, blob)
+
+
+def _create_exclusive(path: Path, entry: Mapping[str, Any]) -> bool:
+    """Write the key index only if the key is free (link() never replaces)."""
+    tmp = path.with_name(f".{uuid.uuid4().hex}.tmp")
+    tmp.write_text(json.dumps(entry, ensure_ascii=False), "utf-8")
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        return False
+    finally:
+        tmp.unlink()
+    return True
+
+
+def _replace_json(path: Path, entry: Mapping[str, Any]) -> None:
+    tmp = path.with_name(f".{uuid.uuid4().hex}.tmp")
+    tmp.write_text(json.dumps(entry, ensure_ascii=False), "utf-8")
+    os.replace(tmp, path)
+
+
+def _referenced(keys_dir: Path, digest: str) -> bool:
+    for path in keys_dir.glob("*.json"):
+        with contextlib.suppress(OSError, ValueError):
+            if json.loads(path.read_text("utf-8"))["sha256"] == digest:
+                return True
+    return False
+
+
+def _read_chunks(f: Any) -> Iterator[bytes]:
+    with f:
+        yield from iter(lambda: f.read(CHUNK), b"")
+
+
+def _stored(entry: Mapping[str, Any]) -> StoredObject:
+    return StoredObject(
+        key=entry["key"],
+        sha256=entry["sha256"],
+        size=int(entry["size"]),
+        retain_until=datetime.fromisoformat(entry["retain_until"]),
+        metadata=dict(entry["metadata"]),
+        legal_hold=bool(entry["legal_hold"]),
+    )
+
+
+# --- real: S3 with Object Lock (minio SDK) ------------------------------------------
+
+_META = "liuhen"  # x-amz-meta-liuhen: percent-encoded JSON of the caller's metadata
+_SHA = "sha256"  # x-amz-meta-sha256
+_LOCKED_CODES = {"AccessDenied", "ObjectLocked", "InvalidRequest"}
+_MISSING_CODES = {"NoSuchKey", "NoSuchVersion", "NoSuchBucket", "ResourceNotFound"}
+
+
+class _HashingReader:
+    """A file-like view of a chunk iterator for put_object(length=-1): read(n) gathers
+    up to n bytes (one part) so minio does not concatenate 64 KiB pieces itself."""
+
+    def __init__(self, chunks: Iterable[bytes]) -> None:
+        self._chunks = iter(chunks)
+        self._rest = b""
+        self.sha256 = hashlib.sha256()
+        self.size = 0
+
+    def read(self, n: int = -1) -> bytes:
+        buf = bytearray(self._rest)
+        self._rest = b""
+        while n < 0 or len(buf) < n:
+            chunk = next(self._chunks, None)
+            if chunk is None:
+                break
+            self.sha256.update(chunk)
+            self.size += len(chunk)
+            buf += chunk
+        if n >= 0 and len(buf) > n:
+            self._rest = bytes(buf[n:])
+            del buf[n:]
+        return bytes(buf)
+
+
+class S3ObjectStore(ObjectStore):
+    """A bucket `<prefix><tenant>` with Object Lock per tenant. A put streams to a
+    staging key while hashing, then copies server-side to the final key with the
+    hash in its metadata and COMPLIANCE retention in the same request, and removes
+    the staging version: the final object never exists without its hash or its lock."""
+
+    def __init__(
+        self,
+        endpoint: str,
+        access_key: str,
+        secret_key: str,
+        *,
+        offsite_endpoint: str | None,
+        bucket_prefix: str = "liuhen-",
+        secure: bool = False,
+        part_size: int = 8 * 1024 * 1024,
+        region: str | None = None,
+    ) -> None:
+        self._client = Minio(endpoint, access_key, secret_key, secure=secure, region=region)
+        self._offsite = (
+            Minio(offsite_endpoint, access_key, secret_key, secure=secure, region=region)
+            if offsite_endpoint
+            else None
+        )
+        self._prefix = bucket_prefix
+        self._part_size = part_size
+
+    def _bucket(self, tenant: str) -> str:
+        return self._prefix + _check_tenant(tenant)
+
+    def ensure_bucket(self, tenant: str) -> None:
+        bucket = self._bucket(tenant)
+        try:
+            if not self._client.bucket_exists(bucket):
+                self._client.make_bucket(bucket, object_lock=True)
+        except S3Error as exc:
+            if exc.code not in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
+                raise ObjectStoreError(f"could not make bucket {bucket}: {exc}") from exc
+
+    def _key_taken(self, bucket: str, key: str) -> bool:
+        # Any version or delete marker counts: a key is written once (Art 45).
+        for obj in self._client.list_objects(
+            bucket, prefix=key, recursive=True, include_version=True
+        ):
+            if obj.object_name == key:
+                return True
+            if obj.object_name is not None and obj.object_name > key:
+                return False
+        return False
+
+    def put(
+        self,
+        tenant: str,
+        key: str,
+        chunks: Iterable[bytes],
+        *,
+        metadata: Mapping[str, str],
+        retain_until: datetime,
+    ) -> StoredObject:
+        until = _check_retain_until(retain_until)
+        bucket, key = self._bucket(tenant), _check_key(key)
+        try:
+            if self._key_taken(bucket, key):
+                raise ObjectExists(f"{tenant}/{key}")
+            reader = _HashingReader(chunks)
+            staging = f"_staging/{uuid.uuid4().hex}"
+            staged = self._client.put_object(
+                bucket,
+                staging,
+                cast(BinaryIO, reader),
+                length=-1,
+                part_size=self._part_size,
+            )
+            try:
+                self._client.copy_object(
+                    bucket,
+                    key,
+                    CopySource(bucket, staging, version_id=staged.version_id),
+                    metadata={_SHA: reader.sha256.hexdigest(), _META: _encode_meta(metadata)},
+                    metadata_directive=REPLACE,
+                    retention=Retention(COMPLIANCE, until),
+                )
+            finally:
+                self._client.remove_object(bucket, staging, version_id=staged.version_id)
+            stored = self.head(tenant, key)
+            if stored.retain_until is None:  # a store that ignored the lock on copy
+                self._client.set_object_retention(
+                    bucket, key, Retention(COMPLIANCE, until), version_id=stored.version_id
+                )
+                stored = self.head(tenant, key)
+        except S3Error as exc:
+            raise ObjectStoreError(f"put {bucket}/{key} failed: {exc}") from exc
+        return stored
+
+    def head(self, tenant: str, key: str) -> StoredObject:
+        bucket = self._bucket(tenant)
+        try:
+            st = self._client.stat_object(bucket, _check_key(key))
+            return _stored_from_headers(key, st.metadata, st.size, st.version_id)
+        except S3Error as exc:
+            raise _mapped(exc, f"{tenant}/{key}") from exc
+
+    def open(self, tenant: str, key: str) -> Iterator[bytes]:
+        try:
+            response = self._client.get_object(self._bucket(tenant), _check_key(key))
+        except S3Error as exc:
+            raise _mapped(exc, f"{tenant}/{key}") from exc
+        return _stream_response(response)
+
+    def delete(self, tenant: str, key: str) -> None:
+        bucket = self._bucket(tenant)
+        versions = [
+            o.version_id
+            for o in self._client.list_objects(
+                bucket, prefix=_check_key(key), recursive=True, include_version=True
+            )
+            if o.object_name == key
+        ]
+        if not versions:
+            raise ObjectNotFound(f"{tenant}/{key}")
+        for version_id in versions:  # newest first; the store must refuse a locked one
+            try:
+                self._client.remove_object(bucket, key, version_id=version_id)
+            except S3Error as exc:
+                if exc.code in _LOCKED_CODES:
+                    raise ObjectLocked(f"{tenant}/{key}: {exc.code} {exc.message}") from exc
+                raise _mapped(exc, f"{tenant}/{key}") from exc
+
+    def set_legal_hold(self, tenant: str, key: str, on: bool) -> None:
+        bucket = self._bucket(tenant)
+        try:
+            version_id = self._client.stat_object(bucket, _check_key(key)).version_id
+            if on:
+                self._client.enable_object_legal_hold(bucket, key, version_id=version_id)
+            else:
+                self._client.disable_object_legal_hold(bucket, key, version_id=version_id)
+        except S3Error as exc:
+            raise _mapped(exc, f"{tenant}/{key}") from exc
+
+    def replica_sha256(self, tenant: str, key: str, timeout_s: float = 0.0) -> str | None:
+        if self._offsite is None:
+            return None
+        bucket, deadline = self._bucket(tenant), time.monotonic() + timeout_s
+        while True:
+            try:
+                response = self._offsite.get_object(bucket, _check_key(key))
+                h = hashlib.sha256()
+                for chunk in _stream_response(response):
+                    h.update(chunk)
+                return h.hexdigest()
+            except S3Error as exc:
+                if exc.code not in _MISSING_CODES:
+                    raise ObjectStoreError(f"off-site read {bucket}/{key}: {exc}") from exc
+            if time.monotonic() >= deadline:
+                return None
+            time.sleep(0.5)
+
+
+def _encode_meta(metadata: Mapping[str, str]) -> str:
+    text = json.dumps(dict(metadata), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return quote(text, safe="")
+
+
+def _stored_from_headers(
+    key: str, headers: Any, size: int | None, version_id: str | None
+) -> StoredObject:
+    def get(name: str) -> str | None:
+        value = headers.get(name)
+        return str(value) if value is not None else None
+
+    until = get("x-amz-object-lock-retain-until-date")
+    meta = get(f"x-amz-meta-{_META}")
+    return StoredObject(
+        key=key,
+        sha256=get(f"x-amz-meta-{_SHA}") or "",
+        size=int(size or 0),
+        retain_until=_parse_s3_time(until) if until else None,
+        version_id=version_id,
+        metadata=json.loads(unquote(meta)) if meta else {},
+        legal_hold=(get("x-amz-object-lock-legal-hold") or "").upper() == "ON",
+    )
+
+
+def _parse_s3_time(value: str) -> datetime:
+    """RGW sends `2026-12-27T04:53:41.000000000Z` (nanoseconds), which
+    minio's parser and datetime.fromisoformat before 3.11 refuse: cut to micros."""
+    m = re.fullmatch(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:?\d\d)?", value)
+    if not m:
+        raise ObjectStoreError(f"unreadable retain-until date {value!r}")
+    frac = (m.group(2) or "0")[:6].ljust(6, "0")
+    tz = m.group(3) or "Z"
+    return datetime.fromisoformat(f"{m.group(1)}.{frac}{'+00:00' if tz == 'Z' else tz}")
+
+
+def _stream_response(response: Any) -> Iterator[bytes]:
+    try:
+        yield from response.stream(CHUNK)
+    finally:
+        response.close()
+        response.release_conn()
+
+
+def _mapped(exc: S3Error, what: str) -> PortError:
+    if exc.code in _MISSING_CODES:
+        return ObjectNotFound(what)
+    return ObjectStoreError(f"{what}: {exc.code} {exc.message}")

@@ -1,0 +1,83 @@
+"""Intake tables, mapped onto the domain classes (cosmicpython's imperative mapping)."""
+
+from __future__ import annotations
+
+from sqlalchemy import Boolean, Column, Date, Integer, String, Table, Text, select
+from sqlalchemy.orm import relationship
+
+from liuhen.platform.db import Base, UnitOfWork, UtcDateTime
+from services.intake.model import Intake, Material
+
+intakes = Table(
+    "intake_intakes", Base.metadata,
+    Column("id", String(36), primary_key=True),
+    Column("tenant_id", String(32), nullable=False, index=True),
+    Column("source", String(16), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("complainant_name", String(200), nullable=False),
+    Column("anonymous", Boolean, nullable=False),
+    Column("gender", String(16), nullable=False),
+    Column("contact", String(200), nullable=False),
+    Column("employer_name", String(300), nullable=False),
+    Column("employer_address", String(300), nullable=False),
+    Column("violation", Text, nullable=False),
+    Column("received_at", UtcDateTime(), nullable=False),
+    Column("registered_by", String(64), nullable=False),
+    Column("state", String(32), nullable=False),
+    Column("filing_due_on", Date),
+    Column("filing_due_provisional", Boolean, nullable=False),
+    Column("within_jurisdiction", Boolean, nullable=False),
+    Column("filing_summary", Text, nullable=False),
+    Column("filing_drafted_by", String(64), nullable=False),
+    Column("filing_approved_by", String(64), nullable=False),
+    Column("case_number", String(64), nullable=False),
+)
+
+materials = Table(
+    "intake_materials", Base.metadata,
+    Column("id", String(36), primary_key=True),
+    Column("intake_id", String(36), nullable=False, index=True),
+    Column("tenant_id", String(32), nullable=False, index=True),
+    Column("submitted_by", String(16), nullable=False),
+    Column("description", Text, nullable=False),
+    Column("is_copy", Boolean, nullable=False),
+    Column("checked_against_original", Boolean, nullable=False),
+    Column("pages", Integer, nullable=False),
+    Column("stamps", Text, nullable=False),
+    Column("received_at", UtcDateTime(), nullable=False),
+)
+
+case_sequences = Table(
+    "intake_case_sequences", Base.metadata,
+    Column("tenant_id", String(32), primary_key=True),
+    Column("year", Integer, primary_key=True),
+    Column("last", Integer, nullable=False),
+)
+
+Base.registry.map_imperatively(Material, materials)
+Base.registry.map_imperatively(Intake, intakes, properties={
+    "materials": relationship(Material, primaryjoin=intakes.c.id == materials.c.intake_id,
+                              foreign_keys=[materials.c.intake_id], order_by=materials.c.received_at,
+                              lazy="selectin"),
+})
+
+
+def get(uow: UnitOfWork, intake_id: str) -> Intake | None:
+    return uow.session.scalar(select(Intake).where(intakes.c.id == intake_id,
+                                                   intakes.c.tenant_id == uow.tenant))
+
+
+def next_case_seq(uow: UnitOfWork, year: int) -> int:
+    """The next number in the tenant's yearly filing sequence (locked row)."""
+    row = uow.session.execute(
+        select(case_sequences.c.last).where(case_sequences.c.tenant_id == uow.tenant,
+                                            case_sequences.c.year == year).with_for_update()
+    ).first()
+    if row is None:
+        uow.session.execute(case_sequences.insert().values(tenant_id=uow.tenant, year=year,
+                                                           last=1))
+        return 1
+    uow.session.execute(case_sequences.update().where(
+        case_sequences.c.tenant_id == uow.tenant, case_sequences.c.year == year
+    ).values(last=row.last + 1))
+    return int(row.last) + 1

@@ -1,0 +1,73 @@
+"""Start a service: bootstrap the adapters, build the server, start its workers.
+
+Used by each service's `__main__` (the only place that reads the environment), by
+`liuhen up`, and by the service tests, which start real servers on port 0.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import signal
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import grpc
+
+from liuhen.platform import telemetry
+from liuhen.platform.bootstrap import Platform, bootstrap
+from liuhen.platform.config import Settings
+from liuhen.platform.server import create_server
+from services.schema import create_all
+
+log = logging.getLogger("liuhen.run")
+
+
+class Worker(Protocol):
+    def start(self) -> None: ...
+    def stop(self) -> None: ...
+
+
+@dataclass
+class Running:
+    service: str
+    server: grpc.Server
+    port: int
+    platform: Platform
+    workers: Sequence[Worker] = field(default_factory=list)
+
+    def stop(self, grace: float = 2.0) -> None:
+        for w in self.workers:
+            w.stop()
+        self.server.stop(grace).wait()
+        self.platform.close()
+
+
+def start(service: str, settings: Settings, address: str | None = None) -> Running:
+    telemetry.configure(service, settings.otlp_endpoint)
+    platform = bootstrap(settings, service)
+    if settings.profile == "embedded":
+        create_all(platform.db.engine)
+    module = importlib.import_module(f"services.{service}.servicer")
+    register: Callable[[grpc.Server], Sequence[str]] = module.register(platform)
+    server, port = create_server(service=service, verifier=platform.verifier,
+                                 register=register,
+                                 address=address or settings.address(service))
+    workers: Sequence[Worker] = getattr(module, "workers", lambda p: [])(platform)
+    server.start()
+    for w in workers:
+        w.start()
+    log.info("%s serving on port %d (%s profile)", service, port, settings.profile)
+    return Running(service, server, port, platform, workers)
+
+
+def main(service: str) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    running = start(service, Settings.from_env())
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    stop.wait()
+    running.stop()

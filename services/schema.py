@@ -1,0 +1,28 @@
+"""Every table of every service and of the platform, in one metadata (for create_all on
+the embedded default and for the Alembic migrations)."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+
+from sqlalchemy import Engine, MetaData
+
+from liuhen.platform.config import SERVICES
+from liuhen.platform.db import Base
+
+PLATFORM_TABLES = ("liuhen.platform.ledger", "liuhen.platform.deadlines",
+                   "liuhen.platform.outbox")
+
+
+def metadata() -> MetaData:
+    for module in PLATFORM_TABLES:
+        importlib.import_module(module)
+    for service in SERVICES:
+        if importlib.util.find_spec(f"services.{service}.orm") is not None:
+            importlib.import_module(f"services.{service}.orm")
+    return Base.metadata
+
+
+def create_all(engine: Engine) -> None:
+    metadata().create_all(engine)
