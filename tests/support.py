@@ -102,3 +102,39 @@ def running_site(home: Path, services: tuple[str, ...] = SERVICES,
     finally:
         for r in running.values():
             r.stop(grace=0.5)
+
+
+def status_of(exc: grpc.RpcError) -> tuple[grpc.StatusCode, str, dict[str, str]]:
+    """The status code, the ErrorInfo reason and its metadata of a failed call."""
+    from google.rpc import error_details_pb2
+    from grpc_status import rpc_status
+
+    status = rpc_status.from_call(exc)  # type: ignore[arg-type]
+    for detail in status.details if status else []:
+        info = error_details_pb2.ErrorInfo()
+        if detail.Unpack(info):
+            return exc.code(), info.reason, dict(info.metadata)
+    return exc.code(), "", {}
+
+
+def file_case(site: Site, tenant: str = "jiangan", *, assign: bool = True) -> str:
+    """A complaint registered, filed by the head and opened as a case; returns its name."""
+    from liuhen.cases.v1 import cases_pb2 as cpb
+    from liuhen.intake.v1 import intake_pb2 as ipb
+
+    desk = site.client("intake", tenant, "intake1")
+    intake = desk.RegisterComplaint(ipb.RegisterComplaintRequest(
+        request_id=rid(), source=ipb.SOURCE_VISIT, kind=ipb.INTAKE_KIND_COMPLAINT,
+        complainant=ipb.Person(name="张三"), employer=ipb.Employer(name="某公司"),
+        violation="拖欠工资")).intake
+    desk.DraftFilingApproval(ipb.DraftFilingApprovalRequest(
+        request_id=rid(), intake=intake.name, within_jurisdiction=True, summary="立案"))
+    site.client("intake", tenant, "head1").ApproveFiling(ipb.ApproveFilingRequest(
+        request_id=rid(), intake=intake.name))
+    case = site.client("cases", tenant, "intake1").OpenCase(
+        cpb.OpenCaseRequest(request_id=rid(), intake=intake.name)).case
+    if assign:
+        site.client("cases", tenant, "head1").AssignHandler(cpb.AssignHandlerRequest(
+            request_id=rid(), case=case.name, handler=site.user_id(tenant, "handler1"),
+            handler_name="承办人甲", reviewer=site.user_id(tenant, "reviewer1")))
+    return str(case.name)

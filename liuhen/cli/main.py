@@ -1,0 +1,186 @@
+"""The `liuhen` command: run the services, mint dev tokens, inspect cases, run the demo."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import tempfile
+import threading
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+
+import grpc
+
+from liuhen.cli import demo
+from liuhen.cli.processes import ServiceProcesses, all_serving, env_for, free_ports
+from liuhen.cli.tokens import officer_token
+from liuhen.platform.config import SERVICES, ConfigError, Settings
+
+
+def _settings() -> Settings:
+    return Settings.from_env()
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    settings = _settings()
+    procs = ServiceProcesses(settings, env_for(settings))
+    procs.start()
+    print(f"Liuhen is up ({settings.profile} profile, state in {settings.home}):")
+    for s in SERVICES:
+        print(f"  {s:<12} {settings.address(s)}")
+    print("Ctrl-C stops the services.")
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    print("stopping…")
+    procs.stop()
+    return 0
+
+
+def cmd_token(args: argparse.Namespace) -> int:
+    print(officer_token(_settings(), args.tenant, args.user, args.role or ""))
+    return 0
+
+
+def _officer(args: argparse.Namespace) -> demo.Officer:
+    return demo.Officer(_settings(), args.tenant, args.user)
+
+
+def cmd_case_show(args: argparse.Namespace) -> int:
+    from liuhen.cases.v1 import cases_pb2 as cpb
+
+    case = _officer(args)("cases", "GetCase", cpb.GetCaseRequest(name=args.name)).case
+    print(f"{case.case_number}  {case.name}  [{case.state}]")
+    print(f"party: {case.party}   complainant: {case.complainant}   handler: "
+          f"{case.handler_name or '-'}")
+    print("documents:")
+    for d in case.documents:
+        origin = f" from {d.from_site}" if d.from_site else ""
+        print(f"  {d.title_zh} ({d.type}) {d.state}{origin}  sha256 {d.content_sha256[:12]}…")
+    print("deadlines:")
+    for dl in case.deadlines:
+        flag = " (provisional)" if dl.provisional else ""
+        print(f"  {dl.rule:<28} due {dl.due_on}{flag}  {dl.state}  [{dl.source}]")
+    print("ledger:")
+    for e in case.ledger:
+        print(f"  {e.seq:>3} {e.time.ToDatetime():%Y-%m-%d %H:%M:%S} {e.action:<30} "
+              f"{e.actor.name or e.actor.username} ({e.actor.role})  {e.hash[:12]}…")
+    return 0
+
+
+def cmd_ledger_verify(args: argparse.Namespace) -> int:
+    from liuhen.cases.v1 import cases_pb2 as cpb
+
+    v = _officer(args)("cases", "VerifyLedger", cpb.VerifyLedgerRequest(case=args.case))
+    if v.ok:
+        print(f"ledger of {args.case}: {v.entries} entries, verified (head {v.head_hash})")
+        return 0
+    print(f"ledger of {args.case}: BROKEN at entry {v.first_bad_seq}: {v.detail}")
+    return 1
+
+
+def cmd_deadlines(args: argparse.Namespace) -> int:
+    from liuhen.cases.v1 import cases_pb2 as cpb
+
+    reply = _officer(args)("cases", "ListDeadlines", cpb.ListDeadlinesRequest(
+        case=args.case or "", officer=args.officer or "", overdue_only=args.overdue))
+    print(f"deadlines of {args.tenant} on {date.today()}:")
+    for d in reply.deadlines:
+        flag = " (provisional)" if d.provisional else ""
+        print(f"  {d.state:<8} {d.due_on}{flag}  {d.rule:<28} {d.case_id}  [{d.source}]")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    settings = _settings()
+    procs = None
+    if not all_serving(settings):
+        # Nothing running: start our own services on fresh state, stop them afterwards.
+        home = Path(tempfile.mkdtemp(prefix="liuhen-demo-"))
+        settings = replace(settings, home=home) if settings.profile == "embedded" else settings
+        settings = settings.with_ports(free_ports(SERVICES))
+        print(f"starting the five services ({settings.profile} profile, state in "
+              f"{settings.home})…")
+        procs = ServiceProcesses(settings, env_for(settings))
+        procs.start()
+    try:
+        result = demo.run(settings)
+    except grpc.RpcError as exc:
+        print(f"demo failed: {exc.code().name}: {exc.details()}", file=sys.stderr)
+        return 1
+    finally:
+        if procs is not None:
+            procs.stop()
+    print(demo.summary_line(result))
+    return 0 if result["ledger_verified"] else 1
+
+
+def cmd_keycloak_realms(args: argparse.Namespace) -> int:
+    from liuhen.platform import keycloak_realms
+
+    for path in keycloak_realms.write_realms(Path(args.out)):
+        print(path)
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="liuhen", description="Liuhen (留痕): full-process "
+                                "records of labour-security supervision cases")
+    sub = p.add_subparsers(dest="command", required=True)
+    sub.add_parser("up", help="start the five services; Ctrl-C stops them").set_defaults(
+        fn=cmd_up)
+    t = sub.add_parser("token", help="mint a dev token (embedded) or get one (stack)")
+    t.add_argument("--tenant", required=True)
+    t.add_argument("--user", required=True, help="e.g. handler1, head1")
+    t.add_argument("--role", help="defaults to the role in the username")
+    t.set_defaults(fn=cmd_token)
+
+    def who(q: argparse.ArgumentParser) -> None:
+        q.add_argument("--tenant", default=os.environ.get("LIUHEN_TENANT", "jiangan"))
+        q.add_argument("--user", default=os.environ.get("LIUHEN_USER", "handler1"))
+
+    case = sub.add_parser("case", help="cases").add_subparsers(dest="case_cmd", required=True)
+    show = case.add_parser("show", help="a case with its documents, deadlines and ledger")
+    show.add_argument("name", help="cases/{id}")
+    who(show)
+    show.set_defaults(fn=cmd_case_show)
+    led = sub.add_parser("ledger", help="the ledger").add_subparsers(dest="ledger_cmd",
+                                                                     required=True)
+    ver = led.add_parser("verify", help="recompute a case's hash chain")
+    ver.add_argument("case", help="cases/{id}")
+    who(ver)
+    ver.set_defaults(fn=cmd_ledger_verify)
+    dl = sub.add_parser("deadlines", help="open and overdue deadlines")
+    dl.add_argument("--case")
+    dl.add_argument("--officer")
+    dl.add_argument("--overdue", action="store_true")
+    who(dl)
+    dl.set_defaults(fn=cmd_deadlines)
+    sub.add_parser("demo", help="run the two-district scenario").set_defaults(fn=cmd_demo)
+    kc = sub.add_parser("keycloak", help="Keycloak").add_subparsers(dest="kc_cmd",
+                                                                    required=True)
+    realms = kc.add_parser("realms", help="write one realm JSON per tenant")
+    realms.add_argument("out")
+    realms.set_defaults(fn=cmd_keycloak_realms)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return int(args.fn(args))
+    except ConfigError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

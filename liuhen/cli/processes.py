@@ -1,0 +1,103 @@
+"""Start the five services as separate processes and stop them cleanly (`liuhen up`)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from liuhen.platform.config import SERVICES, Settings
+
+
+def free_ports(services: Sequence[str]) -> dict[str, int]:
+    """Ports the OS says are free now (for services started on fresh state)."""
+    socks = [socket.socket() for _ in services]
+    try:
+        for sock in socks:
+            sock.bind(("127.0.0.1", 0))
+        return {s: int(sock.getsockname()[1]) for s, sock in zip(services, socks, strict=True)}
+    finally:
+        for sock in socks:
+            sock.close()
+
+
+def serving(address: str, timeout: float = 1.0) -> bool:
+    try:
+        with grpc.insecure_channel(address) as ch:
+            reply = health_pb2_grpc.HealthStub(ch).Check(health_pb2.HealthCheckRequest(),
+                                                         timeout=timeout)
+            return bool(reply.status == health_pb2.HealthCheckResponse.SERVING)
+    except grpc.RpcError:
+        return False
+
+
+def all_serving(settings: Settings) -> bool:
+    return all(serving(settings.address(s), 0.5) for s in SERVICES)
+
+
+class ServiceProcesses:
+    def __init__(self, settings: Settings, env: Mapping[str, str] | None = None,
+                 log_dir: Path | None = None) -> None:
+        self.settings = settings
+        self.env = {**os.environ, **(env or {})}
+        self.log_dir = log_dir or settings.home / "logs"
+        self.procs: dict[str, subprocess.Popen[bytes]] = {}
+
+    def start(self, timeout: float = 60.0) -> None:
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        # Create the embedded schema once, before five processes race for it.
+        if self.settings.profile == "embedded":
+            from liuhen.platform.db import Database
+            from services.schema import create_all
+
+            db = Database(self.settings.db_url())
+            create_all(db.engine)
+            db.dispose()
+        for s in SERVICES:
+            log = (self.log_dir / f"{s}.log").open("ab")
+            self.procs[s] = subprocess.Popen([sys.executable, "-m", f"services.{s}"],
+                                             env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout
+        pending = set(SERVICES)
+        while pending:
+            for s in list(pending):
+                if self.procs[s].poll() is not None:
+                    self.stop()
+                    tail = (self.log_dir / f"{s}.log").read_text(errors="replace")[-2000:]
+                    raise RuntimeError(f"service {s} exited at start:\n{tail}")
+                if serving(self.settings.address(s), 0.5):
+                    pending.discard(s)
+            if time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"services not serving after {timeout:.0f}s: {sorted(pending)}")
+            time.sleep(0.1)
+
+    def stop(self, grace: float = 10.0) -> None:
+        for p in self.procs.values():
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+        end = time.monotonic() + grace
+        for p in self.procs.values():
+            try:
+                p.wait(max(0.1, end - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+        self.procs.clear()
+
+
+def env_for(settings: Settings) -> dict[str, str]:
+    env = {"LIUHEN_PROFILE": settings.profile, "LIUHEN_HOME": str(settings.home),
+           "PYTHONPATH": os.pathsep.join(p for p in (str(Path.cwd()),
+                                                      os.environ.get("PYTHONPATH", "")) if p)}
+    for s in SERVICES:
+        env[f"LIUHEN_{s.upper()}_PORT"] = str(settings.ports[s])
+    return env
