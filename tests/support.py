@@ -73,13 +73,15 @@ class Site:
     def token(self, tenant: str, username: str, roles: tuple[str, ...] | None = None) -> str:
         role, name, cert = OFFICERS.get(username, ("handler", username, ""))
         return embedded_issuer(self.settings).mint(
-            tenant, username, roles or (role,), name=name, certificate_no=cert)
+            tenant, username, roles or (role,), name=name, certificate_no=cert
+        )
 
     def channel(self, service: str) -> grpc.Channel:
         return grpc.insecure_channel(f"127.0.0.1:{self.running[service].port}")
 
-    def client(self, service: str, tenant: str, username: str,
-               roles: tuple[str, ...] | None = None) -> Client:
+    def client(
+        self, service: str, tenant: str, username: str, roles: tuple[str, ...] | None = None
+    ) -> Client:
         return Client(self.channel(service), service, self.token(tenant, username, roles))
 
     def raw_client(self, service: str, token: str) -> Client:
@@ -90,8 +92,9 @@ class Site:
 
 
 @contextmanager
-def running_site(home: Path, services: tuple[str, ...] = SERVICES,
-                 **overrides: Any) -> Iterator[Site]:
+def running_site(
+    home: Path, services: tuple[str, ...] = SERVICES, **overrides: Any
+) -> Iterator[Site]:
     ports = {s: free_port() for s in SERVICES}
     settings = Settings(home=home, ports=ports, relay_interval_s=0.05, **overrides)
     running: dict[str, Running] = {}
@@ -123,18 +126,37 @@ def file_case(site: Site, tenant: str = "jiangan", *, assign: bool = True) -> st
     from liuhen.intake.v1 import intake_pb2 as ipb
 
     desk = site.client("intake", tenant, "intake1")
-    intake = desk.RegisterComplaint(ipb.RegisterComplaintRequest(
-        request_id=rid(), source=ipb.SOURCE_VISIT, kind=ipb.INTAKE_KIND_COMPLAINT,
-        complainant=ipb.Person(name="张三"), employer=ipb.Employer(name="某公司"),
-        violation="拖欠工资")).intake
-    desk.DraftFilingApproval(ipb.DraftFilingApprovalRequest(
-        request_id=rid(), intake=intake.name, within_jurisdiction=True, summary="立案"))
-    site.client("intake", tenant, "head1").ApproveFiling(ipb.ApproveFilingRequest(
-        request_id=rid(), intake=intake.name))
-    case = site.client("cases", tenant, "intake1").OpenCase(
-        cpb.OpenCaseRequest(request_id=rid(), intake=intake.name)).case
+    intake = desk.RegisterComplaint(
+        ipb.RegisterComplaintRequest(
+            request_id=rid(),
+            source=ipb.SOURCE_VISIT,
+            kind=ipb.INTAKE_KIND_COMPLAINT,
+            complainant=ipb.Person(name="张三"),
+            employer=ipb.Employer(name="某公司"),
+            violation="拖欠工资",
+        )
+    ).intake
+    desk.DraftFilingApproval(
+        ipb.DraftFilingApprovalRequest(
+            request_id=rid(), intake=intake.name, within_jurisdiction=True, summary="立案"
+        )
+    )
+    site.client("intake", tenant, "head1").ApproveFiling(
+        ipb.ApproveFilingRequest(request_id=rid(), intake=intake.name)
+    )
+    case = (
+        site.client("cases", tenant, "intake1")
+        .OpenCase(cpb.OpenCaseRequest(request_id=rid(), intake=intake.name))
+        .case
+    )
     if assign:
-        site.client("cases", tenant, "head1").AssignHandler(cpb.AssignHandlerRequest(
-            request_id=rid(), case=case.name, handler=site.user_id(tenant, "handler1"),
-            handler_name="承办人甲", reviewer=site.user_id(tenant, "reviewer1")))
+        site.client("cases", tenant, "head1").AssignHandler(
+            cpb.AssignHandlerRequest(
+                request_id=rid(),
+                case=case.name,
+                handler=site.user_id(tenant, "handler1"),
+                handler_name="承办人甲",
+                reviewer=site.user_id(tenant, "reviewer1"),
+            )
+        )
     return str(case.name)

@@ -31,8 +31,10 @@ from liuhen.routing.v1 import routing_pb2_grpc
 
 T = TypeVar("T")
 STUBS: dict[str, Callable[[grpc.Channel], Any]] = {
-    "intake": intake_pb2_grpc.IntakeServiceStub, "cases": cases_pb2_grpc.CasesServiceStub,
-    "media": media_pb2_grpc.MediaServiceStub, "routing": routing_pb2_grpc.RoutingServiceStub,
+    "intake": intake_pb2_grpc.IntakeServiceStub,
+    "cases": cases_pb2_grpc.CasesServiceStub,
+    "media": media_pb2_grpc.MediaServiceStub,
+    "routing": routing_pb2_grpc.RoutingServiceStub,
     "enforcement": enforcement_pb2_grpc.EnforcementServiceStub,
 }
 HOME, PEER = "jiangan", "hongshan"
@@ -52,14 +54,16 @@ class Officer:
     channels: dict[str, grpc.Channel] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.metadata = [("authorization",
-                          f"Bearer {officer_token(self.settings, self.tenant, self.username)}")]
+        self.metadata = [
+            ("authorization", f"Bearer {officer_token(self.settings, self.tenant, self.username)}")
+        ]
 
     def __call__(self, service: str, method: str, request: Any) -> Any:
         if service not in self.channels:
             self.channels[service] = grpc.insecure_channel(self.settings.address(service))
         return getattr(STUBS[service](self.channels[service]), method)(
-            request, metadata=self.metadata, timeout=30)
+            request, metadata=self.metadata, timeout=30
+        )
 
 
 def wait_for(what: str, probe: Callable[[], T | None], timeout: float = 30.0) -> T:
@@ -90,129 +94,283 @@ def run(settings: Settings, say: Callable[[str], None] = print) -> dict[str, Any
         say(f"  ✓ {text}")
 
     say(f"Liuhen demo: a complaint at {HOME} (江岸), assistance from {PEER} (洪山)")
-    intake = intake1("intake", "RegisterComplaint", ipb.RegisterComplaintRequest(
-        request_id=rid(), source=ipb.SOURCE_PHONE, kind=ipb.INTAKE_KIND_COMPLAINT,
-        complainant=ipb.Person(name="李四", gender="男", contact="13800000000"),
-        employer=ipb.Employer(name="武汉某建筑劳务有限公司", address="江岸区解放大道1号"),
-        violation="拖欠12名农民工2026年9月至10月工资共计18万元")).intake
-    step(f"complaint registered by phone (Art 8–9): {intake.name}; 立案审批表 due "
-         f"{intake.filing_due_on} (Art 11)")
-    material = intake1("intake", "RecordMaterial", ipb.RecordMaterialRequest(
-        request_id=rid(), intake=intake.name, submitted_by="complainant",
-        description="工资欠条复印件", is_copy=True, checked_against_original=True, pages=2)).material
+    intake = intake1(
+        "intake",
+        "RegisterComplaint",
+        ipb.RegisterComplaintRequest(
+            request_id=rid(),
+            source=ipb.SOURCE_PHONE,
+            kind=ipb.INTAKE_KIND_COMPLAINT,
+            complainant=ipb.Person(name="李四", gender="男", contact="13800000000"),
+            employer=ipb.Employer(name="武汉某建筑劳务有限公司", address="江岸区解放大道1号"),
+            violation="拖欠12名农民工2026年9月至10月工资共计18万元",
+        ),
+    ).intake
+    step(
+        f"complaint registered by phone (Art 8–9): {intake.name}; 立案审批表 due "
+        f"{intake.filing_due_on} (Art 11)"
+    )
+    material = intake1(
+        "intake",
+        "RecordMaterial",
+        ipb.RecordMaterialRequest(
+            request_id=rid(),
+            intake=intake.name,
+            submitted_by="complainant",
+            description="工资欠条复印件",
+            is_copy=True,
+            checked_against_original=True,
+            pages=2,
+        ),
+    ).material
     step(f"materials stamped: {' / '.join(material.stamps)} (Art 9)")
-    intake1("intake", "DraftFilingApproval", ipb.DraftFilingApprovalRequest(
-        request_id=rid(), intake=intake.name, within_jurisdiction=True,
-        summary="涉嫌拖欠劳动报酬，属本机构管辖"))
-    intake = head1("intake", "ApproveFiling", ipb.ApproveFilingRequest(
-        request_id=rid(), intake=intake.name, comment="同意立案")).intake
+    intake1(
+        "intake",
+        "DraftFilingApproval",
+        ipb.DraftFilingApprovalRequest(
+            request_id=rid(),
+            intake=intake.name,
+            within_jurisdiction=True,
+            summary="涉嫌拖欠劳动报酬，属本机构管辖",
+        ),
+    )
+    intake = head1(
+        "intake",
+        "ApproveFiling",
+        ipb.ApproveFilingRequest(request_id=rid(), intake=intake.name, comment="同意立案"),
+    ).intake
     step(f"filing approved by the head: case number {intake.case_number}")
 
-    case = intake1("cases", "OpenCase", cpb.OpenCaseRequest(request_id=rid(),
-                                                            intake=intake.name)).case
+    case = intake1(
+        "cases", "OpenCase", cpb.OpenCaseRequest(request_id=rid(), intake=intake.name)
+    ).case
     handler_id = uuid.uuid5(uuid.NAMESPACE_URL, f"{HOME}/handler1")
     reviewer_id = uuid.uuid5(uuid.NAMESPACE_URL, f"{HOME}/reviewer1")
-    head1("cases", "AssignHandler", cpb.AssignHandlerRequest(
-        request_id=rid(), case=case.name, handler=str(handler_id), handler_name="承办人1",
-        reviewer=str(reviewer_id)))
+    head1(
+        "cases",
+        "AssignHandler",
+        cpb.AssignHandlerRequest(
+            request_id=rid(),
+            case=case.name,
+            handler=str(handler_id),
+            handler_name="承办人1",
+            reviewer=str(reviewer_id),
+        ),
+    )
     step("case opened and assigned: handler 承办人1, reviewer 审理员1 (Art 6, 15)")
 
     now = utcnow()
     start = now - timedelta(hours=2)
-    handler1("cases", "RecordInterview", cpb.RecordInterviewRequest(
-        request_id=rid(), case=case.name, certificates_shown=True,
-        officers=[cpb.Officer(name="承办人1", unit="江岸区劳动保障监察大队",
-                              certificate_no="JA-HA-0001"),
-                  cpb.Officer(name="王五", unit="江岸区劳动保障监察大队",
-                              certificate_no="JA-HA-0007")],
-        start_time=_ts(start), end_time=_ts(start + timedelta(minutes=50)),
-        place="武汉某建筑劳务有限公司办公室", interviewee="公司法定代表人",
-        content="承认拖欠工资，称资金周转困难"))
+    handler1(
+        "cases",
+        "RecordInterview",
+        cpb.RecordInterviewRequest(
+            request_id=rid(),
+            case=case.name,
+            certificates_shown=True,
+            officers=[
+                cpb.Officer(
+                    name="承办人1", unit="江岸区劳动保障监察大队", certificate_no="JA-HA-0001"
+                ),
+                cpb.Officer(
+                    name="王五", unit="江岸区劳动保障监察大队", certificate_no="JA-HA-0007"
+                ),
+            ],
+            start_time=_ts(start),
+            end_time=_ts(start + timedelta(minutes=50)),
+            place="武汉某建筑劳务有限公司办公室",
+            interviewee="公司法定代表人",
+            content="承认拖欠工资，称资金周转困难",
+        ),
+    )
     step("interview record with officers, certificates, time and place (Art 16)")
 
     size = 3 * 1024 * 1024 + 12345
     meta = mpb.RecordingMetadata(
-        request_id=rid(), case=case.name, kind="video", device="执法记录仪 JA-07",
-        place="武汉某建筑劳务有限公司办公室", start_time=_ts(start),
-        end_time=_ts(start + timedelta(minutes=50)), content_type="video/mp4",
-        confidentiality="normal", description="现场调查询问全程录像")
-    stream = iter([mpb.UploadRecordingRequest(metadata=meta),
-                   *(mpb.UploadRecordingRequest(chunk=c) for c in footage(size))])
+        request_id=rid(),
+        case=case.name,
+        kind="video",
+        device="执法记录仪 JA-07",
+        place="武汉某建筑劳务有限公司办公室",
+        start_time=_ts(start),
+        end_time=_ts(start + timedelta(minutes=50)),
+        content_type="video/mp4",
+        confidentiality="normal",
+        description="现场调查询问全程录像",
+    )
+    stream = iter(
+        [
+            mpb.UploadRecordingRequest(metadata=meta),
+            *(mpb.UploadRecordingRequest(chunk=c) for c in footage(size)),
+        ]
+    )
     recording = handler1("media", "UploadRecording", stream).recording
-    step(f"recording stored: {recording.size_bytes} bytes, SHA-256 {recording.sha256[:16]}…, "
-         f"labels {recording.labels.case_number} / {recording.labels.party} / "
-         f"{recording.labels.handler} (Art 41)")
+    step(
+        f"recording stored: {recording.size_bytes} bytes, SHA-256 {recording.sha256[:16]}…, "
+        f"labels {recording.labels.case_number} / {recording.labels.party} / "
+        f"{recording.labels.handler} (Art 41)"
+    )
 
-    request_doc = _effective(handler1, head1, case.name, "assistance_request",
-                             {"matters": "核实该公司在洪山区项目工地的工资发放情况",
-                              "to": "洪山区劳动保障监察大队"})
-    sent = handler1("cases", "SendAssistanceRequest", cpb.SendAssistanceRequestRequest(
-        request_id=rid(), document=request_doc.name, recipient=PEER))
+    request_doc = _effective(
+        handler1,
+        head1,
+        case.name,
+        "assistance_request",
+        {"matters": "核实该公司在洪山区项目工地的工资发放情况", "to": "洪山区劳动保障监察大队"},
+    )
+    sent = handler1(
+        "cases",
+        "SendAssistanceRequest",
+        cpb.SendAssistanceRequestRequest(
+            request_id=rid(), document=request_doc.name, recipient=PEER
+        ),
+    )
     step(f"委托协查函 approved by the head and sent to {PEER} (Art 21): message {sent.message_id}")
 
-    inbound = wait_for("the request in hongshan's inbox", lambda: next(
-        (m for m in peer_handler("routing", "ListMessages", rpb.ListMessagesRequest(
-            direction="inbox", type="assistance_request")).messages
-         if m.envelope.message_id == sent.message_id), None))
-    reply = peer_handler("routing", "ReplyToAssistanceRequest",
-                         rpb.ReplyToAssistanceRequestRequest(
-                             request_id=rid(), message=inbound.name, handler_name="洪山承办人1",
-                             findings="经核实，该公司洪山项目同期拖欠工资情况属实"))
-    step(f"{PEER} received it and answered with a 协查回函: message "
-         f"{reply.message.envelope.message_id}")
-    reply_doc = wait_for("the reply on the case", lambda: next(
-        (d for d in handler1("cases", "GetCase", cpb.GetCaseRequest(name=case.name)).case
-         .documents if d.type == "assistance_reply"), None))
+    inbound = wait_for(
+        "the request in hongshan's inbox",
+        lambda: next(
+            (
+                m
+                for m in peer_handler(
+                    "routing",
+                    "ListMessages",
+                    rpb.ListMessagesRequest(direction="inbox", type="assistance_request"),
+                ).messages
+                if m.envelope.message_id == sent.message_id
+            ),
+            None,
+        ),
+    )
+    reply = peer_handler(
+        "routing",
+        "ReplyToAssistanceRequest",
+        rpb.ReplyToAssistanceRequestRequest(
+            request_id=rid(),
+            message=inbound.name,
+            handler_name="洪山承办人1",
+            findings="经核实，该公司洪山项目同期拖欠工资情况属实",
+        ),
+    )
+    step(
+        f"{PEER} received it and answered with a 协查回函: message "
+        f"{reply.message.envelope.message_id}"
+    )
+    reply_doc = wait_for(
+        "the reply on the case",
+        lambda: next(
+            (
+                d
+                for d in handler1(
+                    "cases", "GetCase", cpb.GetCaseRequest(name=case.name)
+                ).case.documents
+                if d.type == "assistance_reply"
+            ),
+            None,
+        ),
+    )
     step(f"协查回函 arrived on the case from {reply_doc.from_site}")
 
-    _effective(handler1, head1, case.name, "investigation_final_report",
-               {"findings": "拖欠工资属实", "proposal": "责令限期改正"})
-    order = _effective(handler1, head1, case.name, "rectification_order",
-                       {"period_days": 10, "order": "于期限内支付拖欠的全部工资"})
-    served = handler1("enforcement", "ServeDocument", epb.ServeDocumentRequest(
-        request_id=rid(), document=order.name, method=epb.SERVICE_METHOD_DIRECT,
-        recipient="武汉某建筑劳务有限公司", signed_by="公司法定代表人")).record
+    _effective(
+        handler1,
+        head1,
+        case.name,
+        "investigation_final_report",
+        {"findings": "拖欠工资属实", "proposal": "责令限期改正"},
+    )
+    order = _effective(
+        handler1,
+        head1,
+        case.name,
+        "rectification_order",
+        {"period_days": 10, "order": "于期限内支付拖欠的全部工资"},
+    )
+    served = handler1(
+        "enforcement",
+        "ServeDocument",
+        epb.ServeDocumentRequest(
+            request_id=rid(),
+            document=order.name,
+            method=epb.SERVICE_METHOD_DIRECT,
+            recipient="武汉某建筑劳务有限公司",
+            signed_by="公司法定代表人",
+        ),
+    ).record
     period = next(d for d in served.deadlines if d.rule == "rectification_period")
-    step(f"限期改正指令书 served directly, 送达回执 signed (Art 37); rectification due "
-         f"{period.due_on} (Art 28)")
+    step(
+        f"限期改正指令书 served directly, 送达回执 signed (Art 37); rectification due "
+        f"{period.due_on} (Art 28)"
+    )
 
     full = handler1("cases", "GetCase", cpb.GetCaseRequest(name=case.name)).case
     verified = handler1("cases", "VerifyLedger", cpb.VerifyLedgerRequest(case=case.name))
-    open_deadlines = [{"rule": d.rule, "due_on": d.due_on, "provisional": d.provisional,
-                       "state": d.state} for d in full.deadlines if d.state != "met"]
+    open_deadlines = [
+        {"rule": d.rule, "due_on": d.due_on, "provisional": d.provisional, "state": d.state}
+        for d in full.deadlines
+        if d.state != "met"
+    ]
     say("")
     say(f"Case {full.case_number} ({full.name})")
     say("Open deadlines:")
     for d in open_deadlines:
         say(f"  {d['rule']:<28} due {d['due_on']}{' (provisional)' if d['provisional'] else ''}")
-    say(f"Ledger: {verified.entries} entries, chain {'verified' if verified.ok else 'BROKEN'} "
-        f"(head {verified.head_hash[:16]}…)")
+    say(
+        f"Ledger: {verified.entries} entries, chain {'verified' if verified.ok else 'BROKEN'} "
+        f"(head {verified.head_hash[:16]}…)"
+    )
     return {
-        "tenants": [HOME, PEER], "case": full.name, "case_number": full.case_number,
+        "tenants": [HOME, PEER],
+        "case": full.name,
+        "case_number": full.case_number,
         "timeline": timeline,
-        "assistance": {"request_message_id": sent.message_id, "recipient": PEER,
-                       "reply_message_id": reply.message.envelope.message_id,
-                       "reply_document": reply_doc.name, "reply_from": reply_doc.from_site},
-        "recording": {"name": recording.name, "sha256": recording.sha256,
-                      "size_bytes": recording.size_bytes, "late": recording.late},
-        "rectification_order": {"document": order.name, "served": served.name,
-                                "method": "direct", "due_on": period.due_on},
+        "assistance": {
+            "request_message_id": sent.message_id,
+            "recipient": PEER,
+            "reply_message_id": reply.message.envelope.message_id,
+            "reply_document": reply_doc.name,
+            "reply_from": reply_doc.from_site,
+        },
+        "recording": {
+            "name": recording.name,
+            "sha256": recording.sha256,
+            "size_bytes": recording.size_bytes,
+            "late": recording.late,
+        },
+        "rectification_order": {
+            "document": order.name,
+            "served": served.name,
+            "method": "direct",
+            "due_on": period.due_on,
+        },
         "open_deadlines": open_deadlines,
-        "ledger_entries": verified.entries, "ledger_verified": verified.ok,
+        "ledger_entries": verified.entries,
+        "ledger_verified": verified.ok,
     }
 
 
-def _effective(handler: Officer, head: Officer, case: str, type_code: str,
-               content: dict[str, Any]) -> cpb.Document:
+def _effective(
+    handler: Officer, head: Officer, case: str, type_code: str, content: dict[str, Any]
+) -> cpb.Document:
     """Draft, submit and (if its catalogue chain says so) approve a handler's document."""
-    doc = handler("cases", "DraftDocument", cpb.DraftDocumentRequest(
-        request_id=rid(), case=case, type=type_code,
-        content_json=json.dumps(content, ensure_ascii=False))).document
-    doc = handler("cases", "SubmitDocument", cpb.SubmitDocumentRequest(
-        request_id=rid(), document=doc.name)).document
+    doc = handler(
+        "cases",
+        "DraftDocument",
+        cpb.DraftDocumentRequest(
+            request_id=rid(),
+            case=case,
+            type=type_code,
+            content_json=json.dumps(content, ensure_ascii=False),
+        ),
+    ).document
+    doc = handler(
+        "cases", "SubmitDocument", cpb.SubmitDocumentRequest(request_id=rid(), document=doc.name)
+    ).document
     while doc.state != "effective":
-        doc = head("cases", "ApproveDocument", cpb.ApproveDocumentRequest(
-            request_id=rid(), document=doc.name, comment="同意")).document
+        doc = head(
+            "cases",
+            "ApproveDocument",
+            cpb.ApproveDocumentRequest(request_id=rid(), document=doc.name, comment="同意"),
+        ).document
     return doc
 
 

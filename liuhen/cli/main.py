@@ -59,8 +59,10 @@ def cmd_case_show(args: argparse.Namespace) -> int:
 
     case = _officer(args)("cases", "GetCase", cpb.GetCaseRequest(name=args.name)).case
     print(f"{case.case_number}  {case.name}  [{case.state}]")
-    print(f"party: {case.party}   complainant: {case.complainant}   handler: "
-          f"{case.handler_name or '-'}")
+    print(
+        f"party: {case.party}   complainant: {case.complainant}   handler: "
+        f"{case.handler_name or '-'}"
+    )
     print("documents:")
     for d in case.documents:
         origin = f" from {d.from_site}" if d.from_site else ""
@@ -71,8 +73,10 @@ def cmd_case_show(args: argparse.Namespace) -> int:
         print(f"  {dl.rule:<28} due {dl.due_on}{flag}  {dl.state}  [{dl.source}]")
     print("ledger:")
     for e in case.ledger:
-        print(f"  {e.seq:>3} {e.time.ToDatetime():%Y-%m-%d %H:%M:%S} {e.action:<30} "
-              f"{e.actor.name or e.actor.username} ({e.actor.role})  {e.hash[:12]}…")
+        print(
+            f"  {e.seq:>3} {e.time.ToDatetime():%Y-%m-%d %H:%M:%S} {e.action:<30} "
+            f"{e.actor.name or e.actor.username} ({e.actor.role})  {e.hash[:12]}…"
+        )
     return 0
 
 
@@ -90,8 +94,13 @@ def cmd_ledger_verify(args: argparse.Namespace) -> int:
 def cmd_deadlines(args: argparse.Namespace) -> int:
     from liuhen.cases.v1 import cases_pb2 as cpb
 
-    reply = _officer(args)("cases", "ListDeadlines", cpb.ListDeadlinesRequest(
-        case=args.case or "", officer=args.officer or "", overdue_only=args.overdue))
+    reply = _officer(args)(
+        "cases",
+        "ListDeadlines",
+        cpb.ListDeadlinesRequest(
+            case=args.case or "", officer=args.officer or "", overdue_only=args.overdue
+        ),
+    )
     print(f"deadlines of {args.tenant} on {date.today()}:")
     for d in reply.deadlines:
         flag = " (provisional)" if d.provisional else ""
@@ -102,13 +111,12 @@ def cmd_deadlines(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     settings = _settings()
     procs = None
-    if not all_serving(settings):
+    if args.fresh or not all_serving(settings):
         # Nothing running: start our own services on fresh state, stop them afterwards.
         home = Path(tempfile.mkdtemp(prefix="liuhen-demo-"))
         settings = replace(settings, home=home) if settings.profile == "embedded" else settings
         settings = settings.with_ports(free_ports(SERVICES))
-        print(f"starting the five services ({settings.profile} profile, state in "
-              f"{settings.home})…")
+        print(f"starting the five services ({settings.profile} profile, state in {settings.home})…")
         procs = ServiceProcesses(settings, env_for(settings))
         procs.start()
     try:
@@ -132,11 +140,12 @@ def cmd_keycloak_realms(args: argparse.Namespace) -> int:
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="liuhen", description="Liuhen (留痕): full-process "
-                                "records of labour-security supervision cases")
+    p = argparse.ArgumentParser(
+        prog="liuhen",
+        description="Liuhen (留痕): full-process records of labour-security supervision cases",
+    )
     sub = p.add_subparsers(dest="command", required=True)
-    sub.add_parser("up", help="start the five services; Ctrl-C stops them").set_defaults(
-        fn=cmd_up)
+    sub.add_parser("up", help="start the five services; Ctrl-C stops them").set_defaults(fn=cmd_up)
     t = sub.add_parser("token", help="mint a dev token (embedded) or get one (stack)")
     t.add_argument("--tenant", required=True)
     t.add_argument("--user", required=True, help="e.g. handler1, head1")
@@ -152,8 +161,9 @@ def parser() -> argparse.ArgumentParser:
     show.add_argument("name", help="cases/{id}")
     who(show)
     show.set_defaults(fn=cmd_case_show)
-    led = sub.add_parser("ledger", help="the ledger").add_subparsers(dest="ledger_cmd",
-                                                                     required=True)
+    led = sub.add_parser("ledger", help="the ledger").add_subparsers(
+        dest="ledger_cmd", required=True
+    )
     ver = led.add_parser("verify", help="recompute a case's hash chain")
     ver.add_argument("case", help="cases/{id}")
     who(ver)
@@ -164,9 +174,11 @@ def parser() -> argparse.ArgumentParser:
     dl.add_argument("--overdue", action="store_true")
     who(dl)
     dl.set_defaults(fn=cmd_deadlines)
-    sub.add_parser("demo", help="run the two-district scenario").set_defaults(fn=cmd_demo)
-    kc = sub.add_parser("keycloak", help="Keycloak").add_subparsers(dest="kc_cmd",
-                                                                    required=True)
+    dm = sub.add_parser("demo", help="run the two-district scenario")
+    dm.add_argument("--fresh", action="store_true",
+                    help="start fresh services even if some are already running")
+    dm.set_defaults(fn=cmd_demo)
+    kc = sub.add_parser("keycloak", help="Keycloak").add_subparsers(dest="kc_cmd", required=True)
     realms = kc.add_parser("realms", help="write one realm JSON per tenant")
     realms.add_argument("out")
     realms.set_defaults(fn=cmd_keycloak_realms)

@@ -32,8 +32,9 @@ def free_ports(services: Sequence[str]) -> dict[str, int]:
 def serving(address: str, timeout: float = 1.0) -> bool:
     try:
         with grpc.insecure_channel(address) as ch:
-            reply = health_pb2_grpc.HealthStub(ch).Check(health_pb2.HealthCheckRequest(),
-                                                         timeout=timeout)
+            reply = health_pb2_grpc.HealthStub(ch).Check(
+                health_pb2.HealthCheckRequest(), timeout=timeout
+            )
             return bool(reply.status == health_pb2.HealthCheckResponse.SERVING)
     except grpc.RpcError:
         return False
@@ -44,8 +45,9 @@ def all_serving(settings: Settings) -> bool:
 
 
 class ServiceProcesses:
-    def __init__(self, settings: Settings, env: Mapping[str, str] | None = None,
-                 log_dir: Path | None = None) -> None:
+    def __init__(
+        self, settings: Settings, env: Mapping[str, str] | None = None, log_dir: Path | None = None
+    ) -> None:
         self.settings = settings
         self.env = {**os.environ, **(env or {})}
         self.log_dir = log_dir or settings.home / "logs"
@@ -63,8 +65,12 @@ class ServiceProcesses:
             db.dispose()
         for s in SERVICES:
             log = (self.log_dir / f"{s}.log").open("ab")
-            self.procs[s] = subprocess.Popen([sys.executable, "-m", f"services.{s}"],
-                                             env=self.env, stdout=log, stderr=subprocess.STDOUT)
+            self.procs[s] = subprocess.Popen(
+                [sys.executable, "-m", f"services.{s}"],
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
         deadline = time.monotonic() + timeout
         pending = set(SERVICES)
         while pending:
@@ -95,9 +101,13 @@ class ServiceProcesses:
 
 
 def env_for(settings: Settings) -> dict[str, str]:
-    env = {"LIUHEN_PROFILE": settings.profile, "LIUHEN_HOME": str(settings.home),
-           "PYTHONPATH": os.pathsep.join(p for p in (str(Path.cwd()),
-                                                      os.environ.get("PYTHONPATH", "")) if p)}
+    env = {
+        "LIUHEN_PROFILE": settings.profile,
+        "LIUHEN_HOME": str(settings.home),
+        "PYTHONPATH": os.pathsep.join(
+            p for p in (str(Path.cwd()), os.environ.get("PYTHONPATH", "")) if p
+        ),
+    }
     for s in SERVICES:
         env[f"LIUHEN_{s.upper()}_PORT"] = str(settings.ports[s])
     return env

@@ -61,8 +61,9 @@ class Principal:
 def tenant_from_issuer(issuer: str, base: str) -> str:
     prefix = base.rstrip("/") + "/realms/"
     if not issuer.startswith(prefix) or "/" in issuer[len(prefix) :] or issuer == prefix:
-        raise Unauthenticated("UNKNOWN_ISSUER", f"token issuer {issuer!r} is not trusted",
-                              "令牌签发方不受信任")
+        raise Unauthenticated(
+            "UNKNOWN_ISSUER", f"token issuer {issuer!r} is not trusted", "令牌签发方不受信任"
+        )
     return issuer[len(prefix) :]
 
 
@@ -91,15 +92,22 @@ def _decode(token: str, key: Any, *, issuer_base: str) -> Principal:
     try:
         header = jwt.get_unverified_header(token)
         if header.get("alg") != "RS256":
-            raise Unauthenticated("BAD_ALGORITHM", "only RS256 tokens are accepted",
-                                  "仅接受 RS256 签名的令牌")
-        claims = jwt.decode(token, key, algorithms=["RS256"], audience=AUDIENCE,
-                            options={"require": ["exp", "iss", "sub"]})
+            raise Unauthenticated(
+                "BAD_ALGORITHM", "only RS256 tokens are accepted", "仅接受 RS256 签名的令牌"
+            )
+        claims = jwt.decode(
+            token,
+            key,
+            algorithms=["RS256"],
+            audience=AUDIENCE,
+            options={"require": ["exp", "iss", "sub"]},
+        )
     except jwt.ExpiredSignatureError as exc:
         raise Unauthenticated("TOKEN_EXPIRED", "the token has expired", "令牌已过期") from exc
     except jwt.InvalidTokenError as exc:
-        raise Unauthenticated("INVALID_TOKEN", f"the token is not valid: {exc}",
-                              "令牌无效") from exc
+        raise Unauthenticated(
+            "INVALID_TOKEN", f"the token is not valid: {exc}", "令牌无效"
+        ) from exc
     return principal_from_claims(claims, tenant_from_issuer(claims["iss"], issuer_base))
 
 
@@ -147,8 +155,9 @@ class EmbeddedIssuer(TokenVerifier):
 
     def service_token(self, tenant: str, service: str) -> str:
         client = f"liuhen-{service}"
-        return self.mint(tenant, f"service-account-{client}", ["service"], client_id=client,
-                         ttl_s=300)
+        return self.mint(
+            tenant, f"service-account-{client}", ["service"], client_id=client, ttl_s=300
+        )
 
     def verify(self, token: str) -> Principal:
         return _decode(token, self._public, issuer_base=self.base)
@@ -162,8 +171,9 @@ def _load_or_create_key(path: Path) -> rsa.RSAPrivateKey:
         return key
     path.parent.mkdir(parents=True, exist_ok=True)
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                            serialization.NoEncryption())
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
     tmp = path.with_suffix(".tmp")
     tmp.write_bytes(pem)
     tmp.chmod(0o600)

@@ -54,8 +54,9 @@ class Platform:
         from liuhen.platform import messages
 
         if self.settings.profile == "stack":
-            return messages.KafkaMessageLog(self.settings.kafka_bootstrap,
-                                            client_id=f"liuhen-{self.service}")
+            return messages.KafkaMessageLog(
+                self.settings.kafka_bootstrap, client_id=f"liuhen-{self.service}"
+            )
         return messages.SqliteMessageLog(self.settings.home / "messages.db")
 
     @cached_property
@@ -64,9 +65,12 @@ class Platform:
 
         s = self.settings
         if s.profile == "stack":
-            return objects.S3ObjectStore(s.s3_endpoint, s.s3_access_key.value,
-                                         s.s3_secret_key.value,
-                                         offsite_endpoint=s.s3_offsite_endpoint)
+            return objects.S3ObjectStore(
+                s.s3_endpoint,
+                s.s3_access_key.value,
+                s.s3_secret_key.value,
+                offsite_endpoint=s.s3_offsite_endpoint,
+            )
         return objects.FileObjectStore(s.home / "objects")
 
     def channel(self, service: str) -> grpc.Channel:
@@ -107,5 +111,11 @@ def bootstrap(settings: Settings, service: str) -> Platform:
         issuer = embedded_issuer(settings)
         verifier, tokens = issuer, ServiceTokens(service, issuer)
     db = Database(settings.db_url())
-    return Platform(settings=settings, service=service, db=db,
-                    calendar=WorkingCalendar.load(), verifier=verifier, service_tokens=tokens)
+    return Platform(
+        settings=settings,
+        service=service,
+        db=db,
+        calendar=WorkingCalendar.load(),
+        verifier=verifier,
+        service_tokens=tokens,
+    )

@@ -73,11 +73,17 @@ def documents() -> Mapping[str, DocumentType]:
     out = {}
     for d in _load("documents.yaml")["documents"]:
         out[d["code"]] = DocumentType(
-            code=d["code"], zh=d["zh"], stage=d["stage"], articles=_list(d.get("article")),
-            drafted_by=_list(d.get("drafted_by")), approval=_list(d.get("approval")),
-            served_to=_list(d.get("served_to")), requires_effective=d.get("requires_effective", ""),
+            code=d["code"],
+            zh=d["zh"],
+            stage=d["stage"],
+            articles=_list(d.get("article")),
+            drafted_by=_list(d.get("drafted_by")),
+            approval=_list(d.get("approval")),
+            served_to=_list(d.get("served_to")),
+            requires_effective=d.get("requires_effective", ""),
             decision_document=bool(d.get("decision_document", False)),
-            deadline=d.get("deadline", {}), required=_list(d.get("required")),
+            deadline=d.get("deadline", {}),
+            required=_list(d.get("required")),
         )
     return out
 
@@ -86,27 +92,44 @@ def document_type(code: str) -> DocumentType:
     try:
         return documents()[code]
     except KeyError:
-        raise InvalidArgument("UNKNOWN_DOCUMENT_TYPE", f"no document type {code!r} in the "
-                              "catalogue", f"文书目录中没有 {code!r}", field="type") from None
+        raise InvalidArgument(
+            "UNKNOWN_DOCUMENT_TYPE",
+            f"no document type {code!r} in the catalogue",
+            f"文书目录中没有 {code!r}",
+            field="type",
+        ) from None
 
 
 @cache
 def deadline_rules() -> Mapping[str, DeadlineRule]:
-    return {name: DeadlineRule(rule=name, what=r["what"], amount=int(r["amount"]),
-                               unit=r["unit"], source=r["source"],
-                               extended_amount=int(r.get("extended_amount", 0)))
-            for name, r in _load("deadlines.yaml")["rules"].items()}
+    return {
+        name: DeadlineRule(
+            rule=name,
+            what=r["what"],
+            amount=int(r["amount"]),
+            unit=r["unit"],
+            source=r["source"],
+            extended_amount=int(r.get("extended_amount", 0)),
+        )
+        for name, r in _load("deadlines.yaml")["rules"].items()
+    }
 
 
 @cache
 def sites() -> Mapping[str, Site]:
-    return {t["id"]: Site(t["id"], t["zh"], t["level"], str(t["division_code"]))
-            for t in _load("sites.yaml")["tenants"]}
+    return {
+        t["id"]: Site(t["id"], t["zh"], t["level"], str(t["division_code"]))
+        for t in _load("sites.yaml")["tenants"]
+    }
 
 
 def site(site_id: str, field_name: str = "recipient") -> Site:
     try:
         return sites()[site_id]
     except KeyError:
-        raise InvalidArgument("UNKNOWN_SITE", f"{site_id!r} is not a site of this city",
-                              f"{site_id!r} 不是本市的监察机构", field=field_name) from None
+        raise InvalidArgument(
+            "UNKNOWN_SITE",
+            f"{site_id!r} is not a site of this city",
+            f"{site_id!r} 不是本市的监察机构",
+            field=field_name,
+        ) from None

@@ -13,8 +13,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 SERVICES = ("intake", "cases", "media", "routing", "enforcement")
-DEFAULT_PORTS = {"intake": 50151, "cases": 50152, "media": 50153, "routing": 50154,
-                 "enforcement": 50155}
+DEFAULT_PORTS = {
+    "intake": 50151,
+    "cases": 50152,
+    "media": 50153,
+    "routing": 50154,
+    "enforcement": 50155,
+}
 
 
 class ConfigError(Exception):

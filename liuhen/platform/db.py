@@ -44,8 +44,9 @@ class Base(DeclarativeBase):
 
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 60, "check_same_thread": False},
-                               poolclass=NullPool)
+        engine = create_engine(
+            url, connect_args={"timeout": 60, "check_same_thread": False}, poolclass=NullPool
+        )
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -98,12 +99,17 @@ class UnitOfWork:
     def __enter__(self) -> Self:
         self._session = self._factory()
         if self._session.get_bind().dialect.name == "postgresql":
-            self._session.execute(text("SELECT set_config('app.tenant_id', :t, true)"),
-                                  {"t": self.tenant})
+            self._session.execute(
+                text("SELECT set_config('app.tenant_id', :t, true)"), {"t": self.tenant}
+            )
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         session = self.session
         try:
             session.rollback()
@@ -174,10 +180,18 @@ def idempotent(
                     article="DESIGN §8",
                     field="request_id",
                 )
-            return response_type.FromString(prior.response)
+            first: M = response_type.FromString(prior.response)
+            return first
         response = work(uow)
-        uow.add(IdempotencyRecord(tenant_id=tenant, service=service, request_id=request_id,
-                                  method=method, fingerprint=fp,
-                                  response=response.SerializeToString()))
+        uow.add(
+            IdempotencyRecord(
+                tenant_id=tenant,
+                service=service,
+                request_id=request_id,
+                method=method,
+                fingerprint=fp,
+                response=response.SerializeToString(),
+            )
+        )
         uow.commit()
         return response

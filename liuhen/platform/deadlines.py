@@ -46,18 +46,33 @@ def open_deadline(
     spec = deadline_rules()[rule]
     n = spec.amount if amount is None else amount
     due = calendar.add(start, n, spec.unit)
-    row = DeadlineRow(id=str(uuid.uuid4()), tenant_id=uow.tenant, case_id=case_id, rule=rule,
-                      subject=subject, officer=officer, started_on=start, due_on=due.on,
-                      unit=spec.unit, amount=n, provisional=due.provisional)
+    row = DeadlineRow(
+        id=str(uuid.uuid4()),
+        tenant_id=uow.tenant,
+        case_id=case_id,
+        rule=rule,
+        subject=subject,
+        officer=officer,
+        started_on=start,
+        due_on=due.on,
+        unit=spec.unit,
+        amount=n,
+        provisional=due.provisional,
+    )
     uow.add(row)
     return row
 
 
 def meet(uow: UnitOfWork, *, subject: str, rule: str) -> None:
     """Mark the open deadlines of `rule` on `subject` as met."""
-    for row in uow.session.scalars(select(DeadlineRow).where(
-            DeadlineRow.tenant_id == uow.tenant, DeadlineRow.subject == subject,
-            DeadlineRow.rule == rule, DeadlineRow.met_at.is_(None))):
+    for row in uow.session.scalars(
+        select(DeadlineRow).where(
+            DeadlineRow.tenant_id == uow.tenant,
+            DeadlineRow.subject == subject,
+            DeadlineRow.rule == rule,
+            DeadlineRow.met_at.is_(None),
+        )
+    ):
         row.met_at = utcnow()
 
 
@@ -79,7 +94,17 @@ def query(uow: UnitOfWork, *, case_id: str = "", officer: str = "") -> list[Dead
 def to_proto(row: DeadlineRow, today: date) -> common_pb2.Deadline:
     spec = deadline_rules()[row.rule]
     return common_pb2.Deadline(
-        id=row.id, rule=row.rule, what=spec.what, case_id=row.case_id, subject=row.subject,
-        started_on=row.started_on.isoformat(), due_on=row.due_on.isoformat(), unit=row.unit,
-        amount=row.amount, provisional=row.provisional, state=state_of(row, today),
-        source=spec.source, officer=row.officer)
+        id=row.id,
+        rule=row.rule,
+        what=spec.what,
+        case_id=row.case_id,
+        subject=row.subject,
+        started_on=row.started_on.isoformat(),
+        due_on=row.due_on.isoformat(),
+        unit=row.unit,
+        amount=row.amount,
+        provisional=row.provisional,
+        state=state_of(row, today),
+        source=spec.source,
+        officer=row.officer,
+    )

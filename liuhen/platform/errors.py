@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+
 @dataclass
 class LiuhenError(Exception):
     """Base class: `reason` is a stable UPPER_SNAKE code, `article` the rule applied."""

@@ -26,8 +26,9 @@ GENESIS = "0" * 64
 
 def canonical(obj: Any) -> bytes:
     """The canonical JSON bytes that hashes are taken over."""
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                      default=str).encode()
+    return json.dumps(
+        obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
+    ).encode()
 
 
 def sha256_hex(data: bytes) -> str:
@@ -65,10 +66,16 @@ class Entry:
 
     def body(self) -> dict[str, Any]:
         return {
-            "tenant_id": self.tenant_id, "case_id": self.case_id, "seq": self.seq,
-            "service": self.service, "action": self.action, "actor": dict(self.actor),
-            "payload_sha256": self.payload_sha256, "refs": list(self.refs),
-            "time": self.time, "prev_hash": self.prev_hash,
+            "tenant_id": self.tenant_id,
+            "case_id": self.case_id,
+            "seq": self.seq,
+            "service": self.service,
+            "action": self.action,
+            "actor": dict(self.actor),
+            "payload_sha256": self.payload_sha256,
+            "refs": list(self.refs),
+            "time": self.time,
+            "prev_hash": self.prev_hash,
         }
 
     def computed_hash(self) -> str:
@@ -90,30 +97,54 @@ def verify_chain(entries: Iterable[Entry]) -> Verification:
     for expected_seq, entry in enumerate(entries, start=1):
         count = expected_seq
         if entry.seq != expected_seq:
-            return Verification(False, count, entry.seq, f"entry {entry.seq} is out of "
-                                f"sequence (expected {expected_seq}): an entry is missing")
+            return Verification(
+                False,
+                count,
+                entry.seq,
+                f"entry {entry.seq} is out of "
+                f"sequence (expected {expected_seq}): an entry is missing",
+            )
         if entry.prev_hash != prev:
-            return Verification(False, count, entry.seq, f"entry {entry.seq} does not link "
-                                "to the entry before it")
+            return Verification(
+                False, count, entry.seq, f"entry {entry.seq} does not link to the entry before it"
+            )
         if entry.computed_hash() != entry.hash:
-            return Verification(False, count, entry.seq, f"entry {entry.seq} was altered: "
-                                "its hash does not match its content")
+            return Verification(
+                False,
+                count,
+                entry.seq,
+                f"entry {entry.seq} was altered: its hash does not match its content",
+            )
         prev = entry.hash
     return Verification(True, count, 0, "", prev)
 
 
 def actor_of(principal: Principal, role: str = "") -> dict[str, str]:
-    return {"user_id": principal.user_id, "username": principal.username,
-            "name": principal.name, "role": role or ",".join(sorted(principal.roles)),
-            "certificate_no": principal.certificate_no}
+    return {
+        "user_id": principal.user_id,
+        "username": principal.username,
+        "name": principal.name,
+        "role": role or ",".join(sorted(principal.roles)),
+        "certificate_no": principal.certificate_no,
+    }
 
 
 def _entry(row: LedgerRow) -> Entry:
-    return Entry(row.tenant_id, row.case_id, row.seq, row.service, row.action,
-                 json.loads(row.actor_json), row.payload_sha256, json.loads(row.refs_json),
-                 row.time.isoformat(timespec="microseconds").replace("+00:00", "Z")
-                 if row.time.tzinfo else row.time.isoformat(timespec="microseconds") + "Z",
-                 row.prev_hash, row.hash)
+    return Entry(
+        row.tenant_id,
+        row.case_id,
+        row.seq,
+        row.service,
+        row.action,
+        json.loads(row.actor_json),
+        row.payload_sha256,
+        json.loads(row.refs_json),
+        row.time.isoformat(timespec="microseconds").replace("+00:00", "Z")
+        if row.time.tzinfo
+        else row.time.isoformat(timespec="microseconds") + "Z",
+        row.prev_hash,
+        row.hash,
+    )
 
 
 def append(
@@ -130,34 +161,52 @@ def append(
     session = uow.session
     if session.get_bind().dialect.name == "postgresql":
         # Serialise appends to one case across concurrent transactions.
-        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"),
-                        {"k": f"{uow.tenant}/{case_id}"})
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": f"{uow.tenant}/{case_id}"}
+        )
     last = session.scalar(
-        select(LedgerRow).where(LedgerRow.tenant_id == uow.tenant, LedgerRow.case_id == case_id)
-        .order_by(LedgerRow.seq.desc()).limit(1)
+        select(LedgerRow)
+        .where(LedgerRow.tenant_id == uow.tenant, LedgerRow.case_id == case_id)
+        .order_by(LedgerRow.seq.desc())
+        .limit(1)
     )
     now = utcnow()
     entry = Entry(
-        tenant_id=uow.tenant, case_id=case_id, seq=(last.seq + 1) if last else 1,
-        service=service, action=action, actor=dict(actor),
-        payload_sha256=sha256_hex(canonical(payload)), refs=list(refs),
+        tenant_id=uow.tenant,
+        case_id=case_id,
+        seq=(last.seq + 1) if last else 1,
+        service=service,
+        action=action,
+        actor=dict(actor),
+        payload_sha256=sha256_hex(canonical(payload)),
+        refs=list(refs),
         time=now.isoformat(timespec="microseconds").replace("+00:00", "Z"),
         prev_hash=last.hash if last else GENESIS,
     )
     entry = replace(entry, hash=entry.computed_hash())
-    session.add(LedgerRow(
-        tenant_id=entry.tenant_id, case_id=case_id, seq=entry.seq, service=service,
-        action=action, actor_json=canonical(entry.actor).decode(),
-        payload_sha256=entry.payload_sha256, refs_json=canonical(entry.refs).decode(),
-        time=now, prev_hash=entry.prev_hash, hash=entry.hash,
-    ))
+    session.add(
+        LedgerRow(
+            tenant_id=entry.tenant_id,
+            case_id=case_id,
+            seq=entry.seq,
+            service=service,
+            action=action,
+            actor_json=canonical(entry.actor).decode(),
+            payload_sha256=entry.payload_sha256,
+            refs_json=canonical(entry.refs).decode(),
+            time=now,
+            prev_hash=entry.prev_hash,
+            hash=entry.hash,
+        )
+    )
     session.flush()
     return entry
 
 
 def entries(uow: UnitOfWork, case_id: str) -> list[Entry]:
     rows = uow.session.scalars(
-        select(LedgerRow).where(LedgerRow.tenant_id == uow.tenant, LedgerRow.case_id == case_id)
+        select(LedgerRow)
+        .where(LedgerRow.tenant_id == uow.tenant, LedgerRow.case_id == case_id)
         .order_by(LedgerRow.seq)
     )
     return [_entry(r) for r in rows]

@@ -20,14 +20,16 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, BinaryIO, cast
 from urllib.parse import quote, unquote
 
+import urllib3
 from minio import Minio
 from minio.commonconfig import COMPLIANCE, REPLACE, CopySource
-from minio.error import S3Error
+from minio.error import MinioException, S3Error
+from minio.objectlockconfig import DAYS, ObjectLockConfig
 from minio.retention import Retention
 
 from liuhen.platform.ports import (
@@ -284,6 +286,21 @@ _LOCKED_CODES = {"AccessDenied", "ObjectLocked", "InvalidRequest"}
 _MISSING_CODES = {"NoSuchKey", "NoSuchVersion", "NoSuchBucket", "ResourceNotFound"}
 
 
+@contextlib.contextmanager
+def _s3_errors(what: str, *, locked: bool = False) -> Iterator[None]:
+    """Map minio/urllib3 failures to the port's errors."""
+    try:
+        yield
+    except S3Error as exc:
+        if locked and exc.code in _LOCKED_CODES:
+            raise ObjectLocked(f"{what}: {exc.code} {exc.message}") from exc
+        if exc.code in _MISSING_CODES:
+            raise ObjectNotFound(what) from exc
+        raise ObjectStoreError(f"{what}: {exc.code} {exc.message}") from exc
+    except (MinioException, urllib3.exceptions.HTTPError) as exc:
+        raise ObjectStoreError(f"{what}: {exc}") from exc
+
+
 class _HashingReader:
     """A file-like view of a chunk iterator for put_object(length=-1): read(n) gathers
     up to n bytes (one part) so minio does not concatenate 64 KiB pieces itself."""
@@ -292,7 +309,6 @@ class _HashingReader:
         self._chunks = iter(chunks)
         self._rest = b""
         self.sha256 = hashlib.sha256()
-        self.size = 0
 
     def read(self, n: int = -1) -> bytes:
         buf = bytearray(self._rest)
@@ -302,19 +318,24 @@ class _HashingReader:
             if chunk is None:
                 break
             self.sha256.update(chunk)
-            self.size += len(chunk)
             buf += chunk
-        if n >= 0 and len(buf) > n:
+        if 0 <= n < len(buf):
             self._rest = bytes(buf[n:])
             del buf[n:]
         return bytes(buf)
 
 
 class S3ObjectStore(ObjectStore):
-    """A bucket `<prefix><tenant>` with Object Lock per tenant. A put streams to a
-    staging key while hashing, then copies server-side to the final key with the
-    hash in its metadata and COMPLIANCE retention in the same request, and removes
-    the staging version: the final object never exists without its hash or its lock."""
+    """A bucket `<prefix><tenant>` with Object Lock per tenant.
+
+    The hash is known only once the stream ends and S3 metadata cannot change after a
+    write, so a put streams (multipart) to `<prefix><tenant>.staging` while hashing,
+    copies it server-side to the final key with the hash in its metadata, sets
+    COMPLIANCE retention, and removes the staged copy. Ceph RGW 16 ignores object-lock
+    headers on copy and multipart uploads (only a single PUT honours them) but applies
+    the bucket's default retention to every new version, so the bucket carries a short
+    COMPLIANCE default (`default_retention_days`): the final object is locked from its
+    first byte and the explicit retention then extends it to `retain_until`."""
 
     def __init__(
         self,
@@ -327,6 +348,7 @@ class S3ObjectStore(ObjectStore):
         secure: bool = False,
         part_size: int = 8 * 1024 * 1024,
         region: str | None = None,
+        default_retention_days: int | None = 1,
     ) -> None:
         self._client = Minio(endpoint, access_key, secret_key, secure=secure, region=region)
         self._offsite = (
@@ -336,29 +358,38 @@ class S3ObjectStore(ObjectStore):
         )
         self._prefix = bucket_prefix
         self._part_size = part_size
+        self._default_days = default_retention_days
 
     def _bucket(self, tenant: str) -> str:
         return self._prefix + _check_tenant(tenant)
 
     def ensure_bucket(self, tenant: str) -> None:
         bucket = self._bucket(tenant)
-        try:
-            if not self._client.bucket_exists(bucket):
-                self._client.make_bucket(bucket, object_lock=True)
-        except S3Error as exc:
-            if exc.code not in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
-                raise ObjectStoreError(f"could not make bucket {bucket}: {exc}") from exc
+        for name, lock in ((bucket, True), (f"{bucket}.staging", False)):
+            try:
+                with _s3_errors(f"make bucket {name}"):
+                    if not self._client.bucket_exists(name):
+                        self._client.make_bucket(name, object_lock=lock)
+            except ObjectStoreError as exc:
+                if "BucketAlreadyOwnedByYou" not in str(exc):
+                    raise
+        if self._default_days:
+            with _s3_errors(f"lock configuration of {bucket}"):
+                self._client.set_object_lock_config(
+                    bucket, ObjectLockConfig(COMPLIANCE, self._default_days, DAYS)
+                )
 
-    def _key_taken(self, bucket: str, key: str) -> bool:
-        # Any version or delete marker counts: a key is written once (Art 45).
+    def _versions(self, bucket: str, key: str) -> list[str | None]:
+        """Every version and delete marker of exactly this key, newest first."""
+        found: list[str | None] = []
         for obj in self._client.list_objects(
             bucket, prefix=key, recursive=True, include_version=True
         ):
             if obj.object_name == key:
-                return True
-            if obj.object_name is not None and obj.object_name > key:
-                return False
-        return False
+                found.append(obj.version_id)
+            elif obj.object_name is not None and obj.object_name > key:
+                break  # listed in key order: nothing more for this key
+        return found
 
     def put(
         self,
@@ -371,100 +402,79 @@ class S3ObjectStore(ObjectStore):
     ) -> StoredObject:
         until = _check_retain_until(retain_until)
         bucket, key = self._bucket(tenant), _check_key(key)
-        try:
-            if self._key_taken(bucket, key):
+        staging, staged = f"{bucket}.staging", uuid.uuid4().hex
+        with _s3_errors(f"put {tenant}/{key}"):
+            if self._versions(bucket, key):  # a key is written once (Art 45)
                 raise ObjectExists(f"{tenant}/{key}")
             reader = _HashingReader(chunks)
-            staging = f"_staging/{uuid.uuid4().hex}"
-            staged = self._client.put_object(
-                bucket,
-                staging,
-                cast(BinaryIO, reader),
-                length=-1,
-                part_size=self._part_size,
+            self._client.put_object(
+                staging, staged, cast(BinaryIO, reader), length=-1, part_size=self._part_size
             )
             try:
                 self._client.copy_object(
                     bucket,
                     key,
-                    CopySource(bucket, staging, version_id=staged.version_id),
+                    CopySource(staging, staged),
                     metadata={_SHA: reader.sha256.hexdigest(), _META: _encode_meta(metadata)},
                     metadata_directive=REPLACE,
                     retention=Retention(COMPLIANCE, until),
                 )
             finally:
-                self._client.remove_object(bucket, staging, version_id=staged.version_id)
-            stored = self.head(tenant, key)
-            if stored.retain_until is None:  # a store that ignored the lock on copy
+                self._client.remove_object(staging, staged)
+        stored = self.head(tenant, key)
+        if stored.retain_until is None or stored.retain_until < until - timedelta(seconds=1):
+            with _s3_errors(f"retain {tenant}/{key}"):
                 self._client.set_object_retention(
                     bucket, key, Retention(COMPLIANCE, until), version_id=stored.version_id
                 )
-                stored = self.head(tenant, key)
-        except S3Error as exc:
-            raise ObjectStoreError(f"put {bucket}/{key} failed: {exc}") from exc
+            stored = self.head(tenant, key)
         return stored
 
     def head(self, tenant: str, key: str) -> StoredObject:
-        bucket = self._bucket(tenant)
-        try:
-            st = self._client.stat_object(bucket, _check_key(key))
-            return _stored_from_headers(key, st.metadata, st.size, st.version_id)
-        except S3Error as exc:
-            raise _mapped(exc, f"{tenant}/{key}") from exc
+        with _s3_errors(f"{tenant}/{key}"):
+            st = self._client.stat_object(self._bucket(tenant), _check_key(key))
+        return _stored_from_headers(key, st.metadata, st.size, st.version_id)
 
     def open(self, tenant: str, key: str) -> Iterator[bytes]:
-        try:
+        with _s3_errors(f"{tenant}/{key}"):
             response = self._client.get_object(self._bucket(tenant), _check_key(key))
-        except S3Error as exc:
-            raise _mapped(exc, f"{tenant}/{key}") from exc
         return _stream_response(response)
 
     def delete(self, tenant: str, key: str) -> None:
+        """Removes each version; the store itself must refuse a locked one."""
         bucket = self._bucket(tenant)
-        versions = [
-            o.version_id
-            for o in self._client.list_objects(
-                bucket, prefix=_check_key(key), recursive=True, include_version=True
-            )
-            if o.object_name == key
-        ]
-        if not versions:
-            raise ObjectNotFound(f"{tenant}/{key}")
-        for version_id in versions:  # newest first; the store must refuse a locked one
-            try:
+        with _s3_errors(f"{tenant}/{key}", locked=True):
+            versions = self._versions(bucket, _check_key(key))
+            if not versions:
+                raise ObjectNotFound(f"{tenant}/{key}")
+            for version_id in versions:
                 self._client.remove_object(bucket, key, version_id=version_id)
-            except S3Error as exc:
-                if exc.code in _LOCKED_CODES:
-                    raise ObjectLocked(f"{tenant}/{key}: {exc.code} {exc.message}") from exc
-                raise _mapped(exc, f"{tenant}/{key}") from exc
 
     def set_legal_hold(self, tenant: str, key: str, on: bool) -> None:
         bucket = self._bucket(tenant)
-        try:
+        with _s3_errors(f"{tenant}/{key}"):
             version_id = self._client.stat_object(bucket, _check_key(key)).version_id
             if on:
                 self._client.enable_object_legal_hold(bucket, key, version_id=version_id)
             else:
                 self._client.disable_object_legal_hold(bucket, key, version_id=version_id)
-        except S3Error as exc:
-            raise _mapped(exc, f"{tenant}/{key}") from exc
 
     def replica_sha256(self, tenant: str, key: str, timeout_s: float = 0.0) -> str | None:
+        """Hash of the object as the off-site zone serves it, once replication has
+        brought it there (polled until timeout_s)."""
         if self._offsite is None:
             return None
         bucket, deadline = self._bucket(tenant), time.monotonic() + timeout_s
         while True:
             try:
-                response = self._offsite.get_object(bucket, _check_key(key))
-                h = hashlib.sha256()
-                for chunk in _stream_response(response):
-                    h.update(chunk)
-                return h.hexdigest()
-            except S3Error as exc:
-                if exc.code not in _MISSING_CODES:
-                    raise ObjectStoreError(f"off-site read {bucket}/{key}: {exc}") from exc
-            if time.monotonic() >= deadline:
-                return None
+                with _s3_errors(f"off-site {tenant}/{key}"):
+                    h = hashlib.sha256()
+                    for chunk in _stream_response(self._offsite.get_object(bucket, key)):
+                        h.update(chunk)
+                    return h.hexdigest()
+            except ObjectNotFound:
+                if time.monotonic() >= deadline:
+                    return None
             time.sleep(0.5)
 
 
@@ -476,32 +486,28 @@ def _encode_meta(metadata: Mapping[str, str]) -> str:
 def _stored_from_headers(
     key: str, headers: Any, size: int | None, version_id: str | None
 ) -> StoredObject:
-    def get(name: str) -> str | None:
-        value = headers.get(name)
-        return str(value) if value is not None else None
-
-    until = get("x-amz-object-lock-retain-until-date")
-    meta = get(f"x-amz-meta-{_META}")
+    until = headers.get("x-amz-object-lock-retain-until-date")
+    meta = headers.get(f"x-amz-meta-{_META}")
     return StoredObject(
         key=key,
-        sha256=get(f"x-amz-meta-{_SHA}") or "",
+        sha256=str(headers.get(f"x-amz-meta-{_SHA}") or ""),
         size=int(size or 0),
-        retain_until=_parse_s3_time(until) if until else None,
+        retain_until=_parse_s3_time(str(until)) if until else None,
         version_id=version_id,
-        metadata=json.loads(unquote(meta)) if meta else {},
-        legal_hold=(get("x-amz-object-lock-legal-hold") or "").upper() == "ON",
+        metadata=json.loads(unquote(str(meta))) if meta else {},
+        legal_hold=str(headers.get("x-amz-object-lock-legal-hold") or "").upper() == "ON",
     )
 
 
 def _parse_s3_time(value: str) -> datetime:
-    """RGW sends `2026-12-27T04:53:41.000000000Z` (nanoseconds), which
-    minio's parser and datetime.fromisoformat before 3.11 refuse: cut to micros."""
+    """RGW sends `2026-12-27T04:53:41.000000000Z` (nanoseconds), which minio's parser
+    refuses: cut the fraction to microseconds."""
     m = re.fullmatch(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:?\d\d)?", value)
     if not m:
         raise ObjectStoreError(f"unreadable retain-until date {value!r}")
     frac = (m.group(2) or "0")[:6].ljust(6, "0")
-    tz = m.group(3) or "Z"
-    return datetime.fromisoformat(f"{m.group(1)}.{frac}{'+00:00' if tz == 'Z' else tz}")
+    tz = "+00:00" if m.group(3) in (None, "Z") else m.group(3)
+    return datetime.fromisoformat(f"{m.group(1)}.{frac}{tz}")
 
 
 def _stream_response(response: Any) -> Iterator[bytes]:
@@ -510,9 +516,3 @@ def _stream_response(response: Any) -> Iterator[bytes]:
     finally:
         response.close()
         response.release_conn()
-
-
-def _mapped(exc: S3Error, what: str) -> PortError:
-    if exc.code in _MISSING_CODES:
-        return ObjectNotFound(what)
-    return ObjectStoreError(f"{what}: {exc.code} {exc.message}")

@@ -37,15 +37,20 @@ def check_route(message_type: str, sender: str, recipient: str) -> None:
     route = ROUTES.get(message_type)
     known = sites()
     if route is None or sender not in known or recipient not in known or sender == recipient:
-        raise PermissionDenied("ROUTE_NOT_ALLOWED", f"{message_type} may not go from {sender} "
-                               f"to {recipient}", f"不允许从 {sender} 向 {recipient} 发送 "
-                               f"{message_type}", article="sites.yaml routes")
+        raise PermissionDenied(
+            "ROUTE_NOT_ALLOWED",
+            f"{message_type} may not go from {sender} to {recipient}",
+            f"不允许从 {sender} 向 {recipient} 发送 {message_type}",
+            article="sites.yaml routes",
+        )
     senders, recipients = route
     if known[sender].level not in senders or known[recipient].level not in recipients:
-        raise PermissionDenied("ROUTE_NOT_ALLOWED", f"a {known[sender].level} may not send "
-                               f"{message_type} to a {known[recipient].level}",
-                               f"{known[sender].zh}不能向{known[recipient].zh}发送此类消息",
-                               article="sites.yaml routes")
+        raise PermissionDenied(
+            "ROUTE_NOT_ALLOWED",
+            f"a {known[sender].level} may not send {message_type} to a {known[recipient].level}",
+            f"{known[sender].zh}不能向{known[recipient].zh}发送此类消息",
+            article="sites.yaml routes",
+        )
 
 
 def topic_for_site(site_id: str) -> str:
@@ -94,17 +99,33 @@ def enqueue(
     """Write a message to the outbox within the caller's transaction."""
     check_route(type, uow.tenant, recipient)
     envelope = routing_pb2.Envelope(
-        message_id=str(uuid.uuid4()), type=type, sender=uow.tenant, recipient=recipient,
-        case_ref=case_ref, case_number=case_number, correlation_id=correlation_id,
-        payload_json=payload_json, document_hashes=list(document_hashes),
-        media_hashes=list(media_hashes), trace_context=telemetry.inject({}))
+        message_id=str(uuid.uuid4()),
+        type=type,
+        sender=uow.tenant,
+        recipient=recipient,
+        case_ref=case_ref,
+        case_number=case_number,
+        correlation_id=correlation_id,
+        payload_json=payload_json,
+        document_hashes=list(document_hashes),
+        media_hashes=list(media_hashes),
+        trace_context=telemetry.inject({}),
+    )
     envelope.sent_time.FromDatetime(utcnow())
-    uow.add(OutboxRow(message_id=envelope.message_id, tenant_id=uow.tenant, recipient=recipient,
-                      topic=topic_for_site(recipient), type=type,
-                      envelope=envelope.SerializeToString()))
+    uow.add(
+        OutboxRow(
+            message_id=envelope.message_id,
+            tenant_id=uow.tenant,
+            recipient=recipient,
+            topic=topic_for_site(recipient),
+            type=type,
+            envelope=envelope.SerializeToString(),
+        )
+    )
     return envelope
 
 
 def inbox_row(uow: UnitOfWork, message_id: str) -> InboxRow | None:
-    return uow.session.scalar(select(InboxRow).where(InboxRow.tenant_id == uow.tenant,
-                                                     InboxRow.message_id == message_id))
+    return uow.session.scalar(
+        select(InboxRow).where(InboxRow.tenant_id == uow.tenant, InboxRow.message_id == message_id)
+    )

@@ -24,10 +24,12 @@ from liuhen.platform.errors import LiuhenError, PermissionDenied, Unauthenticate
 
 log = logging.getLogger("liuhen.server")
 
-_principal: contextvars.ContextVar[Principal | None] = contextvars.ContextVar("principal",
-                                                                               default=None)
+_principal: contextvars.ContextVar[Principal | None] = contextvars.ContextVar(
+    "principal", default=None
+)
 _caller_service: contextvars.ContextVar[Principal | None] = contextvars.ContextVar(
-    "caller_service", default=None)
+    "caller_service", default=None
+)
 _raw_token: contextvars.ContextVar[str] = contextvars.ContextVar("raw_token", default="")
 
 SERVICE_AUTH_HEADER = "x-liuhen-service-authorization"
@@ -56,19 +58,31 @@ def _bearer(metadata: dict[str, str], key: str) -> str:
         return ""
     scheme, _, token = value.partition(" ")
     if scheme.lower() != "bearer" or not token:
-        raise Unauthenticated("BAD_AUTH_HEADER", f"{key} must be 'Bearer <token>'",
-                              "认证头格式应为 Bearer <令牌>")
+        raise Unauthenticated(
+            "BAD_AUTH_HEADER", f"{key} must be 'Bearer <token>'", "认证头格式应为 Bearer <令牌>"
+        )
     return token
 
 
 def _status(exc: LiuhenError) -> status_pb2.Status:
-    info = error_details_pb2.ErrorInfo(reason=exc.reason, domain="liuhen.gov.wuhan",
-                                       metadata={k: v for k, v in (
-                                           ("article", exc.article), ("field", exc.field),
-                                           ("message_zh", exc.message_zh)) if v})
+    info = error_details_pb2.ErrorInfo(
+        reason=exc.reason,
+        domain="liuhen.gov.wuhan",
+        metadata={
+            k: v
+            for k, v in (
+                ("article", exc.article),
+                ("field", exc.field),
+                ("message_zh", exc.message_zh),
+            )
+            if v
+        },
+    )
     detail = any_pb2.Any()
     detail.Pack(info)
-    return status_pb2.Status(code=grpc.StatusCode[exc.code].value[0], message=str(exc), details=[detail])
+    return status_pb2.Status(
+        code=grpc.StatusCode[exc.code].value[0], message=str(exc), details=[detail]
+    )
 
 
 class PlatformInterceptor(grpc.ServerInterceptor):  # type: ignore[misc]
@@ -88,57 +102,71 @@ class PlatformInterceptor(grpc.ServerInterceptor):  # type: ignore[misc]
             return grpc.unary_unary_rpc_method_handler(
                 self._wrap(handler.unary_unary, method),
                 request_deserializer=handler.request_deserializer,
-                response_serializer=handler.response_serializer)
+                response_serializer=handler.response_serializer,
+            )
         if handler.stream_unary:
             return grpc.stream_unary_rpc_method_handler(
                 self._wrap(handler.stream_unary, method),
                 request_deserializer=handler.request_deserializer,
-                response_serializer=handler.response_serializer)
+                response_serializer=handler.response_serializer,
+            )
         return handler  # no streaming responses in Liuhen's APIs
 
     def _authenticate(self, metadata: dict[str, str]) -> tuple[Principal, Principal | None, str]:
         token = _bearer(metadata, "authorization")
         if not token:
-            raise Unauthenticated("MISSING_TOKEN", "a bearer token is required",
-                                  "需要提供访问令牌")
+            raise Unauthenticated("MISSING_TOKEN", "a bearer token is required", "需要提供访问令牌")
         principal = self.verifier.verify(token)
         service_token = _bearer(metadata, SERVICE_AUTH_HEADER)
         caller = None
         if service_token:
             caller = self.verifier.verify(service_token)
             if caller.tenant != principal.tenant or not caller.is_service:
-                raise PermissionDenied("SERVICE_TOKEN_MISMATCH", "the service token is not "
-                                       "a service of the caller's tenant",
-                                       "服务令牌与调用者机构不符", article="DESIGN §3")
+                raise PermissionDenied(
+                    "SERVICE_TOKEN_MISMATCH",
+                    "the service token is not a service of the caller's tenant",
+                    "服务令牌与调用者机构不符",
+                    article="DESIGN §3",
+                )
         return principal, caller, token
 
-    def _wrap(self, behaviour: Callable[[Any, grpc.ServicerContext], Any],
-              method: str) -> Callable[[Any, grpc.ServicerContext], Any]:
+    def _wrap(
+        self, behaviour: Callable[[Any, grpc.ServicerContext], Any], method: str
+    ) -> Callable[[Any, grpc.ServicerContext], Any]:
         def call(request: Any, context: grpc.ServicerContext) -> Any:
             metadata = {k: v for k, v in context.invocation_metadata() if isinstance(v, str)}
             with telemetry.tracer().start_as_current_span(
-                    method, context=telemetry.extract(metadata),
-                    kind=trace.SpanKind.SERVER) as span:
+                method, context=telemetry.extract(metadata), kind=trace.SpanKind.SERVER
+            ) as span:
                 tokens: list[contextvars.Token[Any]] = []
                 try:
                     principal, caller, raw = self._authenticate(metadata)
                     span.set_attribute("liuhen.tenant", principal.tenant)
-                    tokens = [_principal.set(principal), _caller_service.set(caller),
-                              _raw_token.set(raw)]
+                    tokens = [
+                        _principal.set(principal),
+                        _caller_service.set(caller),
+                        _raw_token.set(raw),
+                    ]
                     return behaviour(request, context)
                 except LiuhenError as exc:
                     span.set_attribute("liuhen.error", exc.reason)
                     context.abort_with_status(rpc_status.to_status(_status(exc)))
-                except Exception as exc:
+                except Exception:
                     trace_id = telemetry.current_trace_id()
                     log.exception("%s failed (trace %s)", method, trace_id)
-                    context.abort_with_status(rpc_status.to_status(status_pb2.Status(
-                        code=code_pb2.INTERNAL,
-                        message=f"internal error; trace id {trace_id}")))
+                    context.abort_with_status(
+                        rpc_status.to_status(
+                            status_pb2.Status(
+                                code=code_pb2.INTERNAL,
+                                message=f"internal error; trace id {trace_id}",
+                            )
+                        )
+                    )
                 finally:
-                    for var, tok in zip((_principal, _caller_service, _raw_token), tokens,
-                                        strict=False):
-                        var.reset(tok)
+                    if tokens:
+                        _principal.reset(tokens[0])
+                        _caller_service.reset(tokens[1])
+                        _raw_token.reset(tokens[2])
             return None
 
         return call
@@ -154,16 +182,18 @@ def create_server(
 ) -> tuple[grpc.Server, int]:
     """Build (not start) a server: `register` adds the servicers and returns their full
     service names. Returns the server and the bound port (useful with port 0)."""
-    server = grpc.server(futures.ThreadPoolExecutor(max_workers=max_workers,
-                                                    thread_name_prefix=f"liuhen-{service}"),
-                         interceptors=[PlatformInterceptor(verifier, service)])
+    server = grpc.server(
+        futures.ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix=f"liuhen-{service}"),
+        interceptors=[PlatformInterceptor(verifier, service)],
+    )
     names = list(register(server))
     health_servicer = health.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     for name in [*names, ""]:
         health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
-    reflection.enable_server_reflection([*names, health.SERVICE_NAME, reflection.SERVICE_NAME],
-                                        server)
+    reflection.enable_server_reflection(
+        [*names, health.SERVICE_NAME, reflection.SERVICE_NAME], server
+    )
     port = server.add_insecure_port(address)
     if port == 0:
         raise OSError(f"could not bind {address}")

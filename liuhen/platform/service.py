@@ -25,16 +25,32 @@ class ServicerBase:
     def __init__(self, platform: Platform) -> None:
         self.platform = platform
 
-    def mutate(self, method: str, request: Message, response_type: type[M],
-               work: Callable[[UnitOfWork, Principal], M]) -> M:
+    def mutate(
+        self,
+        method: str,
+        request: Message,
+        response_type: type[M],
+        work: Callable[[UnitOfWork, Principal], M],
+    ) -> M:
         principal = current_principal()
         request_id = getattr(request, "request_id", "")
-        require(request_id, "request_id", "every mutating call carries a client request id",
-                article="DESIGN §8")
-        return idempotent(self.platform.db, tenant=principal.tenant,
-                          service=self.platform.service, method=method,
-                          user_id=principal.user_id, request=request, request_id=request_id,
-                          response_type=response_type, work=lambda uow: work(uow, principal))
+        require(
+            request_id,
+            "request_id",
+            "every mutating call carries a client request id",
+            article="DESIGN §8",
+        )
+        return idempotent(
+            self.platform.db,
+            tenant=principal.tenant,
+            service=self.platform.service,
+            method=method,
+            user_id=principal.user_id,
+            request=request,
+            request_id=request_id,
+            response_type=response_type,
+            work=lambda uow: work(uow, principal),
+        )
 
     def read(self, work: Callable[[UnitOfWork, Principal], T]) -> T:
         principal = current_principal()
@@ -50,8 +66,11 @@ def parse_name(name: str, pattern: str, field: str = "name") -> list[str]:
     UUID. Returns the ids."""
     require(name, field)
     parts, shape = name.split("/"), pattern.split("/")
-    ok = bool(_NAME.match(name)) and len(parts) == len(shape) and all(
-        s == "*" or s == p for s, p in zip(shape, parts, strict=True))
+    ok = (
+        bool(_NAME.match(name))
+        and len(parts) == len(shape)
+        and all(s == "*" or s == p for s, p in zip(shape, parts, strict=True))
+    )
     ids = [p for s, p in zip(shape, parts, strict=False) if s == "*"]
     if ok:
         try:
@@ -59,9 +78,12 @@ def parse_name(name: str, pattern: str, field: str = "name") -> list[str]:
         except ValueError:
             ok = False
     if not ok:
-        raise InvalidArgument("MALFORMED_NAME", f"{field} must look like {pattern} "
-                              f"(ids are UUIDs), not {name!r}", f"{field} 格式应为 {pattern}",
-                              field=field)
+        raise InvalidArgument(
+            "MALFORMED_NAME",
+            f"{field} must look like {pattern} (ids are UUIDs), not {name!r}",
+            f"{field} 格式应为 {pattern}",
+            field=field,
+        )
     return ids
 
 
@@ -70,15 +92,26 @@ def relay_error(exc: grpc.RpcError) -> LiuhenError:
     from liuhen.platform import errors
 
     code = exc.code().name if exc.code() else "UNKNOWN"
-    cls = {c.code: c for c in (errors.InvalidArgument, errors.NotFound,
-                               errors.FailedPrecondition, errors.PermissionDenied,
-                               errors.Unauthenticated, errors.AlreadyExists)}.get(
-        code, errors.Unavailable)
+    cls = {
+        c.code: c
+        for c in (
+            errors.InvalidArgument,
+            errors.NotFound,
+            errors.FailedPrecondition,
+            errors.PermissionDenied,
+            errors.Unauthenticated,
+            errors.AlreadyExists,
+        )
+    }.get(code, errors.Unavailable)
     return cls("UPSTREAM_" + code, exc.details() or code)
 
 
-def call_sibling(fn: Callable[..., T], request: Message,
-                 metadata: Sequence[tuple[str, str]], timeout: float = 30.0) -> T:
+def call_sibling(
+    fn: Callable[..., T],
+    request: Message,
+    metadata: Sequence[tuple[str, str]],
+    timeout: float = 30.0,
+) -> T:
     """Call another service of the site; its gRPC error becomes a LiuhenError."""
     try:
         return fn(request, metadata=metadata, timeout=timeout)

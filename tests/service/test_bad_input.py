@@ -14,8 +14,13 @@ from tests.support import file_case, rid, status_of
 
 def complaint(request_id: str) -> pb.RegisterComplaintRequest:
     return pb.RegisterComplaintRequest(
-        request_id=request_id, source=pb.SOURCE_LETTER, kind=pb.INTAKE_KIND_COMPLAINT,
-        complainant=pb.Person(name="张三"), employer=pb.Employer(name="某公司"), violation="欠薪")
+        request_id=request_id,
+        source=pb.SOURCE_LETTER,
+        kind=pb.INTAKE_KIND_COMPLAINT,
+        complainant=pb.Person(name="张三"),
+        employer=pb.Employer(name="某公司"),
+        violation="欠薪",
+    )
 
 
 def fails(call, *args):
@@ -25,27 +30,33 @@ def fails(call, *args):
 
 
 def test_malformed_resource_name_is_invalid_argument(site):
-    code, reason, _ = fails(site.client("cases", "jiangan", "handler1").GetCase,
-                            cpb.GetCaseRequest(name="cases/not-a-uuid"))
+    code, reason, _ = fails(
+        site.client("cases", "jiangan", "handler1").GetCase,
+        cpb.GetCaseRequest(name="cases/not-a-uuid"),
+    )
     assert (code, reason) == (grpc.StatusCode.INVALID_ARGUMENT, "MALFORMED_NAME")
 
 
 def test_missing_request_id_is_invalid_argument(site):
-    code, _, meta = fails(site.client("intake", "jiangan", "intake1").RegisterComplaint,
-                          complaint(""))
+    code, _, meta = fails(
+        site.client("intake", "jiangan", "intake1").RegisterComplaint, complaint("")
+    )
     assert code == grpc.StatusCode.INVALID_ARGUMENT and meta["field"] == "request_id"
 
 
 def test_unknown_id_is_not_found(site):
-    code, _, _ = fails(site.client("cases", "jiangan", "handler1").GetCase,
-                       cpb.GetCaseRequest(name="cases/00000000-0000-4000-8000-000000000000"))
+    code, _, _ = fails(
+        site.client("cases", "jiangan", "handler1").GetCase,
+        cpb.GetCaseRequest(name="cases/00000000-0000-4000-8000-000000000000"),
+    )
     assert code == grpc.StatusCode.NOT_FOUND
 
 
 def test_another_tenants_case_is_not_found_never_permission_denied(site):
     case = file_case(site, "hongshan")
-    code, _, _ = fails(site.client("cases", "jiangan", "handler1").GetCase,
-                       cpb.GetCaseRequest(name=case))
+    code, _, _ = fails(
+        site.client("cases", "jiangan", "handler1").GetCase, cpb.GetCaseRequest(name=case)
+    )
     assert code == grpc.StatusCode.NOT_FOUND
 
 
@@ -82,8 +93,9 @@ def test_token_from_an_untrusted_issuer_is_unauthenticated(site):
     from liuhen.platform.bootstrap import embedded_issuer
 
     issuer = embedded_issuer(site.settings)
-    claims = jwt.decode(issuer.mint("jiangan", "intake1", ["intake"]),
-                        options={"verify_signature": False})
+    claims = jwt.decode(
+        issuer.mint("jiangan", "intake1", ["intake"]), options={"verify_signature": False}
+    )
     claims.update(iss="https://evil.example/realms/jiangan", exp=int(time.time()) + 60)
     token = jwt.encode(claims, issuer._key, algorithm="RS256")
     code, reason, _ = fails(site.raw_client("intake", token).RegisterComplaint, complaint(rid()))
@@ -91,8 +103,9 @@ def test_token_from_an_untrusted_issuer_is_unauthenticated(site):
 
 
 def test_wrong_role_is_permission_denied(site):
-    code, reason, _ = fails(site.client("intake", "jiangan", "handler1").RegisterComplaint,
-                            complaint(rid()))
+    code, reason, _ = fails(
+        site.client("intake", "jiangan", "handler1").RegisterComplaint, complaint(rid())
+    )
     assert (code, reason) == (grpc.StatusCode.PERMISSION_DENIED, "ROLE_REQUIRED")
 
 
@@ -100,18 +113,35 @@ def test_art6_separation_violation_is_permission_denied(site):
     case = file_case(site, assign=False)
     code, reason, meta = fails(
         site.client("cases", "jiangan", "head1").AssignHandler,
-        cpb.AssignHandlerRequest(request_id=rid(), case=case, handler_name="x",
-                                 handler=site.user_id("jiangan", "intake1")))
-    assert (code, reason, meta["article"]) == (grpc.StatusCode.PERMISSION_DENIED,
-                                               "SEPARATION_OF_DUTIES", "seed Art 6")
+        cpb.AssignHandlerRequest(
+            request_id=rid(),
+            case=case,
+            handler_name="x",
+            handler=site.user_id("jiangan", "intake1"),
+        ),
+    )
+    assert (code, reason, meta["article"]) == (
+        grpc.StatusCode.PERMISSION_DENIED,
+        "SEPARATION_OF_DUTIES",
+        "seed Art 6",
+    )
 
 
 def test_step_out_of_order_is_failed_precondition(site):
     case = file_case(site)
-    doc = site.client("cases", "jiangan", "handler1").DraftDocument(cpb.DraftDocumentRequest(
-        request_id=rid(), case=case, type="extension_approval", content_json="{}")).document
-    code, reason, _ = fails(site.client("cases", "jiangan", "head1").ApproveDocument,
-                            cpb.ApproveDocumentRequest(request_id=rid(), document=doc.name))
+    doc = (
+        site.client("cases", "jiangan", "handler1")
+        .DraftDocument(
+            cpb.DraftDocumentRequest(
+                request_id=rid(), case=case, type="extension_approval", content_json="{}"
+            )
+        )
+        .document
+    )
+    code, reason, _ = fails(
+        site.client("cases", "jiangan", "head1").ApproveDocument,
+        cpb.ApproveDocumentRequest(request_id=rid(), document=doc.name),
+    )
     assert (code, reason) == (grpc.StatusCode.FAILED_PRECONDITION, "NOT_SUBMITTED")
 
 

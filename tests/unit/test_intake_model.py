@@ -5,14 +5,28 @@ from datetime import UTC, date, datetime
 import pytest
 
 from liuhen.platform.errors import FailedPrecondition, InvalidArgument, PermissionDenied
-from services.intake.model import (Intake, RegisterComplaint, case_number, stamps_for,
-                                   validate_registration)
+from services.intake.model import (
+    Intake,
+    RegisterComplaint,
+    case_number,
+    stamps_for,
+    validate_registration,
+)
 
 
 def cmd(**kw):
-    base = dict(source="phone", kind="complaint", complainant_name="张三", anonymous=False,
-                gender="", contact="", employer_name="某公司", employer_address="",
-                violation="拖欠工资", received_at=datetime(2026, 11, 27, tzinfo=UTC))
+    base = dict(
+        source="phone",
+        kind="complaint",
+        complainant_name="张三",
+        anonymous=False,
+        gender="",
+        contact="",
+        employer_name="某公司",
+        employer_address="",
+        violation="拖欠工资",
+        received_at=datetime(2026, 11, 27, tzinfo=UTC),
+    )
     return RegisterComplaint(**{**base, **kw})
 
 
@@ -21,20 +35,19 @@ def intake(**kw):
 
 
 def test_art9_stamp_names_the_day_and_the_submitter():
-    assert stamps_for(submitted_by="complainant", day=date(2026, 11, 27), is_copy=False,
-                      checked=False) == ["2026年11月27日投诉人提交资料"]
+    assert stamps_for(
+        submitted_by="complainant", day=date(2026, 11, 27), is_copy=False, checked=False
+    ) == ["2026年11月27日投诉人提交资料"]
 
 
 def test_art9_a_checked_copy_gets_the_copy_stamp_too():
-    stamps = stamps_for(submitted_by="reporter", day=date(2026, 1, 5), is_copy=True,
-                        checked=True)
+    stamps = stamps_for(submitted_by="reporter", day=date(2026, 1, 5), is_copy=True, checked=True)
     assert stamps == ["2026年1月5日举报人提交资料", "经核对，原件与复印件一致"]
 
 
 def test_art9_an_unchecked_copy_is_refused():
     with pytest.raises(InvalidArgument) as err:
-        stamps_for(submitted_by="complainant", day=date(2026, 1, 5), is_copy=True,
-                   checked=False)
+        stamps_for(submitted_by="complainant", day=date(2026, 1, 5), is_copy=True, checked=False)
     assert err.value.reason == "COPY_NOT_CHECKED" and "Art 9" in err.value.article
 
 

@@ -8,8 +8,18 @@ from liuhen.platform.ledger import GENESIS, Entry, verify_chain
 def chain(n: int) -> list[Entry]:
     out, prev = [], GENESIS
     for seq in range(1, n + 1):
-        e = Entry("jiangan", "c1", seq, "cases", f"step{seq}", {"user_id": "u"}, "ab" * 32,
-                  [], f"2026-11-27T00:00:0{seq}.000000Z", prev)
+        e = Entry(
+            "jiangan",
+            "c1",
+            seq,
+            "cases",
+            f"step{seq}",
+            {"user_id": "u"},
+            "ab" * 32,
+            [],
+            f"2026-11-27T00:00:0{seq}.000000Z",
+            prev,
+        )
         e = replace(e, hash=e.computed_hash())
         out.append(e)
         prev = e.hash

@@ -1,0 +1,168 @@
+"""Enforcement commands: unit of work → domain → ledger and deadlines. Handlers never
+commit; the idempotent transaction around them does."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+from liuhen.platform import deadlines, ledger
+from liuhen.platform.auth import Principal
+from liuhen.platform.calendar import WorkingCalendar
+from liuhen.platform.catalogue import document_type
+from liuhen.platform.db import UnitOfWork
+from liuhen.platform.errors import not_found
+from services.enforcement import orm
+from services.enforcement.model import (
+    DocumentToServe,
+    ServeDocument,
+    ServiceRecord,
+    check_method,
+    check_serviceable,
+    local_date,
+    parse_content,
+    periods,
+    receipt,
+    validate_command,
+)
+
+SERVICE = "enforcement"
+
+
+def servers() -> tuple[str, ...]:
+    """Who fills in and serves the 送达回执 (catalogue: service_receipt drafted_by)."""
+    return document_type("service_receipt").drafted_by
+
+
+def authorise_service(principal: Principal) -> None:
+    principal.require_role(*servers(), action="serving a document (送达)")
+
+
+def document_to_serve(
+    *,
+    name: str,
+    case_id: str,
+    case_number: str,
+    party: str,
+    handler: str,
+    type_code: str,
+    state: str,
+    content_sha256: str,
+    content_json: str,
+    decision_document: bool,
+) -> DocumentToServe:
+    """The document the cases service returned, judged by the catalogue: a document is
+    a decision document if either says so (Art 37(4) errs on the side of refusal)."""
+    spec = document_type(type_code)
+    return DocumentToServe(
+        name=name,
+        case_id=case_id,
+        case_number=case_number,
+        party=party,
+        handler=handler,
+        type=type_code,
+        title_zh=spec.zh,
+        state=state,
+        content_sha256=content_sha256,
+        content=parse_content(content_json) if state == "effective" else {},
+        served_to=spec.served_to,
+        decision_document=spec.decision_document or decision_document,
+        deadline=spec.deadline,
+        article=spec.article,
+    )
+
+
+def serve_document(
+    uow: UnitOfWork,
+    principal: Principal,
+    calendar: WorkingCalendar,
+    *,
+    cmd: ServeDocument,
+    doc: DocumentToServe,
+    now: datetime,
+) -> tuple[ServiceRecord, list[deadlines.DeadlineRow]]:
+    """Serve `doc` (Art 37), record the 送达回执 and start the periods that run from
+    service (Art 28)."""
+    authorise_service(principal)
+    validate_command(cmd, now)
+    check_serviceable(doc)
+    check_method(cmd, doc)
+    actor = ledger.actor_of(principal, principal.acting_role(servers()))
+    body = receipt(cmd, doc, actor)
+    receipt_sha = ledger.sha256_hex(ledger.canonical(body))
+    # The entry first: on PostgreSQL its lock serialises the steps on this case, so two
+    # services of one document cannot both see "no period yet".
+    ledger.append(
+        uow,
+        case_id=doc.case_id,
+        service=SERVICE,
+        action="document.served",
+        actor=actor,
+        payload=body,
+        refs=[doc.content_sha256, receipt_sha],
+    )
+    rows = start_periods(uow, calendar, doc, served_on=local_date(cmd.served_at))
+    record = ServiceRecord(
+        id=str(uuid.uuid4()),
+        tenant_id=uow.tenant,
+        case_id=doc.case_id,
+        document_id=doc.name.rsplit("/", 1)[-1],
+        document_type=doc.type,
+        method=cmd.method,
+        recipient=cmd.recipient,
+        signed_by=cmd.signed_by,
+        served_at=cmd.served_at,
+        served_by=principal.user_id,
+        note=cmd.note,
+        fax_number=cmd.fax_number,
+        receipt_json=ledger.canonical(body).decode(),
+        receipt_sha256=receipt_sha,
+        deadline_ids=",".join(row.id for row in rows),
+    )
+    uow.add(record)
+    return record, rows
+
+
+def start_periods(
+    uow: UnitOfWork, calendar: WorkingCalendar, doc: DocumentToServe, *, served_on: date
+) -> list[deadlines.DeadlineRow]:
+    """Each period starts where the one before it ends (the check of Art 28 is due on
+    the day the rectification period is over); a period starts once per document."""
+    rule = str(doc.deadline.get("rule", ""))
+    started = bool(rule) and orm.period_started(
+        uow, case_id=doc.case_id, subject=doc.name, rule=rule
+    )
+    rows, start = [], served_on
+    for period in periods(doc, already_started=started):
+        row = deadlines.open_deadline(
+            uow,
+            calendar,
+            rule=period.rule,
+            case_id=doc.case_id,
+            subject=doc.name,
+            start=start,
+            officer=doc.handler,
+            amount=period.amount,
+        )
+        rows.append(row)
+        start = row.due_on
+    return rows
+
+
+def load(uow: UnitOfWork, case_id: str, record_id: str) -> ServiceRecord:
+    record = orm.get(uow, case_id, record_id)
+    if record is None:
+        raise not_found("service record", f"cases/{case_id}/services/{record_id}")
+    return record
+
+
+def with_deadlines(
+    uow: UnitOfWork, record: ServiceRecord
+) -> tuple[ServiceRecord, list[deadlines.DeadlineRow]]:
+    return record, orm.deadlines_of(uow, record)
+
+
+def list_records(
+    uow: UnitOfWork, case_id: str
+) -> list[tuple[ServiceRecord, list[deadlines.DeadlineRow]]]:
+    return [with_deadlines(uow, r) for r in orm.for_case(uow, case_id)]

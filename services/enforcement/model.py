@@ -1,0 +1,276 @@
+"""Enforcement domain (送达执行, seed Art 37–40): serving a document, the 送达回执 that
+records it, and the periods that service starts. No I/O here.
+
+The catalogue (documents.yaml) is the authority on what a document is: whether it is
+served and to whom, whether it is an enforcement decision (行政执法决定文书), and which
+period its service starts.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+
+from liuhen.platform.errors import FailedPrecondition, InvalidArgument, require
+
+ART37 = "seed Art 37"
+RECEIPT_ZH = "劳动保障监察送达回执"
+# Service happens in Wuhan: its date is the local date (China keeps UTC+8, no DST).
+LOCAL_TIME = timezone(timedelta(hours=8), "CST")
+# Served into the future is refused; a small allowance covers clock skew.
+CLOCK_SKEW = timedelta(minutes=5)
+
+METHODS = {
+    "direct": "直接送达",
+    "left_at_premises": "留置送达",
+    "mail": "邮寄送达",
+    "fax": "传真送达",
+    "email": "电子邮件送达",
+    "entrusted": "委托送达",
+    "public_notice": "公告送达",
+}
+ELECTRONIC = frozenset({"fax", "email"})
+# Methods whose receipt records the circumstances (Art 37(2), (5), (6)).
+NOTE_REQUIRED = {
+    "left_at_premises": "seed Art 37(2)",
+    "entrusted": "seed Art 37(5)",
+    "public_notice": "seed Art 37(6)",
+}
+# Parties outside the office's own service: other supervision organisations are
+# reached through the routing service, not served a receipt.
+ROUTED = frozenset({"peer"})
+# A period that, once over, is followed by the handler's check (Art 28: 按期核实).
+FOLLOW_UPS = {"rectification_period": "rectification_verified"}
+
+
+@dataclass(frozen=True)
+class ServeDocument:
+    """Command: serve an effective document and record the 送达回执 (Art 37)."""
+
+    document: str  # cases/{case}/documents/{document}
+    method: str
+    recipient: str
+    signed_by: str
+    served_at: datetime
+    note: str = ""
+    fax_number: str = ""
+
+
+@dataclass(frozen=True)
+class DocumentToServe:
+    """The document as the cases service holds it, with the catalogue's word on its
+    type (served_to, decision_document, deadline)."""
+
+    name: str
+    case_id: str
+    case_number: str
+    party: str
+    handler: str
+    type: str
+    title_zh: str
+    state: str
+    content_sha256: str
+    content: Mapping[str, Any]
+    served_to: tuple[str, ...]
+    decision_document: bool
+    article: int = 0
+    deadline: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class ServiceRecord:
+    """One service of one document: the 送达回执 and what it started."""
+
+    id: str
+    tenant_id: str
+    case_id: str
+    document_id: str
+    document_type: str
+    method: str
+    recipient: str
+    signed_by: str
+    served_at: datetime
+    served_by: str
+    note: str
+    fax_number: str
+    receipt_json: str
+    receipt_sha256: str
+    deadline_ids: str = ""  # comma-separated ids of the deadlines this service started
+
+    @property
+    def document(self) -> str:
+        return f"cases/{self.case_id}/documents/{self.document_id}"
+
+    @property
+    def name(self) -> str:
+        return f"cases/{self.case_id}/services/{self.id}"
+
+    @property
+    def deadlines(self) -> list[str]:
+        return [d for d in self.deadline_ids.split(",") if d]
+
+
+@dataclass(frozen=True)
+class Period:
+    """A period to open when the document is served (deadlines catalogue)."""
+
+    rule: str
+    amount: int | None  # None: the rule's default (deadlines.yaml)
+
+
+def local_date(moment: datetime) -> date:
+    return moment.astimezone(LOCAL_TIME).date()
+
+
+def validate_command(cmd: ServeDocument, now: datetime) -> None:
+    """The request itself: a known method, a recipient, a time that has happened."""
+    if cmd.method not in METHODS:
+        raise InvalidArgument(
+            "SERVICE_METHOD_REQUIRED",
+            "method must be one of the ways of service of Art 37: " + ", ".join(METHODS),
+            "须指明送达方式",
+            article=ART37,
+            field="method",
+        )
+    require(cmd.recipient, "recipient", "the person or unit served", article=ART37)
+    if cmd.served_at > now + CLOCK_SKEW:
+        raise InvalidArgument(
+            "SERVED_IN_FUTURE",
+            "served_time is in the future",
+            "送达时间不得晚于当前时间",
+            article=ART37,
+            field="served_time",
+        )
+
+
+def check_serviceable(doc: DocumentToServe) -> None:
+    """Only an effective document that the catalogue serves on someone is served here."""
+    if doc.state != "effective":
+        raise FailedPrecondition(
+            "DOCUMENT_NOT_EFFECTIVE",
+            f"{doc.name} is "
+            f"{doc.state or 'not effective'}: submit and approve it "
+            "(SubmitDocument, ApproveDocument) before serving it",
+            f"{doc.title_zh}尚未生效，须先提交审批",
+            article=ART37,
+            field="document",
+        )
+    if not doc.served_to:
+        raise FailedPrecondition(
+            "DOCUMENT_NOT_SERVED",
+            f"{doc.type} ({doc.title_zh}) is not served on anyone",
+            f"{doc.title_zh}无需送达",
+            article=ART37,
+            field="document",
+        )
+    if set(doc.served_to) <= ROUTED:
+        raise FailedPrecondition(
+            "SERVED_THROUGH_ROUTING",
+            f"{doc.type} goes to another supervision organisation: send it through routing",
+            f"{doc.title_zh}应通过协作渠道发送",
+            article=ART37,
+            field="document",
+        )
+
+
+def check_method(cmd: ServeDocument, doc: DocumentToServe) -> None:
+    """What each way of service must record (Art 37(1)–(6))."""
+    if cmd.method in ELECTRONIC and doc.decision_document:
+        raise InvalidArgument(
+            "SERVICE_METHOD_NOT_ALLOWED",
+            f"{doc.title_zh} is an enforcement decision: it is never served by fax or e-mail",
+            "行政执法决定文书不得通过传真、电子邮件送达",
+            article="seed Art 37(4)",
+            field="method",
+        )
+    if cmd.method == "direct":
+        require(
+            cmd.signed_by,
+            "signed_by",
+            "direct service is signed for by the person served",
+            article="seed Art 37(1)",
+        )
+    if cmd.method == "fax":
+        require(
+            cmd.fax_number,
+            "fax_number",
+            "the fax copy notes the time and the recipient's fax number",
+            article="seed Art 37(4)",
+        )
+    if cmd.method in NOTE_REQUIRED:
+        require(
+            cmd.note,
+            "note",
+            "the receipt records the circumstances of service",
+            article=NOTE_REQUIRED[cmd.method],
+        )
+
+
+def receipt(
+    cmd: ServeDocument, doc: DocumentToServe, served_by: Mapping[str, str]
+) -> dict[str, Any]:
+    """The 送达回执 (Art 37): what was served, on whom, how, when and by whom."""
+    return {
+        "form": RECEIPT_ZH,
+        "case_number": doc.case_number,
+        "party": doc.party,
+        "document": doc.name,
+        "document_type": doc.type,
+        "document_title": doc.title_zh,
+        "document_sha256": doc.content_sha256,
+        "method": cmd.method,
+        "method_zh": METHODS[cmd.method],
+        "recipient": cmd.recipient,
+        "signed_by": cmd.signed_by,
+        "served_time": cmd.served_at.isoformat(),
+        "served_by": dict(served_by),
+        "note": cmd.note,
+        "fax_number": cmd.fax_number,
+    }
+
+
+def period_amount(doc: DocumentToServe) -> int:
+    """The period the document sets, where the catalogue lets it adjust the default:
+    Art 28 — 一般为10日 … 特殊情况予以缩短或延长 (`period_days` in the order)."""
+    default = int(doc.deadline["days"])
+    if not doc.deadline.get("adjustable") or "period_days" not in doc.content:
+        return default
+    days = doc.content["period_days"]
+    if isinstance(days, bool) or not isinstance(days, int) or days <= 0:
+        raise FailedPrecondition(
+            "BAD_PERIOD",
+            f"period_days in {doc.name} must be a positive number of days, not {json.dumps(days)}",
+            "改正期限应为正整数天数",
+            article=f"seed Art {doc.article}",
+            field="content_json.period_days",
+        )
+    return days
+
+
+def periods(doc: DocumentToServe, *, already_started: bool) -> list[Period]:
+    """The period that serving `doc` starts, and the check that follows it; none when a
+    previous service of the same document already started it."""
+    spec = doc.deadline
+    if not spec or spec.get("from") != "served" or already_started:
+        return []
+    main = Period(str(spec["rule"]), period_amount(doc))
+    follow = FOLLOW_UPS.get(main.rule)
+    return [main, Period(follow, None)] if follow else [main]
+
+
+def parse_content(content_json: str) -> Mapping[str, Any]:
+    try:
+        value = json.loads(content_json or "{}")
+    except json.JSONDecodeError:
+        value = None
+    if not isinstance(value, dict):
+        raise FailedPrecondition(
+            "MALFORMED_CONTENT",
+            "the document's content is not a JSON object",
+            "文书内容格式错误",
+            field="document",
+        )
+    return value

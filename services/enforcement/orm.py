@@ -1,0 +1,67 @@
+"""Enforcement tables, mapped onto the domain classes (imperative mapping)."""
+
+from __future__ import annotations
+
+from sqlalchemy import Column, Index, String, Table, Text, select
+
+from liuhen.platform import deadlines
+from liuhen.platform.db import Base, UnitOfWork, UtcDateTime
+from services.enforcement.model import ServiceRecord
+
+service_records = Table(
+    "enforcement_service_records",
+    Base.metadata,
+    Column("id", String(36), primary_key=True),
+    Column("tenant_id", String(32), nullable=False),
+    Column("case_id", String(36), nullable=False),
+    Column("document_id", String(36), nullable=False),
+    Column("document_type", String(64), nullable=False),
+    Column("method", String(32), nullable=False),
+    Column("recipient", String(300), nullable=False),
+    Column("signed_by", String(200), nullable=False),
+    Column("served_at", UtcDateTime(), nullable=False),
+    Column("served_by", String(64), nullable=False),
+    Column("note", Text, nullable=False),
+    Column("fax_number", String(64), nullable=False),
+    Column("receipt_json", Text, nullable=False),
+    Column("receipt_sha256", String(64), nullable=False),
+    Column("deadline_ids", Text, nullable=False),
+    Index("ix_enforcement_service_records_case", "tenant_id", "case_id"),
+    Index("ix_enforcement_service_records_document", "tenant_id", "document_id"),
+)
+
+Base.registry.map_imperatively(ServiceRecord, service_records)
+
+
+def get(uow: UnitOfWork, case_id: str, record_id: str) -> ServiceRecord | None:
+    return uow.session.scalar(
+        select(ServiceRecord).where(
+            service_records.c.id == record_id,
+            service_records.c.case_id == case_id,
+            service_records.c.tenant_id == uow.tenant,
+        )
+    )
+
+
+def for_case(uow: UnitOfWork, case_id: str) -> list[ServiceRecord]:
+    return list(
+        uow.session.scalars(
+            select(ServiceRecord)
+            .where(service_records.c.case_id == case_id, service_records.c.tenant_id == uow.tenant)
+            .order_by(service_records.c.served_at, service_records.c.id)
+        )
+    )
+
+
+def deadlines_of(uow: UnitOfWork, record: ServiceRecord) -> list[deadlines.DeadlineRow]:
+    wanted = set(record.deadlines)
+    if not wanted:
+        return []
+    return [row for row in deadlines.query(uow, case_id=record.case_id) if row.id in wanted]
+
+
+def period_started(uow: UnitOfWork, *, case_id: str, subject: str, rule: str) -> bool:
+    """Whether a period of `rule` on `subject` was already started (served before)."""
+    return any(
+        row.subject == subject and row.rule == rule for row in deadlines.query(uow, case_id=case_id)
+    )

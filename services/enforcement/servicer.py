@@ -1,0 +1,139 @@
+"""EnforcementService over gRPC: protobuf ⇄ commands, nothing else."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC
+
+import grpc
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from liuhen.cases.v1 import cases_pb2, cases_pb2_grpc
+from liuhen.enforcement.v1 import enforcement_pb2 as pb
+from liuhen.enforcement.v1 import enforcement_pb2_grpc
+from liuhen.platform import deadlines
+from liuhen.platform.bootstrap import Platform
+from liuhen.platform.db import utcnow
+from liuhen.platform.server import current_principal
+from liuhen.platform.service import ServicerBase, call_sibling, parse_name
+from services.enforcement import handlers
+from services.enforcement.model import DocumentToServe, ServeDocument, ServiceRecord, local_date
+
+
+def record_to_pb(record: ServiceRecord, rows: list[deadlines.DeadlineRow]) -> pb.ServiceRecord:
+    served = Timestamp()
+    served.FromDatetime(record.served_at)
+    today = local_date(utcnow())
+    return pb.ServiceRecord(
+        name=record.name,
+        document=record.document,
+        document_type=record.document_type,
+        method=pb.ServiceMethod.Value(f"SERVICE_METHOD_{record.method.upper()}"),
+        recipient=record.recipient,
+        signed_by=record.signed_by,
+        served_time=served,
+        served_by=record.served_by,
+        receipt_sha256=record.receipt_sha256,
+        deadlines=[deadlines.to_proto(row, today) for row in rows],
+        note=record.note,
+    )
+
+
+def _method(value: int) -> str:
+    name = pb.ServiceMethod.Name(value) if value in pb.ServiceMethod.values() else ""
+    return name.removeprefix("SERVICE_METHOD_").lower() if value else ""
+
+
+def _command(request: pb.ServeDocumentRequest) -> ServeDocument:
+    served = (
+        request.served_time.ToDatetime(tzinfo=UTC) if request.HasField("served_time") else utcnow()
+    )
+    return ServeDocument(
+        document=request.document,
+        method=_method(request.method),
+        recipient=request.recipient.strip(),
+        signed_by=request.signed_by.strip(),
+        served_at=served,
+        note=request.note.strip(),
+        fax_number=request.fax_number.strip(),
+    )
+
+
+def _document(case_id: str, got: cases_pb2.GetDocumentResponse) -> DocumentToServe:
+    d, c = got.document, got.case
+    return handlers.document_to_serve(
+        name=d.name,
+        case_id=case_id,
+        case_number=c.case_number,
+        party=c.party,
+        handler=c.handler,
+        type_code=d.type,
+        state=d.state,
+        content_sha256=d.content_sha256,
+        content_json=d.content_json,
+        decision_document=d.decision_document,
+    )
+
+
+class EnforcementServicer(ServicerBase, enforcement_pb2_grpc.EnforcementServiceServicer):  # type: ignore[misc]
+    def _fetch(self, name: str) -> cases_pb2.GetDocumentResponse:
+        """The document from the cases service, read as the caller (outside our
+        transaction: the cases service reads the same database)."""
+        tenant = current_principal().tenant
+        stub = cases_pb2_grpc.CasesServiceStub(self.platform.channel("cases"))
+        fetch: Callable[..., cases_pb2.GetDocumentResponse] = stub.GetDocument
+        return call_sibling(
+            fetch, cases_pb2.GetDocumentRequest(name=name), self.platform.forward(tenant)
+        )
+
+    def ServeDocument(
+        self, request: pb.ServeDocumentRequest, context: grpc.ServicerContext
+    ) -> pb.ServeDocumentResponse:
+        case_id, _ = parse_name(request.document, "cases/*/documents/*", "document")
+        handlers.authorise_service(current_principal())
+        cmd = _command(request)
+        doc = _document(case_id, self._fetch(request.document))
+        return self.mutate(
+            "ServeDocument",
+            request,
+            pb.ServeDocumentResponse,
+            lambda uow, who: pb.ServeDocumentResponse(
+                record=record_to_pb(
+                    *handlers.serve_document(
+                        uow, who, self.platform.calendar, cmd=cmd, doc=doc, now=utcnow()
+                    )
+                )
+            ),
+        )
+
+    def GetServiceRecord(
+        self, request: pb.GetServiceRecordRequest, context: grpc.ServicerContext
+    ) -> pb.GetServiceRecordResponse:
+        case_id, record_id = parse_name(request.name, "cases/*/services/*")
+        return self.read(
+            lambda uow, who: pb.GetServiceRecordResponse(
+                record=record_to_pb(
+                    *handlers.with_deadlines(uow, handlers.load(uow, case_id, record_id))
+                )
+            )
+        )
+
+    def ListServiceRecords(
+        self, request: pb.ListServiceRecordsRequest, context: grpc.ServicerContext
+    ) -> pb.ListServiceRecordsResponse:
+        (case_id,) = parse_name(request.case, "cases/*", "case")
+        return self.read(
+            lambda uow, who: pb.ListServiceRecordsResponse(
+                records=[record_to_pb(*pair) for pair in handlers.list_records(uow, case_id)]
+            )
+        )
+
+
+def register(platform: Platform) -> object:
+    def add(server: grpc.Server) -> list[str]:
+        enforcement_pb2_grpc.add_EnforcementServiceServicer_to_server(
+            EnforcementServicer(platform), server
+        )
+        return [pb.DESCRIPTOR.services_by_name["EnforcementService"].full_name]
+
+    return add

@@ -1,0 +1,162 @@
+"""Media commands. The bytes stream to the object store outside any transaction (SQLite
+holds its write lock for a transaction's life); the recording and its ledger entry are
+then written in one idempotent transaction. Handlers never commit."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import datetime
+
+from liuhen.platform import ledger
+from liuhen.platform.auth import Principal
+from liuhen.platform.db import UnitOfWork, utcnow
+from liuhen.platform.errors import InvalidArgument, not_found
+from liuhen.platform.ports import ObjectExists, ObjectStore, StoredObject
+from services.media import orm
+from services.media.model import (
+    AssignedCase,
+    HashingStream,
+    Recording,
+    Upload,
+    UploadRecording,
+    check_same_bytes,
+    check_uploader,
+    ended,
+    new_recording,
+    object_key,
+    recording_id,
+    retain_until,
+    store_metadata,
+    validate_upload,
+)
+
+SERVICE = "media"
+
+
+class StoreMismatch(RuntimeError):
+    """The store hashed other bytes than we sent: never record such an object."""
+
+
+def check_upload(principal: Principal, cmd: UploadRecording, now: datetime) -> None:
+    principal.require_role("handler", action="storing a recording")
+    validate_upload(cmd, now)
+
+
+def store(
+    objects: ObjectStore,
+    principal: Principal,
+    *,
+    cmd: UploadRecording,
+    case: AssignedCase,
+    stream: HashingStream,
+    retention_years: int,
+) -> Upload:
+    """Stream the recording into the store under a key derived from the request id. If
+    the key is taken (a retry, or a crash before the commit), read the rest of the
+    stream and answer with what the store holds; `record` compares the hashes."""
+    check_uploader(case, principal.user_id)
+    key = object_key(case.case_id, recording_id(principal.tenant, cmd.request_id))
+    until = retain_until(ended(cmd), retention_years)
+    chunks = iter(stream)
+    first = next(chunks, None)
+    if first is None:
+        raise InvalidArgument(
+            "EMPTY_RECORDING", "the upload carried no chunks", "上传内容为空", field="chunk"
+        )
+    objects.ensure_bucket(principal.tenant)
+    try:
+        stored = objects.put(
+            principal.tenant,
+            key,
+            itertools.chain([first], chunks),
+            metadata=store_metadata(
+                cmd, case, recorder=principal.user_id, recorder_name=principal.name
+            ),
+            retain_until=until,
+        )
+    except ObjectExists:
+        stream.drain()
+        stored = objects.head(principal.tenant, key)
+    else:
+        if (stored.sha256, stored.size) != (stream.sha256, stream.size):
+            raise StoreMismatch(
+                f"{key}: store has {stored.sha256}/{stored.size}, sent "
+                f"{stream.sha256}/{stream.size}"
+            )
+    return _upload(stored, until)
+
+
+def _upload(stored: StoredObject, until: datetime) -> Upload:
+    return Upload(
+        key=stored.key,
+        sha256=stored.sha256,
+        size=stored.size,
+        retain_until=stored.retain_until or until,
+        stored_at=utcnow(),
+    )
+
+
+def record(
+    uow: UnitOfWork,
+    principal: Principal,
+    *,
+    cmd: UploadRecording,
+    case: AssignedCase,
+    upload: Upload,
+    sent_sha256: str,
+) -> Recording:
+    """Record the stored recording with its labels and append it to the case's ledger."""
+    check_same_bytes(upload.sha256, sent_sha256)
+    rec = new_recording(
+        cmd,
+        case,
+        upload,
+        tenant=uow.tenant,
+        recorder=principal.user_id,
+        recorder_name=principal.name,
+    )
+    uow.add(rec)
+    ledger.append(
+        uow,
+        case_id=rec.case_id,
+        service=SERVICE,
+        action="recording.stored",
+        actor=ledger.actor_of(principal, "handler"),
+        payload=_payload(rec),
+        refs=[rec.sha256],
+    )
+    return rec
+
+
+def _payload(rec: Recording) -> dict[str, object]:
+    return {
+        "recording": f"cases/{rec.case_id}/recordings/{rec.id}",
+        "sha256": rec.sha256,
+        "size": rec.size,
+        "kind": rec.kind,
+        "case_number": rec.case_number,
+        "party": rec.party,
+        "handler": rec.handler_name,
+        "recorder": rec.recorder,
+        "device": rec.device,
+        "place": rec.place,
+        "start_time": rec.start_time,
+        "end_time": rec.end_time,
+        "stored_at": rec.stored_at,
+        "late": rec.late,
+        "object_key": rec.object_key,
+        "retain_until": rec.retain_until,
+        "confidentiality": rec.confidentiality,
+        "related_document": rec.related_document,
+    }
+
+
+def load(uow: UnitOfWork, case_id: str, rec_id: str) -> Recording:
+    rec = orm.get(uow, case_id, rec_id)
+    if rec is None:
+        raise not_found("recording", f"cases/{case_id}/recordings/{rec_id}")
+    return rec
+
+
+def of_case(uow: UnitOfWork, case_id: str) -> list[Recording]:
+    return orm.of_case(uow, case_id)

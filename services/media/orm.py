@@ -1,0 +1,63 @@
+"""Media tables, mapped onto the domain classes (cosmicpython's imperative mapping)."""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Boolean, Column, Index, String, Table, Text, select
+
+from liuhen.platform.db import Base, UnitOfWork, UtcDateTime
+from services.media.model import Recording
+
+recordings = Table(
+    "media_recordings",
+    Base.metadata,
+    Column("id", String(36), primary_key=True),
+    Column("tenant_id", String(32), nullable=False),
+    Column("case_id", String(36), nullable=False),
+    Column("request_id", String(128), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("device", String(64), nullable=False),
+    Column("place", String(128), nullable=False),
+    Column("start_time", UtcDateTime(), nullable=False),
+    Column("end_time", UtcDateTime(), nullable=False),
+    Column("stored_at", UtcDateTime(), nullable=False),
+    Column("late", Boolean, nullable=False),
+    Column("recorder", String(64), nullable=False),
+    Column("recorder_name", String(200), nullable=False),
+    Column("content_type", String(100), nullable=False),
+    Column("confidentiality", String(32), nullable=False),
+    Column("description", Text, nullable=False),
+    Column("related_document", String(200), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("object_key", String(200), nullable=False),
+    Column("retain_until", UtcDateTime(), nullable=False),
+    Column("case_number", String(64), nullable=False),
+    Column("party", String(300), nullable=False),
+    Column("handler_name", String(200), nullable=False),
+    Index("ix_media_recordings_tenant_case", "tenant_id", "case_id"),
+)
+
+Base.registry.map_imperatively(Recording, recordings)
+
+
+def get(uow: UnitOfWork, case_id: str, rec_id: str) -> Recording | None:
+    return uow.session.scalar(
+        select(Recording).where(
+            recordings.c.id == rec_id,
+            recordings.c.case_id == case_id,
+            recordings.c.tenant_id == uow.tenant,
+        )
+    )
+
+
+def of_case(uow: UnitOfWork, case_id: str) -> list[Recording]:
+    return list(
+        uow.session.scalars(
+            select(Recording)
+            .where(
+                recordings.c.case_id == case_id,
+                recordings.c.tenant_id == uow.tenant,
+            )
+            .order_by(recordings.c.start_time, recordings.c.stored_at)
+        )
+    )

@@ -1,0 +1,190 @@
+"""MediaService over gRPC: protobuf ⇄ commands, nothing else."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import grpc
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from liuhen.cases.v1 import cases_pb2, cases_pb2_grpc
+from liuhen.media.v1 import media_pb2 as pb
+from liuhen.media.v1 import media_pb2_grpc
+from liuhen.platform.auth import Principal
+from liuhen.platform.bootstrap import Platform
+from liuhen.platform.db import utcnow
+from liuhen.platform.errors import InvalidArgument
+from liuhen.platform.server import current_principal
+from liuhen.platform.service import ServicerBase, call_sibling, parse_name
+from services.media import handlers
+from services.media.model import (
+    DEFAULT_RETENTION_YEARS,
+    AssignedCase,
+    HashingStream,
+    Labels,
+    Recording,
+    UploadRecording,
+    check_same_bytes,
+)
+
+
+def _ts(value: datetime) -> Timestamp:
+    ts = Timestamp()
+    ts.FromDatetime(value)
+    return ts
+
+
+def _time(msg: pb.RecordingMetadata, name: str) -> datetime | None:
+    return getattr(msg, name).ToDatetime(tzinfo=UTC) if msg.HasField(name) else None
+
+
+def recording_to_pb(r: Recording) -> pb.Recording:
+    return pb.Recording(
+        name=f"cases/{r.case_id}/recordings/{r.id}",
+        sha256=r.sha256,
+        size_bytes=r.size,
+        labels=pb.Labels(case_number=r.case_number, party=r.party, handler=r.handler_name),
+        kind=r.kind,
+        device=r.device,
+        place=r.place,
+        start_time=_ts(r.start_time),
+        end_time=_ts(r.end_time),
+        stored_time=_ts(r.stored_at),
+        late=r.late,
+        recorder=r.recorder,
+        object_key=r.object_key,
+        confidentiality=r.confidentiality,
+        retain_until=r.retain_until.date().isoformat(),
+        related_document=r.related_document,
+    )
+
+
+def _metadata(requests: Iterator[pb.UploadRecordingRequest]) -> pb.RecordingMetadata:
+    first = next(requests, None)
+    if first is None or first.WhichOneof("part") != "metadata":
+        raise InvalidArgument(
+            "METADATA_FIRST",
+            "the first message of an upload must carry the metadata",
+            "上传的第一条消息须为元数据",
+            field="metadata",
+        )
+    return first.metadata
+
+
+def _chunks(requests: Iterator[pb.UploadRecordingRequest]) -> Iterator[bytes]:
+    for request in requests:
+        if request.WhichOneof("part") != "chunk":
+            raise InvalidArgument(
+                "METADATA_REPEATED",
+                "only the first message of an upload carries metadata",
+                "元数据只能出现在第一条消息",
+                field="metadata",
+            )
+        if request.chunk:
+            yield request.chunk
+
+
+def _command(meta: pb.RecordingMetadata) -> UploadRecording:
+    (case_id,) = parse_name(meta.case, "cases/*", "metadata.case")
+    related = ""
+    if meta.related_document:
+        related = "cases/{}/documents/{}".format(
+            *parse_name(meta.related_document, "cases/*/documents/*", "metadata.related_document")
+        )
+    return UploadRecording(
+        request_id=meta.request_id,
+        case_id=case_id,
+        kind=meta.kind,
+        device=meta.device,
+        place=meta.place,
+        start_time=_time(meta, "start_time"),
+        end_time=_time(meta, "end_time"),
+        content_type=meta.content_type,
+        confidentiality=meta.confidentiality or "normal",
+        description=meta.description,
+        related_document=related,
+    )
+
+
+class MediaServicer(ServicerBase, media_pb2_grpc.MediaServiceServicer):  # type: ignore[misc]
+    def __init__(self, platform: Platform, retention_years: int = DEFAULT_RETENTION_YEARS) -> None:
+        super().__init__(platform)
+        self.retention_years = retention_years
+
+    def _case(self, case_id: str, principal: Principal) -> AssignedCase:
+        """The case's labels and handler, from the cases service (NOT_FOUND passes on)."""
+        case = call_sibling(
+            cases_pb2_grpc.CasesServiceStub(self.platform.channel("cases")).GetCase,
+            cases_pb2.GetCaseRequest(name=f"cases/{case_id}"),
+            self.platform.forward(principal.tenant),
+        ).case
+        return AssignedCase(
+            case_id=case_id,
+            handler_id=case.handler,
+            labels=Labels(
+                case_number=case.case_number, party=case.party, handler=case.handler_name
+            ),
+        )
+
+    def UploadRecording(
+        self, request_iterator: Iterator[pb.UploadRecordingRequest], context: grpc.ServicerContext
+    ) -> pb.UploadRecordingResponse:
+        principal, meta = current_principal(), _metadata(request_iterator)
+        cmd = _command(meta)
+        handlers.check_upload(principal, cmd, utcnow())
+        case = self._case(cmd.case_id, principal)
+        stream = HashingStream(_chunks(request_iterator))
+        upload = handlers.store(
+            self.platform.objects,
+            principal,
+            cmd=cmd,
+            case=case,
+            stream=stream,
+            retention_years=self.retention_years,
+        )
+        response = self.mutate(
+            "UploadRecording",
+            meta,
+            pb.UploadRecordingResponse,
+            lambda uow, who: pb.UploadRecordingResponse(
+                recording=recording_to_pb(
+                    handlers.record(
+                        uow, who, cmd=cmd, case=case, upload=upload, sent_sha256=stream.sha256
+                    )
+                )
+            ),
+        )
+        check_same_bytes(response.recording.sha256, stream.sha256)  # a replayed request
+        return response
+
+    def GetRecording(
+        self, request: pb.GetRecordingRequest, context: grpc.ServicerContext
+    ) -> pb.GetRecordingResponse:
+        case_id, rec_id = parse_name(request.name, "cases/*/recordings/*")
+        return self.read(
+            lambda uow, who: pb.GetRecordingResponse(
+                recording=recording_to_pb(handlers.load(uow, case_id, rec_id))
+            )
+        )
+
+    def ListRecordings(
+        self, request: pb.ListRecordingsRequest, context: grpc.ServicerContext
+    ) -> pb.ListRecordingsResponse:
+        (case_id,) = parse_name(request.case, "cases/*", "case")
+        self._case(case_id, current_principal())  # another tenant's case: NOT_FOUND
+        return self.read(
+            lambda uow, who: pb.ListRecordingsResponse(
+                recordings=[recording_to_pb(r) for r in handlers.of_case(uow, case_id)]
+            )
+        )
+
+
+def register(platform: Platform) -> object:
+    years = getattr(platform.settings, "media_retention_years", DEFAULT_RETENTION_YEARS)
+
+    def add(server: grpc.Server) -> list[str]:
+        media_pb2_grpc.add_MediaServiceServicer_to_server(MediaServicer(platform, years), server)
+        return [pb.DESCRIPTOR.services_by_name["MediaService"].full_name]
+
+    return add

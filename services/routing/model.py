@@ -1,0 +1,166 @@
+"""Routing domain (DESIGN §7; seed Art 21): what the receiving site does with a message
+that arrives on its topic, what state an inbox message is in, and when the assisting
+organisation may answer a 委托协查函 with a 协查回函. No I/O here."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass
+from typing import Literal
+
+from liuhen.platform.errors import FailedPrecondition, InvalidArgument, require
+
+ASSISTANCE_REQUEST = "assistance_request"  # 劳动保障监察委托协查函 (Art 21(2))
+ASSISTANCE_REPLY = "assistance_reply"  # 劳动保障监察协查回函 (Art 21(3))
+
+# Inbox states: received (waiting: for a person, or for a retry), applied (acted on),
+# answered (an assistance request the assisting site has replied to), dead (refused or
+# impossible to apply, with its reason: nothing is dropped silently).
+RECEIVED, APPLIED, ANSWERED, DEAD = "received", "applied", "answered", "dead"
+DIRECTIONS = ("inbox", "outbox")
+
+# A sibling's answer that retrying cannot change: the message is dead.
+PERMANENT_CODES = frozenset(
+    {"NOT_FOUND", "INVALID_ARGUMENT", "FAILED_PRECONDITION", "PERMISSION_DENIED"}
+)
+MAX_BACKOFF_S = 60.0
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """What the receiving side reads off an envelope (or off a record it cannot read)."""
+
+    message_id: str
+    type: str
+    sender: str
+    recipient: str
+    correlation_id: str = ""
+    case_ref: str = ""
+
+
+@dataclass(frozen=True)
+class Verdict:
+    action: Literal["accept", "duplicate", "dead"]
+    reason: str = ""
+
+    @property
+    def state(self) -> str:
+        return DEAD if self.action == "dead" else RECEIVED
+
+
+def is_uuid(value: str) -> bool:
+    try:
+        return str(uuid.UUID(value)) == value
+    except ValueError:
+        return False
+
+
+def substitute_id(raw: bytes) -> str:
+    """The inbox key of a record that carries no usable message id: derived from its
+    bytes, so the same bytes delivered again are still a duplicate."""
+    return str(uuid.uuid5(uuid.NAMESPACE_OID, hashlib.sha256(raw).hexdigest()))
+
+
+def classify(
+    msg: Inbound,
+    *,
+    tenant: str,
+    seen: bool,
+    route_refusal: str = "",
+    answers_own_request: bool = True,
+) -> Verdict:
+    """Decide what a message arriving on `tenant`'s topic is (DESIGN §7): a duplicate of
+    one already in the inbox (a no-op), one to accept, or a dead letter with its reason.
+    `route_refusal` is why the routes of sites.yaml refuse it ("" if they allow it);
+    `answers_own_request` says whether a reply answers a request this site sent."""
+    if seen:
+        return Verdict("duplicate")
+    if not is_uuid(msg.message_id):
+        return Verdict("dead", "the record is not a readable envelope with a message id")
+    if msg.recipient != tenant:
+        return Verdict(
+            "dead", f"addressed to {msg.recipient or 'nobody'} but delivered to {tenant}"
+        )
+    if route_refusal:
+        return Verdict("dead", f"route refused on receipt: {route_refusal}")
+    if msg.type == ASSISTANCE_REPLY:
+        if not msg.case_ref:
+            return Verdict("dead", "an assistance reply must name the case it answers")
+        if not answers_own_request:
+            return Verdict(
+                "dead",
+                f"the reply answers {msg.correlation_id or 'no message'}, "
+                f"not an assistance request {tenant} sent to {msg.sender}",
+            )
+    return Verdict("accept")
+
+
+def needs_applying(message_type: str, state: str) -> bool:
+    """Only a reply is applied by routing itself (to the case it answers); a request waits
+    in `received` for the assisting handler's reply (Art 21(3))."""
+    return message_type == ASSISTANCE_REPLY and state == RECEIVED
+
+
+def after_apply_error(code: str) -> str:
+    """The state a reply stays in when the cases service refused it: dead if retrying
+    cannot help, otherwise received (retried next round)."""
+    return DEAD if code in PERMANENT_CODES else RECEIVED
+
+
+def backoff_s(attempts: int, base_s: float) -> float:
+    """Delay before the next attempt at applying a message that failed `attempts` times."""
+    return float(min(MAX_BACKOFF_S, base_s * 2 ** min(attempts, 16)))
+
+
+def check_reply(message_type: str, state: str, findings: str) -> None:
+    """The assisting organisation answers a received 委托协查函 once (Art 21(3))."""
+    if message_type != ASSISTANCE_REQUEST:
+        raise FailedPrecondition(
+            "NOT_AN_ASSISTANCE_REQUEST",
+            f"a {message_type} is not an assistance request and cannot be answered with a reply",
+            "该消息不是委托协查函，不能回函",
+            article="seed Art 21(3)",
+        )
+    if state != RECEIVED:
+        raise FailedPrecondition(
+            "ASSISTANCE_REQUEST_NOT_OPEN",
+            f"the assistance request is {state}, not waiting for a reply",
+            "该委托协查函已回函或不可回函",
+            article="seed Art 21(3)",
+        )
+    require(
+        findings.strip(),
+        "findings",
+        "what the assisting investigation found",
+        article="seed Art 21(3)",
+    )
+
+
+def reply_payload(*, request_id: str, findings: str, handler_name: str, replied_by: str) -> str:
+    return json.dumps(
+        {
+            "findings": findings,
+            "handler_name": handler_name,
+            "replied_by": replied_by,
+            "request_message_id": request_id,
+        },
+        ensure_ascii=False,
+        sort_keys=True,
+    )
+
+
+def check_direction(direction: str) -> None:
+    if direction and direction not in DIRECTIONS:
+        raise InvalidArgument(
+            "UNKNOWN_DIRECTION",
+            "direction must be inbox, outbox or empty",
+            "方向应为 inbox、outbox 或留空",
+            field="direction",
+        )
+
+
+def assist_record(message_id: str) -> str:
+    """The assisting organisation's own record of a request it received (ledger case id)."""
+    return f"assist-{message_id}"

@@ -1,0 +1,333 @@
+"""The routing workers (DESIGN §7): the outbox relay publishes each site's outbox to the
+recipient's topic, and the inbox consumer stores what arrives on each site's topic in
+its inbox (before committing the offset) and applies it. One routing deployment serves
+every tenant, so both workers go round all the sites, one transaction per tenant
+(PostgreSQL row-level security scopes each transaction to one tenant)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+
+from opentelemetry import trace
+from sqlalchemy.exc import IntegrityError
+
+from liuhen.cases.v1 import cases_pb2, cases_pb2_grpc
+from liuhen.platform import telemetry
+from liuhen.platform.bootstrap import Platform
+from liuhen.platform.catalogue import sites
+from liuhen.platform.errors import LiuhenError
+from liuhen.platform.outbox import topic_for_site
+from liuhen.platform.ports import LogConsumer, LogRecord, MessageLogError
+from liuhen.platform.service import call_sibling
+from liuhen.routing.v1 import routing_pb2
+from services.routing import handlers
+from services.routing.model import APPLIED, ASSISTANCE_REPLY, DEAD, after_apply_error, backoff_s
+
+log = logging.getLogger("liuhen.routing")
+
+
+def _trace_context(envelope: routing_pb2.Envelope | None) -> Mapping[str, str]:
+    return dict(envelope.trace_context) if envelope is not None else {}
+
+
+class _Worker(ABC):
+    """A thread that runs `run_once` every `relay_interval_s` until stopped. `run_once`
+    may also be called directly (tests); a lock keeps passes from overlapping."""
+
+    name = "worker"
+
+    def __init__(self, platform: Platform, *, batch: int = 100) -> None:
+        self.platform = platform
+        self.batch = batch
+        self._stopping = threading.Event()
+        self._pass_lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._topics_ready = False
+
+    def start(self) -> None:
+        self._stopping.clear()
+        self._thread = threading.Thread(
+            target=self._loop, daemon=True, name=f"liuhen-routing-{self.name}"
+        )
+        self._thread.start()
+
+    def stop(self, timeout_s: float = 30.0) -> None:
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join(timeout_s)
+            if self._thread.is_alive():
+                log.error("%s did not stop within %.0f s", self.name, timeout_s)
+            self._thread = None
+        with self._pass_lock:
+            self._close()
+
+    def run_once(self) -> int:
+        """One pass over every tenant; returns how many messages it moved."""
+        with self._pass_lock:
+            if not self._ensure_topics():
+                return 0
+            return self._pass()
+
+    def _loop(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                self.run_once()
+            except Exception:  # the thread must outlive any one bad pass
+                log.exception("%s pass failed; retrying next round", self.name)
+            self._stopping.wait(self.platform.settings.relay_interval_s)
+
+    def _ensure_topics(self) -> bool:
+        if not self._topics_ready:
+            try:
+                self.platform.messages.ensure_topics([topic_for_site(s) for s in sites()])
+            except MessageLogError as exc:
+                log.warning("could not create the site topics (%s); retrying", exc)
+                return False
+            self._topics_ready = True
+        return True
+
+    def _tenants(self) -> list[str]:
+        return list(sites())
+
+    @abstractmethod
+    def _pass(self) -> int: ...
+
+    @abstractmethod
+    def _close(self) -> None: ...
+
+
+class OutboxRelay(_Worker):
+    """Publishes pending outbox rows oldest first; marks a row sent only once the log has
+    acknowledged it. A failed publish leaves the row pending for the next round (and
+    holds back later rows to the same topic, so each topic keeps its order)."""
+
+    name = "relay"
+
+    def _pass(self) -> int:
+        sent = 0
+        for tenant in self._tenants():
+            if self._stopping.is_set():
+                break
+            with self.platform.db.unit_of_work(tenant) as uow:
+                rows = handlers.pending_outbox(uow, self.batch)
+            held: set[str] = set()
+            for row in rows:
+                if row.topic in held:
+                    continue
+                if self._publish(tenant, row):
+                    sent += 1
+                else:
+                    held.add(row.topic)
+        return sent
+
+    def _close(self) -> None:
+        """The relay holds nothing open between passes."""
+
+    def _publish(self, tenant: str, row: handlers.Queued) -> bool:
+        envelope = handlers.parse(row.envelope)
+        with telemetry.tracer().start_as_current_span(
+            f"publish {row.type}",
+            context=telemetry.extract(_trace_context(envelope)),
+            kind=trace.SpanKind.PRODUCER,
+        ) as span:
+            span.set_attribute("liuhen.message_id", row.message_id)
+            headers = telemetry.inject({"liuhen-type": row.type, "liuhen-sender": tenant})
+            try:
+                offset = self.platform.messages.publish(
+                    row.topic, key=row.message_id, value=row.envelope, headers=headers
+                )
+            except MessageLogError as exc:
+                log.warning(
+                    "publish of %s from %s to %s failed, kept pending: %s",
+                    row.message_id,
+                    tenant,
+                    row.topic,
+                    exc,
+                )
+                return False
+        with self.platform.db.unit_of_work(tenant) as uow:
+            handlers.mark_sent(uow, message_id=row.message_id, offset=offset)
+            uow.commit()
+        return True
+
+
+class InboxConsumer(_Worker):
+    """One consumer per tenant (group `routing.<tenant>`, topic `liuhen.site.<tenant>`).
+    Each record is stored in the inbox and that transaction committed before the offset
+    is; then replies are applied to their case through the cases service. A reply the
+    cases service cannot take for good goes dead; one it could not take now is retried
+    with a growing delay."""
+
+    name = "inbox"
+
+    def __init__(
+        self,
+        platform: Platform,
+        *,
+        batch: int = 100,
+        poll_timeout_s: float = 0.0,
+        call_timeout_s: float = 10.0,
+    ) -> None:
+        super().__init__(platform, batch=batch)
+        self.poll_timeout_s = poll_timeout_s
+        self.call_timeout_s = call_timeout_s
+        self._consumers: dict[str, LogConsumer] = {}
+        self._attempts: dict[str, int] = {}
+        self._retry_at: dict[str, float] = {}
+        self._cases: cases_pb2_grpc.CasesServiceStub | None = None
+
+    def _pass(self) -> int:
+        moved = 0
+        for tenant in self._tenants():
+            if self._stopping.is_set():
+                break
+            moved += self._drain(tenant)
+            moved += self._apply_replies(tenant)
+        return moved
+
+    def _close(self) -> None:
+        for consumer in self._consumers.values():
+            consumer.close()
+        self._consumers.clear()
+
+    def _consumer(self, tenant: str) -> LogConsumer:
+        if tenant not in self._consumers:
+            self._consumers[tenant] = self.platform.messages.consumer(
+                f"routing.{tenant}", [topic_for_site(tenant)]
+            )
+        return self._consumers[tenant]
+
+    def _drain(self, tenant: str) -> int:
+        try:
+            consumer = self._consumer(tenant)
+            records = consumer.poll(max_records=self.batch, timeout_s=self.poll_timeout_s)
+        except MessageLogError as exc:
+            log.warning("could not read %s: %s", topic_for_site(tenant), exc)
+            return 0
+        stored = 0
+        for record in records:
+            try:
+                stored += self._receive(tenant, record)
+            except Exception:
+                # Not stored, so its offset must not be committed: drop the consumer so
+                # the next round starts again from the group's committed offset.
+                log.exception(
+                    "could not store record %s@%d of %s; will re-read it",
+                    record.topic,
+                    record.offset,
+                    tenant,
+                )
+                consumer.close()
+                del self._consumers[tenant]
+                break
+            try:
+                consumer.commit(record)
+            except MessageLogError as exc:  # stored: a redelivery is a duplicate
+                log.warning("offset commit for %s@%d failed: %s", record.topic, record.offset, exc)
+        return stored
+
+    def _receive(self, tenant: str, record: LogRecord) -> int:
+        envelope = handlers.parse(record.value)
+        with telemetry.tracer().start_as_current_span(
+            f"receive {envelope.type if envelope else 'record'}",
+            context=telemetry.extract(_trace_context(envelope)),
+            kind=trace.SpanKind.CONSUMER,
+        ) as span:
+            span.set_attribute("liuhen.tenant", tenant)
+            try:
+                with self.platform.db.unit_of_work(tenant) as uow:
+                    verdict, key = handlers.receive(uow, raw=record.value, envelope=envelope)
+                    uow.commit()
+            except IntegrityError:  # another routing replica stored it first
+                return 0
+            if verdict.action == "dead":
+                log.warning("dead letter %s in %s's inbox: %s", key, tenant, verdict.reason)
+            return 0 if verdict.action == "duplicate" else 1
+
+    def _apply_replies(self, tenant: str) -> int:
+        with self.platform.db.unit_of_work(tenant) as uow:
+            rows = handlers.replies_to_apply(uow)
+        now = time.monotonic()
+        return sum(
+            self._apply(tenant, row)
+            for row in rows
+            if self._retry_at.get(row.message_id, 0.0) <= now
+        )
+
+    def _cases_stub(self) -> cases_pb2_grpc.CasesServiceStub:
+        if self._cases is None:
+            self._cases = cases_pb2_grpc.CasesServiceStub(self.platform.channel("cases"))
+        return self._cases
+
+    def _apply(self, tenant: str, row: handlers.Queued) -> int:
+        """Put the 协查回函 on the case it answers (Art 21(3)); the message id is the
+        request id, so a repeated attempt is applied once."""
+        envelope = routing_pb2.Envelope.FromString(row.envelope)
+        with telemetry.tracer().start_as_current_span(
+            f"apply {ASSISTANCE_REPLY}",
+            context=telemetry.extract(_trace_context(envelope)),
+            kind=trace.SpanKind.CONSUMER,
+        ):
+            request = cases_pb2.RecordInboundDocumentRequest(
+                request_id=envelope.message_id,
+                case=envelope.case_ref,
+                type=ASSISTANCE_REPLY,
+                content_json=envelope.payload_json,
+                from_site=envelope.sender,
+                correlation_id=envelope.correlation_id,
+            )
+            try:
+                response = call_sibling(
+                    self._cases_stub().RecordInboundDocument,
+                    request,
+                    self.platform.as_service(tenant),
+                    timeout=self.call_timeout_s,
+                )
+            except LiuhenError as exc:
+                return self._failed(tenant, row.message_id, exc.code, str(exc))
+            except Exception as exc:  # e.g. no service token: try again later
+                log.exception("applying %s in %s failed", row.message_id, tenant)
+                return self._failed(tenant, row.message_id, "UNKNOWN", repr(exc))
+        self._forget(row.message_id)
+        with self.platform.db.unit_of_work(tenant) as uow:
+            handlers.settle(
+                uow,
+                message_id=row.message_id,
+                state=APPLIED,
+                detail=f"recorded on the case as {response.document.name}",
+            )
+            uow.commit()
+        return 1
+
+    def _failed(self, tenant: str, message_id: str, code: str, reason: str) -> int:
+        state = after_apply_error(code)
+        if state == DEAD:
+            self._forget(message_id)
+            log.warning("dead letter %s in %s's inbox: %s", message_id, tenant, reason)
+            detail = f"could not be applied ({code}): {reason}"
+        else:
+            attempts = self._attempts.get(message_id, 0) + 1
+            self._attempts[message_id] = attempts
+            delay = backoff_s(attempts, self.platform.settings.relay_interval_s)
+            self._retry_at[message_id] = time.monotonic() + delay
+            log.warning(
+                "applying %s in %s failed (%s), retry in %.1f s: %s",
+                message_id,
+                tenant,
+                code,
+                delay,
+                reason,
+            )
+            detail = f"attempt {attempts} failed ({code}): {reason}; will retry"
+        with self.platform.db.unit_of_work(tenant) as uow:
+            handlers.settle(uow, message_id=message_id, state=state, detail=detail)
+            uow.commit()
+        return 0
+
+    def _forget(self, message_id: str) -> None:
+        self._attempts.pop(message_id, None)
+        self._retry_at.pop(message_id, None)

@@ -1,0 +1,119 @@
+"""RoutingService over gRPC: protobuf ⇄ handlers, and the workers `services.run` starts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import grpc
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from liuhen.platform.bootstrap import Platform
+from liuhen.platform.outbox import InboxRow, OutboxRow
+from liuhen.platform.service import ServicerBase, parse_name
+from liuhen.routing.v1 import routing_pb2 as pb
+from liuhen.routing.v1 import routing_pb2_grpc
+from services.routing import handlers
+from services.routing.relay import InboxConsumer, OutboxRelay
+from services.run import Worker
+
+
+def _ts(value: datetime | None) -> Timestamp:
+    ts = Timestamp()
+    if value is not None:
+        ts.FromDatetime(value)
+    return ts
+
+
+def message_to_pb(row: InboxRow | OutboxRow) -> pb.Message:
+    envelope = handlers.parse(row.envelope)
+    if isinstance(row, InboxRow):
+        if envelope is None:  # an unreadable record: its bytes stay in the inbox row
+            envelope = pb.Envelope(
+                message_id=row.message_id, type=row.type, recipient=row.tenant_id
+            )
+        return pb.Message(
+            name=f"messages/{row.message_id}",
+            envelope=envelope,
+            direction="inbox",
+            state=row.state,
+            time=_ts(row.received),
+            detail=row.detail,
+        )
+    detail = f"log offset {row.log_offset}" if row.log_offset is not None else ""
+    return pb.Message(
+        name=f"messages/{row.message_id}",
+        envelope=envelope,
+        direction="outbox",
+        state=row.state,
+        time=_ts(row.sent_at or row.created),
+        detail=detail,
+    )
+
+
+class RoutingServicer(ServicerBase, routing_pb2_grpc.RoutingServiceServicer):  # type: ignore[misc]
+    def ListMessages(
+        self, request: pb.ListMessagesRequest, context: grpc.ServicerContext
+    ) -> pb.ListMessagesResponse:
+        return self.read(
+            lambda uow, who: pb.ListMessagesResponse(
+                messages=[
+                    message_to_pb(r)
+                    for r in handlers.list_messages(
+                        uow, direction=request.direction, type=request.type
+                    )
+                ]
+            )
+        )
+
+    def GetMessage(
+        self, request: pb.GetMessageRequest, context: grpc.ServicerContext
+    ) -> pb.GetMessageResponse:
+        (message_id,) = parse_name(request.name, "messages/*")
+        return self.read(
+            lambda uow, who: pb.GetMessageResponse(
+                message=message_to_pb(handlers.find_message(uow, message_id))
+            )
+        )
+
+    def ListDeadLetters(
+        self, request: pb.ListDeadLettersRequest, context: grpc.ServicerContext
+    ) -> pb.ListDeadLettersResponse:
+        return self.read(
+            lambda uow, who: pb.ListDeadLettersResponse(
+                messages=[message_to_pb(r) for r in handlers.dead_letters(uow)]
+            )
+        )
+
+    def ReplyToAssistanceRequest(
+        self, request: pb.ReplyToAssistanceRequestRequest, context: grpc.ServicerContext
+    ) -> pb.ReplyToAssistanceRequestResponse:
+        (message_id,) = parse_name(request.message, "messages/*", "message")
+        return self.mutate(
+            "ReplyToAssistanceRequest",
+            request,
+            pb.ReplyToAssistanceRequestResponse,
+            lambda uow, who: pb.ReplyToAssistanceRequestResponse(
+                message=message_to_pb(
+                    handlers.reply_to_assistance_request(
+                        uow,
+                        who,
+                        message_id=message_id,
+                        findings=request.findings,
+                        handler_name=request.handler_name,
+                    )
+                )
+            ),
+        )
+
+
+def register(platform: Platform) -> object:
+    def add(server: grpc.Server) -> list[str]:
+        routing_pb2_grpc.add_RoutingServiceServicer_to_server(RoutingServicer(platform), server)
+        return [pb.DESCRIPTOR.services_by_name["RoutingService"].full_name]
+
+    return add
+
+
+def workers(platform: Platform) -> list[Worker]:
+    """The outbox relay and the inbox consumer (started by services.run.start)."""
+    return [OutboxRelay(platform), InboxConsumer(platform)]

@@ -1,0 +1,33 @@
+"""The demo scenario end to end: `liuhen demo` starts the five services as separate
+processes on the embedded default and carries one case across two districts."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_demo(tmp_path: Path, **env: str) -> tuple[int, list[str]]:
+    proc = subprocess.run(
+        [sys.executable, "-m", "liuhen.cli.main", "demo", "--fresh"], cwd=tmp_path,
+        capture_output=True, text=True, timeout=240,
+        env={**os.environ, "PYTHONPATH": str(ROOT), "LIUHEN_HOME": str(tmp_path / "home"), **env})
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return proc.returncode, proc.stdout.strip().splitlines()
+
+
+def test_demo_carries_one_case_across_two_districts_and_the_ledger_verifies(tmp_path):
+    _, lines = run_demo(tmp_path)
+    summary = json.loads(lines[-1])
+    assert summary["tenants"] == ["jiangan", "hongshan"]
+    assert summary["case_number"].startswith("江岸区劳监立〔")
+    assert summary["assistance"]["reply_from"] == "hongshan"
+    assert summary["assistance"]["request_message_id"]
+    assert len(summary["recording"]["sha256"]) == 64 and not summary["recording"]["late"]
+    assert summary["rectification_order"]["due_on"]
+    assert summary["ledger_verified"] is True and summary["ledger_entries"] >= 15
+    assert {d["rule"] for d in summary["open_deadlines"]} >= {"rectification_period",
+                                                              "investigation_completed"}
