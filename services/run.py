@@ -52,9 +52,12 @@ def start(service: str, settings: Settings, address: str | None = None) -> Runni
         create_all(platform.db.engine)
     module = importlib.import_module(f"services.{service}.servicer")
     register: Callable[[grpc.Server], Sequence[str]] = module.register(platform)
-    server, port = create_server(service=service, verifier=platform.verifier,
-                                 register=register,
-                                 address=address or settings.address(service))
+    server, port = create_server(
+        service=service,
+        verifier=platform.verifier,
+        register=register,
+        address=address or settings.address(service),
+    )
     workers: Sequence[Worker] = getattr(module, "workers", lambda p: [])(platform)
     server.start()
     for w in workers:

@@ -11,8 +11,7 @@ from sqlalchemy import Engine, MetaData
 from liuhen.platform.config import SERVICES
 from liuhen.platform.db import Base
 
-PLATFORM_TABLES = ("liuhen.platform.ledger", "liuhen.platform.deadlines",
-                   "liuhen.platform.outbox")
+PLATFORM_TABLES = ("liuhen.platform.ledger", "liuhen.platform.deadlines", "liuhen.platform.outbox")
 
 
 def metadata() -> MetaData:

@@ -43,25 +43,40 @@ class Case:
     def assign(self, *, handler: str, handler_name: str, reviewer: str) -> None:
         """The head hands the case to its handler (承办人, Art 15) and reviewer."""
         if self.state != "open":
-            raise FailedPrecondition("ALREADY_ASSIGNED", f"the case is already {self.state}",
-                                     "案件已分配承办人", article="seed Art 15")
+            raise FailedPrecondition(
+                "ALREADY_ASSIGNED",
+                f"the case is already {self.state}",
+                "案件已分配承办人",
+                article="seed Art 15",
+            )
         if handler == self.registered_by:
-            raise separation("whoever registered the intake may not handle the case",
-                             "接待受理人员不得办理同一案件")
+            raise separation(
+                "whoever registered the intake may not handle the case",
+                "接待受理人员不得办理同一案件",
+            )
         if reviewer and reviewer in (handler, self.registered_by):
-            raise separation("the reviewer may be neither the handler nor the intake officer",
-                             "审理人员不得为本案承办或接待人员")
+            raise separation(
+                "the reviewer may be neither the handler nor the intake officer",
+                "审理人员不得为本案承办或接待人员",
+            )
         self.handler, self.handler_name, self.reviewer = handler, handler_name, reviewer
         self.state = "investigating"
 
     def require_handler(self, user: str, action: str) -> None:
         if not self.handler:
-            raise FailedPrecondition("NO_HANDLER", f"{action}: assign a handler first "
-                                     "(AssignHandler)", "须先指定承办人", article="seed Art 15")
+            raise FailedPrecondition(
+                "NO_HANDLER",
+                f"{action}: assign a handler first (AssignHandler)",
+                "须先指定承办人",
+                article="seed Art 15",
+            )
         if user != self.handler:
-            raise PermissionDenied("NOT_THE_HANDLER", f"{action}: only the case's handler "
-                                   "(案件首办责任人) may do this", "仅本案承办人可办理",
-                                   article="seed Art 16, 41")
+            raise PermissionDenied(
+                "NOT_THE_HANDLER",
+                f"{action}: only the case's handler (案件首办责任人) may do this",
+                "仅本案承办人可办理",
+                article="seed Art 16, 41",
+            )
 
 
 @dataclass
@@ -76,8 +91,8 @@ class Document:
     content_sha256: str
     drafted_by: str
     drafted_role: str
-    chain: str        # roles still to act, comma-separated, in order
-    approvals: str    # "role:user" given, newline-separated
+    chain: str  # roles still to act, comma-separated, in order
+    approvals: str  # "role:user" given, newline-separated
     from_site: str
     drafted_at: datetime
     effective_at: datetime | None = None
@@ -94,33 +109,47 @@ class Document:
 
     def submit(self, *, user: str, now: datetime) -> None:
         if user != self.drafted_by:
-            raise PermissionDenied("NOT_THE_DRAFTER", "only the drafter submits a draft",
-                                   "仅制作人可提交")
+            raise PermissionDenied(
+                "NOT_THE_DRAFTER", "only the drafter submits a draft", "仅制作人可提交"
+            )
         if self.state not in ("draft", "returned"):
-            raise FailedPrecondition("NOT_A_DRAFT", f"the document is {self.state}, not a draft",
-                                     "文书不是草稿状态")
+            raise FailedPrecondition(
+                "NOT_A_DRAFT", f"the document is {self.state}, not a draft", "文书不是草稿状态"
+            )
         self.state = "submitted"
         if not self.pending:
             self.state, self.effective_at = "effective", now
 
     def next_role(self, action: str) -> str:
         if self.state != "submitted" or not self.pending:
-            raise FailedPrecondition("NOT_SUBMITTED", f"{action}: the document is {self.state}; "
-                                     "submit it first (SubmitDocument)", "须先提交文书")
+            raise FailedPrecondition(
+                "NOT_SUBMITTED",
+                f"{action}: the document is {self.state}; submit it first (SubmitDocument)",
+                "须先提交文书",
+            )
         return self.pending[0]
 
     def review(self, case: Case, *, user: str, passed: bool, now: datetime) -> None:
         """The review department (案件审理部门) passes or returns a draft (Art 29, 31)."""
         role = self.next_role("review")
         if role != "reviewer":
-            raise FailedPrecondition("NOT_AWAITING_REVIEW", f"the document awaits {role}, not "
-                                     "review", f"文书待{role}处理")
+            raise FailedPrecondition(
+                "NOT_AWAITING_REVIEW",
+                f"the document awaits {role}, not review",
+                f"文书待{role}处理",
+            )
         if user in (self.drafted_by, case.handler, case.registered_by):
-            raise separation("the handler, the drafter and the intake officer may not review "
-                             "the case", "承办、制作、接待人员不得审理本案")
+            raise separation(
+                "the handler, the drafter and the intake officer may not review the case",
+                "承办、制作、接待人员不得审理本案",
+            )
         if case.reviewer and user != case.reviewer:
-            raise PermissionDenied("NOT_THE_REVIEWER", "only the case's reviewer may review",
-                                   "仅本案审理人员可审理", article=ART6)
+            raise PermissionDenied(
+                "NOT_THE_REVIEWER",
+                "only the case's reviewer may review",
+                "仅本案审理人员可审理",
+                article=ART6,
+            )
         if passed:
             self._advance("reviewer", user, now)
         else:
@@ -129,13 +158,19 @@ class Document:
     def approve(self, case: Case, *, user: str, roles: Iterable[str], now: datetime) -> None:
         role = self.next_role("approve")
         if role not in roles:
-            raise PermissionDenied("APPROVER_ROLE_REQUIRED", f"this document awaits approval by "
-                                   f"{role}", f"文书须由 {role} 审批", article="roles.yaml")
+            raise PermissionDenied(
+                "APPROVER_ROLE_REQUIRED",
+                f"this document awaits approval by {role}",
+                f"文书须由 {role} 审批",
+                article="roles.yaml",
+            )
         if user == self.drafted_by:
             raise separation("nobody approves a document they drafted", "不得审批本人制作的文书")
         if user in (case.handler, case.registered_by):
-            raise separation("the handler and the intake officer may not approve the case's "
-                             "documents", "承办、接待人员不得审批本案文书")
+            raise separation(
+                "the handler and the intake officer may not approve the case's documents",
+                "承办、接待人员不得审批本案文书",
+            )
         self._advance(role, user, now)
 
 
@@ -144,11 +179,19 @@ def canonical_content(content_json: str) -> str:
     try:
         value: Any = json.loads(content_json or "{}")
     except json.JSONDecodeError as exc:
-        raise InvalidArgument("MALFORMED_CONTENT", f"content_json is not JSON: {exc}",
-                              "文书内容不是合法 JSON", field="content_json") from exc
+        raise InvalidArgument(
+            "MALFORMED_CONTENT",
+            f"content_json is not JSON: {exc}",
+            "文书内容不是合法 JSON",
+            field="content_json",
+        ) from exc
     if not isinstance(value, dict):
-        raise InvalidArgument("MALFORMED_CONTENT", "content_json must be a JSON object",
-                              "文书内容必须是 JSON 对象", field="content_json")
+        raise InvalidArgument(
+            "MALFORMED_CONTENT",
+            "content_json must be a JSON object",
+            "文书内容必须是 JSON 对象",
+            field="content_json",
+        )
     return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
@@ -156,20 +199,30 @@ def drafting_role(doc_type: DocumentType, roles: Iterable[str]) -> str:
     """The role the caller drafts in, as the catalogue allows (documents.yaml)."""
     allowed = [r for r in doc_type.drafted_by if r in OFFICE_ROLES]
     if not allowed:
-        raise InvalidArgument("NOT_DRAFTED_HERE", f"{doc_type.code} ({doc_type.zh}) is drafted by "
-                              f"{', '.join(doc_type.drafted_by)}, not by the office",
-                              f"{doc_type.zh}不由本机构制作", field="type")
+        raise InvalidArgument(
+            "NOT_DRAFTED_HERE",
+            f"{doc_type.code} ({doc_type.zh}) is drafted by "
+            f"{', '.join(doc_type.drafted_by)}, not by the office",
+            f"{doc_type.zh}不由本机构制作",
+            field="type",
+        )
     for role in allowed:
         if role in roles:
             return role
-    raise PermissionDenied("ROLE_REQUIRED", f"{doc_type.zh} is drafted by {' or '.join(allowed)}",
-                           f"{doc_type.zh}由 {'或'.join(allowed)} 制作", article="roles.yaml")
+    raise PermissionDenied(
+        "ROLE_REQUIRED",
+        f"{doc_type.zh} is drafted by {' or '.join(allowed)}",
+        f"{doc_type.zh}由 {'或'.join(allowed)} 制作",
+        article="roles.yaml",
+    )
 
 
 def check_drafter(case: Case, role: str, user: str, doc_type: DocumentType) -> None:
     if user == case.registered_by:
-        raise separation("whoever registered the intake may not handle or review the case",
-                         "接待受理人员不得办理或审理同一案件")
+        raise separation(
+            "whoever registered the intake may not handle or review the case",
+            "接待受理人员不得办理或审理同一案件",
+        )
     if role == "handler":
         case.require_handler(user, f"drafting {doc_type.code}")
     elif role == "reviewer" and user == case.handler:
@@ -178,9 +231,12 @@ def check_drafter(case: Case, role: str, user: str, doc_type: DocumentType) -> N
 
 def check_prerequisite(doc_type: DocumentType, effective_types: set[str], zh: str) -> None:
     if doc_type.requires_effective and doc_type.requires_effective not in effective_types:
-        raise FailedPrecondition("PREREQUISITE_NOT_EFFECTIVE", f"{doc_type.code} needs an "
-                                 f"effective {doc_type.requires_effective} first",
-                                 f"须先经批准{zh}", article=f"seed Art {doc_type.article}")
+        raise FailedPrecondition(
+            "PREREQUISITE_NOT_EFFECTIVE",
+            f"{doc_type.code} needs an effective {doc_type.requires_effective} first",
+            f"须先经批准{zh}",
+            article=f"seed Art {doc_type.article}",
+        )
 
 
 @dataclass(frozen=True)
@@ -190,25 +246,44 @@ class Officer:
     certificate_no: str
 
 
-def validate_interview(officers: list[Officer], certificates_shown: bool, start: datetime | None,
-                       end: datetime | None, place: str, interviewee: str) -> None:
+def validate_interview(
+    officers: list[Officer],
+    certificates_shown: bool,
+    start: datetime | None,
+    end: datetime | None,
+    place: str,
+    interviewee: str,
+) -> None:
     """The interview record names the officers' unit, names and certificate numbers,
     that certificates were shown, and the time and place (Art 16); two officers at
     least (劳动保障监察条例 Art 16)."""
     art = "seed Art 16"
     if len(officers) < 2:
-        raise InvalidArgument("TWO_OFFICERS_REQUIRED", "an investigation needs at least two "
-                              "officers", "调查询问执法人员不得少于两人", article=art,
-                              field="officers")
+        raise InvalidArgument(
+            "TWO_OFFICERS_REQUIRED",
+            "an investigation needs at least two officers",
+            "调查询问执法人员不得少于两人",
+            article=art,
+            field="officers",
+        )
     for i, o in enumerate(officers):
         for attr in ("name", "unit", "certificate_no"):
             require(getattr(o, attr), f"officers[{i}].{attr}", article=art)
     if not certificates_shown:
-        raise InvalidArgument("CERTIFICATES_NOT_SHOWN", "the record must state that the "
-                              "officers showed their certificates", "应记录出示执法证件",
-                              article=art, field="certificates_shown")
+        raise InvalidArgument(
+            "CERTIFICATES_NOT_SHOWN",
+            "the record must state that the officers showed their certificates",
+            "应记录出示执法证件",
+            article=art,
+            field="certificates_shown",
+        )
     if start is None or end is None or end < start:
-        raise InvalidArgument("BAD_TIME", "start and end time are required, end after start",
-                              "须记录询问起止时间", article=art, field="start_time")
+        raise InvalidArgument(
+            "BAD_TIME",
+            "start and end time are required, end after start",
+            "须记录询问起止时间",
+            article=art,
+            field="start_time",
+        )
     require(place, "place", article=art)
     require(interviewee, "interviewee", article=art)

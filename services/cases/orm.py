@@ -8,7 +8,8 @@ from liuhen.platform.db import Base, UnitOfWork, UtcDateTime
 from services.cases.model import Case, Document
 
 cases = Table(
-    "cases_cases", Base.metadata,
+    "cases_cases",
+    Base.metadata,
     Column("id", String(36), primary_key=True),
     Column("tenant_id", String(32), nullable=False, index=True),
     Column("case_number", String(64), nullable=False),
@@ -24,7 +25,8 @@ cases = Table(
 )
 
 documents = Table(
-    "cases_documents", Base.metadata,
+    "cases_documents",
+    Base.metadata,
     Column("id", String(36), primary_key=True),
     Column("case_id", String(36), nullable=False, index=True),
     Column("tenant_id", String(32), nullable=False, index=True),
@@ -47,17 +49,26 @@ Base.registry.map_imperatively(Document, documents)
 
 
 def get_case(uow: UnitOfWork, case_id: str) -> Case | None:
-    return uow.session.scalar(select(Case).where(cases.c.id == case_id,
-                                                 cases.c.tenant_id == uow.tenant))
+    return uow.session.scalar(
+        select(Case).where(cases.c.id == case_id, cases.c.tenant_id == uow.tenant)
+    )
 
 
 def get_document(uow: UnitOfWork, case_id: str, doc_id: str) -> Document | None:
-    return uow.session.scalar(select(Document).where(
-        documents.c.id == doc_id, documents.c.case_id == case_id,
-        documents.c.tenant_id == uow.tenant))
+    return uow.session.scalar(
+        select(Document).where(
+            documents.c.id == doc_id,
+            documents.c.case_id == case_id,
+            documents.c.tenant_id == uow.tenant,
+        )
+    )
 
 
 def case_documents(uow: UnitOfWork, case_id: str) -> list[Document]:
-    return list(uow.session.scalars(select(Document).where(
-        documents.c.case_id == case_id, documents.c.tenant_id == uow.tenant
-    ).order_by(documents.c.drafted_at)))
+    return list(
+        uow.session.scalars(
+            select(Document)
+            .where(documents.c.case_id == case_id, documents.c.tenant_id == uow.tenant)
+            .order_by(documents.c.drafted_at)
+        )
+    )

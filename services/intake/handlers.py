@@ -12,17 +12,35 @@ from liuhen.platform.catalogue import site
 from liuhen.platform.db import UnitOfWork, utcnow
 from liuhen.platform.errors import not_found
 from services.intake import orm
-from services.intake.model import (Intake, Material, RegisterComplaint, case_number,
-                                   stamps_for, validate_registration)
+from services.intake.model import (
+    Intake,
+    Material,
+    RegisterComplaint,
+    case_number,
+    stamps_for,
+    validate_registration,
+)
 
 SERVICE = "intake"
 
 
-def _record(uow: UnitOfWork, intake: Intake, principal: Principal, action: str,
-            payload: object, refs: tuple[str, ...] = ()) -> None:
-    ledger.append(uow, case_id=intake.id, service=SERVICE, action=action,
-                  actor=ledger.actor_of(principal, principal.acting_role(("intake", "head"))),
-                  payload=payload, refs=refs)
+def _record(
+    uow: UnitOfWork,
+    intake: Intake,
+    principal: Principal,
+    action: str,
+    payload: object,
+    refs: tuple[str, ...] = (),
+) -> None:
+    ledger.append(
+        uow,
+        case_id=intake.id,
+        service=SERVICE,
+        action=action,
+        actor=ledger.actor_of(principal, principal.acting_role(("intake", "head"))),
+        payload=payload,
+        refs=refs,
+    )
 
 
 def load(uow: UnitOfWork, intake_id: str) -> Intake:
@@ -32,59 +50,108 @@ def load(uow: UnitOfWork, intake_id: str) -> Intake:
     return intake
 
 
-def register_complaint(cmd: RegisterComplaint, uow: UnitOfWork, principal: Principal,
-                       calendar: WorkingCalendar) -> Intake:
+def register_complaint(
+    cmd: RegisterComplaint, uow: UnitOfWork, principal: Principal, calendar: WorkingCalendar
+) -> Intake:
     principal.require_role("intake", action="registering a complaint or report")
     validate_registration(cmd)
-    intake = Intake(id=str(uuid.uuid4()), tenant_id=uow.tenant, registered_by=principal.user_id,
-                    **cmd.__dict__)
-    due = deadlines.open_deadline(uow, calendar, rule="filing_approval_submitted",
-                                  case_id=intake.id, subject=f"intakes/{intake.id}",
-                                  start=cmd.received_at.date(), officer=principal.user_id)
+    intake = Intake(
+        id=str(uuid.uuid4()), tenant_id=uow.tenant, registered_by=principal.user_id, **cmd.__dict__
+    )
+    due = deadlines.open_deadline(
+        uow,
+        calendar,
+        rule="filing_approval_submitted",
+        case_id=intake.id,
+        subject=f"intakes/{intake.id}",
+        start=cmd.received_at.date(),
+        officer=principal.user_id,
+    )
     intake.filing_due_on, intake.filing_due_provisional = due.due_on, due.provisional
     uow.add(intake)
     _record(uow, intake, principal, "intake.registered", cmd.__dict__)
     return intake
 
 
-def record_material(uow: UnitOfWork, principal: Principal, *, intake_id: str,
-                    submitted_by: str, description: str, is_copy: bool, checked: bool,
-                    pages: int) -> Material:
+def record_material(
+    uow: UnitOfWork,
+    principal: Principal,
+    *,
+    intake_id: str,
+    submitted_by: str,
+    description: str,
+    is_copy: bool,
+    checked: bool,
+    pages: int,
+) -> Material:
     principal.require_role("intake", action="receiving materials")
     intake = load(uow, intake_id)
     now = utcnow()
-    stamps = stamps_for(submitted_by=submitted_by, day=now.date(), is_copy=is_copy,
-                        checked=checked)
-    material = Material(id=str(uuid.uuid4()), intake_id=intake.id, tenant_id=uow.tenant,
-                        submitted_by=submitted_by, description=description, is_copy=is_copy,
-                        checked_against_original=checked, pages=pages,
-                        stamps="\n".join(stamps), received_at=now)
+    stamps = stamps_for(submitted_by=submitted_by, day=now.date(), is_copy=is_copy, checked=checked)
+    material = Material(
+        id=str(uuid.uuid4()),
+        intake_id=intake.id,
+        tenant_id=uow.tenant,
+        submitted_by=submitted_by,
+        description=description,
+        is_copy=is_copy,
+        checked_against_original=checked,
+        pages=pages,
+        stamps="\n".join(stamps),
+        received_at=now,
+    )
     intake.materials.append(material)
-    _record(uow, intake, principal, "intake.material_received",
-            {"material": material.id, "description": description, "stamps": stamps})
+    _record(
+        uow,
+        intake,
+        principal,
+        "intake.material_received",
+        {"material": material.id, "description": description, "stamps": stamps},
+    )
     return material
 
 
-def draft_filing(uow: UnitOfWork, principal: Principal, *, intake_id: str,
-                 within_jurisdiction: bool, summary: str) -> Intake:
+def draft_filing(
+    uow: UnitOfWork,
+    principal: Principal,
+    *,
+    intake_id: str,
+    within_jurisdiction: bool,
+    summary: str,
+) -> Intake:
     principal.require_role("intake", action="drafting the filing approval form")
     intake = load(uow, intake_id)
-    intake.draft_filing(user=principal.user_id, within_jurisdiction=within_jurisdiction,
-                        summary=summary)
+    intake.draft_filing(
+        user=principal.user_id, within_jurisdiction=within_jurisdiction, summary=summary
+    )
     deadlines.meet(uow, subject=f"intakes/{intake.id}", rule="filing_approval_submitted")
-    _record(uow, intake, principal, "filing_approval.drafted",
-            {"within_jurisdiction": within_jurisdiction, "summary": summary})
+    _record(
+        uow,
+        intake,
+        principal,
+        "filing_approval.drafted",
+        {"within_jurisdiction": within_jurisdiction, "summary": summary},
+    )
     return intake
 
 
-def approve_filing(uow: UnitOfWork, principal: Principal, *, intake_id: str,
-                   comment: str) -> Intake:
+def approve_filing(
+    uow: UnitOfWork, principal: Principal, *, intake_id: str, comment: str
+) -> Intake:
     principal.require_role("head", action="approving filing")
     intake = load(uow, intake_id)
     year = utcnow().year
-    number = case_number(site(uow.tenant).zh, year, orm.next_case_seq(uow, year)) \
-        if intake.state == "filing_drafted" and intake.within_jurisdiction else ""
+    number = (
+        case_number(site(uow.tenant).zh, year, orm.next_case_seq(uow, year))
+        if intake.state == "filing_drafted" and intake.within_jurisdiction
+        else ""
+    )
     intake.approve_filing(user=principal.user_id, case_number=number)
-    _record(uow, intake, principal, "filing_approval.approved",
-            {"case_number": intake.case_number, "comment": comment})
+    _record(
+        uow,
+        intake,
+        principal,
+        "filing_approval.approved",
+        {"case_number": intake.case_number, "comment": comment},
+    )
     return intake

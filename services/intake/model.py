@@ -62,9 +62,12 @@ class Intake:
     def draft_filing(self, *, user: str, within_jurisdiction: bool, summary: str) -> None:
         """The desk drafts the 立案审批表 (Art 11)."""
         if self.state != "registered":
-            raise FailedPrecondition("FILING_ALREADY_DRAFTED", "the filing approval form is "
-                                     f"already {self.state}", "立案审批表已制作",
-                                     article="seed Art 11")
+            raise FailedPrecondition(
+                "FILING_ALREADY_DRAFTED",
+                f"the filing approval form is already {self.state}",
+                "立案审批表已制作",
+                article="seed Art 11",
+            )
         require(summary, "summary", "the grounds for filing", article="seed Art 11")
         self.state, self.filing_drafted_by = "filing_drafted", user
         self.within_jurisdiction, self.filing_summary = within_jurisdiction, summary
@@ -72,17 +75,26 @@ class Intake:
     def approve_filing(self, *, user: str, case_number: str) -> None:
         """The head approves filing; the desk numbers the case (Art 13, 15)."""
         if self.state != "filing_drafted":
-            raise FailedPrecondition("FILING_NOT_DRAFTED", "draft the filing approval form "
-                                     "(DraftFilingApproval) before approving it",
-                                     "须先制作立案审批表", article="seed Art 11")
+            raise FailedPrecondition(
+                "FILING_NOT_DRAFTED",
+                "draft the filing approval form (DraftFilingApproval) before approving it",
+                "须先制作立案审批表",
+                article="seed Art 11",
+            )
         if user in (self.filing_drafted_by, self.registered_by):
-            raise PermissionDenied("SEPARATION_OF_DUTIES", "nobody approves what they drafted "
-                                   "or registered", "不得审批本人制作或登记的文书",
-                                   article="seed Art 6")
+            raise PermissionDenied(
+                "SEPARATION_OF_DUTIES",
+                "nobody approves what they drafted or registered",
+                "不得审批本人制作或登记的文书",
+                article="seed Art 6",
+            )
         if not self.within_jurisdiction:
-            raise FailedPrecondition("NOT_WITHIN_JURISDICTION", "this organisation has no "
-                                     "jurisdiction: transfer the case instead",
-                                     "不属本机构管辖，应移送管辖", article="seed Art 13, 15")
+            raise FailedPrecondition(
+                "NOT_WITHIN_JURISDICTION",
+                "this organisation has no jurisdiction: transfer the case instead",
+                "不属本机构管辖，应移送管辖",
+                article="seed Art 13, 15",
+            )
         self.state, self.filing_approved_by, self.case_number = "filed", user, case_number
 
 
@@ -104,20 +116,33 @@ class Material:
 
 def validate_registration(cmd: RegisterComplaint) -> None:
     if cmd.source not in SOURCES:
-        raise InvalidArgument("UNKNOWN_SOURCE", "source must be phone, letter, visit, transfer, "
-                              "assignment or other", "案件来源无效", article="seed Art 8",
-                              field="source")
+        raise InvalidArgument(
+            "UNKNOWN_SOURCE",
+            "source must be phone, letter, visit, transfer, assignment or other",
+            "案件来源无效",
+            article="seed Art 8",
+            field="source",
+        )
     if cmd.kind not in KINDS:
-        raise InvalidArgument("UNKNOWN_KIND", "kind must be complaint, construction_complaint "
-                              "or report", "登记表种类无效", article="seed Art 9, 10",
-                              field="kind")
+        raise InvalidArgument(
+            "UNKNOWN_KIND",
+            "kind must be complaint, construction_complaint or report",
+            "登记表种类无效",
+            article="seed Art 9, 10",
+            field="kind",
+        )
     if cmd.kind != "report" and (cmd.anonymous or not cmd.complainant_name):
-        raise InvalidArgument("COMPLAINANT_REQUIRED", "a complaint is made by a named worker "
-                              "on their own form; only a report may be anonymous",
-                              "投诉须由投诉人本人填写，仅举报可匿名", article="seed Art 9, 10",
-                              field="complainant.name")
-    require(cmd.employer_name, "employer.name", "the employer complained of",
-            article="seed Art 10(1)")
+        raise InvalidArgument(
+            "COMPLAINANT_REQUIRED",
+            "a complaint is made by a named worker "
+            "on their own form; only a report may be anonymous",
+            "投诉须由投诉人本人填写，仅举报可匿名",
+            article="seed Art 9, 10",
+            field="complainant.name",
+        )
+    require(
+        cmd.employer_name, "employer.name", "the employer complained of", article="seed Art 10(1)"
+    )
     require(cmd.violation, "violation", "what the employer did", article="seed Art 10(1)")
 
 
@@ -125,13 +150,21 @@ def stamps_for(*, submitted_by: str, day: date, is_copy: bool, checked: bool) ->
     """The stamp texts of Art 9, 10 and 18: "  年 月 日投诉人提交资料", plus
     "经核对，原件与复印件一致" on a copy, which must have been checked."""
     if submitted_by not in SUBMITTERS:
-        raise InvalidArgument("UNKNOWN_SUBMITTER", "submitted_by must be complainant, reporter "
-                              "or employer", "提交人无效", article="seed Art 9, 18",
-                              field="submitted_by")
+        raise InvalidArgument(
+            "UNKNOWN_SUBMITTER",
+            "submitted_by must be complainant, reporter or employer",
+            "提交人无效",
+            article="seed Art 9, 18",
+            field="submitted_by",
+        )
     if is_copy and not checked:
-        raise InvalidArgument("COPY_NOT_CHECKED", "a copy is accepted only once checked "
-                              "against the original", "复印资料须经核对原件",
-                              article="seed Art 9", field="checked_against_original")
+        raise InvalidArgument(
+            "COPY_NOT_CHECKED",
+            "a copy is accepted only once checked against the original",
+            "复印资料须经核对原件",
+            article="seed Art 9",
+            field="checked_against_original",
+        )
     stamps = [f"{day.year}年{day.month}月{day.day}日{SUBMITTERS[submitted_by]}提交资料"]
     if is_copy:
         stamps.append(COPY_STAMP)

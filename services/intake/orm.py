@@ -9,7 +9,8 @@ from liuhen.platform.db import Base, UnitOfWork, UtcDateTime
 from services.intake.model import Intake, Material
 
 intakes = Table(
-    "intake_intakes", Base.metadata,
+    "intake_intakes",
+    Base.metadata,
     Column("id", String(36), primary_key=True),
     Column("tenant_id", String(32), nullable=False, index=True),
     Column("source", String(16), nullable=False),
@@ -34,7 +35,8 @@ intakes = Table(
 )
 
 materials = Table(
-    "intake_materials", Base.metadata,
+    "intake_materials",
+    Base.metadata,
     Column("id", String(36), primary_key=True),
     Column("intake_id", String(36), nullable=False, index=True),
     Column("tenant_id", String(32), nullable=False, index=True),
@@ -48,36 +50,48 @@ materials = Table(
 )
 
 case_sequences = Table(
-    "intake_case_sequences", Base.metadata,
+    "intake_case_sequences",
+    Base.metadata,
     Column("tenant_id", String(32), primary_key=True),
     Column("year", Integer, primary_key=True),
     Column("last", Integer, nullable=False),
 )
 
 Base.registry.map_imperatively(Material, materials)
-Base.registry.map_imperatively(Intake, intakes, properties={
-    "materials": relationship(Material, primaryjoin=intakes.c.id == materials.c.intake_id,
-                              foreign_keys=[materials.c.intake_id], order_by=materials.c.received_at,
-                              lazy="selectin"),
-})
+Base.registry.map_imperatively(
+    Intake,
+    intakes,
+    properties={
+        "materials": relationship(
+            Material,
+            primaryjoin=intakes.c.id == materials.c.intake_id,
+            foreign_keys=[materials.c.intake_id],
+            order_by=materials.c.received_at,
+            lazy="selectin",
+        ),
+    },
+)
 
 
 def get(uow: UnitOfWork, intake_id: str) -> Intake | None:
-    return uow.session.scalar(select(Intake).where(intakes.c.id == intake_id,
-                                                   intakes.c.tenant_id == uow.tenant))
+    return uow.session.scalar(
+        select(Intake).where(intakes.c.id == intake_id, intakes.c.tenant_id == uow.tenant)
+    )
 
 
 def next_case_seq(uow: UnitOfWork, year: int) -> int:
     """The next number in the tenant's yearly filing sequence (locked row)."""
     row = uow.session.execute(
-        select(case_sequences.c.last).where(case_sequences.c.tenant_id == uow.tenant,
-                                            case_sequences.c.year == year).with_for_update()
+        select(case_sequences.c.last)
+        .where(case_sequences.c.tenant_id == uow.tenant, case_sequences.c.year == year)
+        .with_for_update()
     ).first()
     if row is None:
-        uow.session.execute(case_sequences.insert().values(tenant_id=uow.tenant, year=year,
-                                                           last=1))
+        uow.session.execute(case_sequences.insert().values(tenant_id=uow.tenant, year=year, last=1))
         return 1
-    uow.session.execute(case_sequences.update().where(
-        case_sequences.c.tenant_id == uow.tenant, case_sequences.c.year == year
-    ).values(last=row.last + 1))
+    uow.session.execute(
+        case_sequences.update()
+        .where(case_sequences.c.tenant_id == uow.tenant, case_sequences.c.year == year)
+        .values(last=row.last + 1)
+    )
     return int(row.last) + 1
