@@ -9,13 +9,20 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 CALENDAR_FILE = Path(__file__).parent / "catalog" / "calendar.yaml"
+# Periods run on Wuhan's dates: China keeps UTC+8 all year (no daylight saving).
+CHINA = timezone(timedelta(hours=8), "CST")
+
+
+def local_date(moment: datetime) -> date:
+    """The date in Wuhan of a moment; deadlines count from it, not from the UTC date."""
+    return moment.astimezone(CHINA).date()
 
 
 @dataclass(frozen=True)

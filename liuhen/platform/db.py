@@ -16,7 +16,8 @@ from types import TracebackType
 from typing import Any, Self, TypeVar
 
 from google.protobuf.message import Message
-from sqlalchemy import DateTime, Engine, LargeBinary, String, create_engine, event, select, text
+from sqlalchemy import DateTime, Engine, LargeBinary, String, create_engine, event, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.pool import NullPool
 
@@ -161,37 +162,43 @@ def idempotent(
     """Run `work` in one transaction unless `request_id` was seen: a retry of the same
     request returns the first result; the same id on a different request is
     ALREADY_EXISTS (DESIGN §8). The record commits with the work, so a crash between
-    them cannot apply a command twice."""
+    them cannot apply a command twice; two copies racing each other both get the
+    result of the one that committed first."""
     fp = fingerprint(method, user_id, request)
-    with db.unit_of_work(tenant) as uow:
-        prior = uow.session.scalar(
-            select(IdempotencyRecord).where(
-                IdempotencyRecord.tenant_id == tenant,
-                IdempotencyRecord.service == service,
-                IdempotencyRecord.request_id == request_id,
-            )
-        )
-        if prior is not None:
-            if prior.fingerprint != fp:
-                raise AlreadyExists(
-                    "REQUEST_ID_REUSED",
-                    f"request_id {request_id} was already used for another request",
-                    f"请求编号 {request_id} 已用于另一请求",
-                    article="DESIGN §8",
-                    field="request_id",
+    for attempt in (1, 2):
+        with db.unit_of_work(tenant) as uow:
+            prior = uow.session.get(IdempotencyRecord, (tenant, service, request_id))
+            if prior is not None:
+                return _replay(prior, fp, request_id, response_type)
+            response = work(uow)
+            uow.add(
+                IdempotencyRecord(
+                    tenant_id=tenant,
+                    service=service,
+                    request_id=request_id,
+                    method=method,
+                    fingerprint=fp,
+                    response=response.SerializeToString(),
                 )
-            first: M = response_type.FromString(prior.response)
-            return first
-        response = work(uow)
-        uow.add(
-            IdempotencyRecord(
-                tenant_id=tenant,
-                service=service,
-                request_id=request_id,
-                method=method,
-                fingerprint=fp,
-                response=response.SerializeToString(),
             )
+            try:
+                uow.commit()
+            except IntegrityError:
+                if attempt == 2:
+                    raise
+                continue  # a concurrent copy committed first: answer with its result
+            return response
+    raise AssertionError("unreachable")
+
+
+def _replay(prior: IdempotencyRecord, fp: str, request_id: str, response_type: type[M]) -> M:
+    if prior.fingerprint != fp:
+        raise AlreadyExists(
+            "REQUEST_ID_REUSED",
+            f"request_id {request_id} was already used for another request",
+            f"请求编号 {request_id} 已用于另一请求",
+            article="DESIGN §8",
+            field="request_id",
         )
-        uow.commit()
-        return response
+    first: M = response_type.FromString(prior.response)
+    return first

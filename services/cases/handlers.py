@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from liuhen.intake.v1 import intake_pb2
 from liuhen.platform import deadlines, ledger, outbox
 from liuhen.platform.auth import Principal
-from liuhen.platform.calendar import WorkingCalendar
+from liuhen.platform.calendar import WorkingCalendar, local_date
 from liuhen.platform.catalogue import document_type, site
 from liuhen.platform.db import UnitOfWork, utcnow
 from liuhen.platform.errors import AlreadyExists, FailedPrecondition, PermissionDenied, not_found
@@ -97,7 +97,7 @@ def open_case(
         rule="investigation_completed",
         case_id=case_id,
         subject=f"cases/{case_id}",
-        start=now.date(),
+        start=local_date(now),
     )
     record(
         uow,

@@ -8,7 +8,7 @@ from datetime import date, datetime
 
 from liuhen.platform import deadlines, ledger
 from liuhen.platform.auth import Principal
-from liuhen.platform.calendar import WorkingCalendar
+from liuhen.platform.calendar import WorkingCalendar, local_date
 from liuhen.platform.catalogue import document_type
 from liuhen.platform.db import UnitOfWork
 from liuhen.platform.errors import not_found
@@ -19,7 +19,6 @@ from services.enforcement.model import (
     ServiceRecord,
     check_method,
     check_serviceable,
-    local_date,
     parse_content,
     periods,
     receipt,

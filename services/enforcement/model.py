@@ -11,15 +11,13 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 
 from liuhen.platform.errors import FailedPrecondition, InvalidArgument, require
 
 ART37 = "seed Art 37"
 RECEIPT_ZH = "劳动保障监察送达回执"
-# Service happens in Wuhan: its date is the local date (China keeps UTC+8, no DST).
-LOCAL_TIME = timezone(timedelta(hours=8), "CST")
 # Served into the future is refused; a small allowance covers clock skew.
 CLOCK_SKEW = timedelta(minutes=5)
 
@@ -119,10 +117,6 @@ class Period:
 
     rule: str
     amount: int | None  # None: the rule's default (deadlines.yaml)
-
-
-def local_date(moment: datetime) -> date:
-    return moment.astimezone(LOCAL_TIME).date()
 
 
 def validate_command(cmd: ServeDocument, now: datetime) -> None:

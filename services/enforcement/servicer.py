@@ -13,11 +13,12 @@ from liuhen.enforcement.v1 import enforcement_pb2 as pb
 from liuhen.enforcement.v1 import enforcement_pb2_grpc
 from liuhen.platform import deadlines
 from liuhen.platform.bootstrap import Platform
+from liuhen.platform.calendar import local_date
 from liuhen.platform.db import utcnow
 from liuhen.platform.server import current_principal
 from liuhen.platform.service import ServicerBase, call_sibling, parse_name
 from services.enforcement import handlers
-from services.enforcement.model import DocumentToServe, ServeDocument, ServiceRecord, local_date
+from services.enforcement.model import DocumentToServe, ServeDocument, ServiceRecord
 
 
 def record_to_pb(record: ServiceRecord, rows: list[deadlines.DeadlineRow]) -> pb.ServiceRecord:

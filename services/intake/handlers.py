@@ -7,7 +7,7 @@ import uuid
 
 from liuhen.platform import deadlines, ledger
 from liuhen.platform.auth import Principal
-from liuhen.platform.calendar import WorkingCalendar
+from liuhen.platform.calendar import WorkingCalendar, local_date
 from liuhen.platform.catalogue import site
 from liuhen.platform.db import UnitOfWork, utcnow
 from liuhen.platform.errors import not_found
@@ -64,7 +64,7 @@ def register_complaint(
         rule="filing_approval_submitted",
         case_id=intake.id,
         subject=f"intakes/{intake.id}",
-        start=cmd.received_at.date(),
+        start=local_date(cmd.received_at),
         officer=principal.user_id,
     )
     intake.filing_due_on, intake.filing_due_provisional = due.due_on, due.provisional
@@ -87,7 +87,9 @@ def record_material(
     principal.require_role("intake", action="receiving materials")
     intake = load(uow, intake_id)
     now = utcnow()
-    stamps = stamps_for(submitted_by=submitted_by, day=now.date(), is_copy=is_copy, checked=checked)
+    stamps = stamps_for(
+        submitted_by=submitted_by, day=local_date(now), is_copy=is_copy, checked=checked
+    )
     material = Material(
         id=str(uuid.uuid4()),
         intake_id=intake.id,

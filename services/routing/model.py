@@ -97,12 +97,6 @@ def classify(
     return Verdict("accept")
 
 
-def needs_applying(message_type: str, state: str) -> bool:
-    """Only a reply is applied by routing itself (to the case it answers); a request waits
-    in `received` for the assisting handler's reply (Art 21(3))."""
-    return message_type == ASSISTANCE_REPLY and state == RECEIVED
-
-
 def after_apply_error(code: str) -> str:
     """The state a reply stays in when the cases service refused it: dead if retrying
     cannot help, otherwise received (retried next round)."""

@@ -62,8 +62,11 @@ class _Worker(ABC):
             if self._thread.is_alive():
                 log.error("%s did not stop within %.0f s", self.name, timeout_s)
             self._thread = None
-        with self._pass_lock:
-            self._close()
+        if self._pass_lock.acquire(timeout=timeout_s):  # a stuck pass keeps its consumers
+            try:
+                self._close()
+            finally:
+                self._pass_lock.release()
 
     def run_once(self) -> int:
         """One pass over every tenant; returns how many messages it moved."""
@@ -171,10 +174,20 @@ class InboxConsumer(_Worker):
         batch: int = 100,
         poll_timeout_s: float = 0.0,
         call_timeout_s: float = 10.0,
+        sweep_interval_s: float | None = None,
     ) -> None:
         super().__init__(platform, batch=batch)
         self.poll_timeout_s = poll_timeout_s
         self.call_timeout_s = call_timeout_s
+        # How often each tenant's inbox is swept for replies still to apply (besides
+        # after a delivery, or when a retry falls due): catches rows another replica
+        # stored or this one left behind before a restart.
+        self.sweep_interval_s = (
+            sweep_interval_s
+            if sweep_interval_s is not None
+            else max(1.0, 10 * platform.settings.relay_interval_s)
+        )
+        self._sweep_due: dict[str, float] = {}
         self._consumers: dict[str, LogConsumer] = {}
         self._attempts: dict[str, int] = {}
         self._retry_at: dict[str, float] = {}
@@ -185,8 +198,8 @@ class InboxConsumer(_Worker):
         for tenant in self._tenants():
             if self._stopping.is_set():
                 break
-            moved += self._drain(tenant)
-            moved += self._apply_replies(tenant)
+            stored = self._drain(tenant)
+            moved += stored + self._apply_replies(tenant, swept_now=stored > 0)
         return moved
 
     def _close(self) -> None:
@@ -248,15 +261,22 @@ class InboxConsumer(_Worker):
                 log.warning("dead letter %s in %s's inbox: %s", key, tenant, verdict.reason)
             return 0 if verdict.action == "duplicate" else 1
 
-    def _apply_replies(self, tenant: str) -> int:
+    def _apply_replies(self, tenant: str, *, swept_now: bool) -> int:
+        """Apply the tenant's received replies whose retry (if any) is due."""
+        now = time.monotonic()
+        if not swept_now and self._sweep_due.get(tenant, 0.0) > now:
+            return 0
+        self._sweep_due[tenant] = now + self.sweep_interval_s
         with self.platform.db.unit_of_work(tenant) as uow:
             rows = handlers.replies_to_apply(uow)
-        now = time.monotonic()
-        return sum(
-            self._apply(tenant, row)
-            for row in rows
-            if self._retry_at.get(row.message_id, 0.0) <= now
-        )
+        applied = 0
+        for row in rows:
+            retry_at = self._retry_at.get(row.message_id, 0.0)
+            if retry_at <= now:
+                applied += self._apply(tenant, row)
+            else:
+                self._sweep_due[tenant] = min(self._sweep_due[tenant], retry_at)
+        return applied
 
     def _cases_stub(self) -> cases_pb2_grpc.CasesServiceStub:
         if self._cases is None:
@@ -313,7 +333,9 @@ class InboxConsumer(_Worker):
             attempts = self._attempts.get(message_id, 0) + 1
             self._attempts[message_id] = attempts
             delay = backoff_s(attempts, self.platform.settings.relay_interval_s)
-            self._retry_at[message_id] = time.monotonic() + delay
+            retry_at = time.monotonic() + delay
+            self._retry_at[message_id] = retry_at
+            self._sweep_due[tenant] = min(self._sweep_due.get(tenant, retry_at), retry_at)
             log.warning(
                 "applying %s in %s failed (%s), retry in %.1f s: %s",
                 message_id,

@@ -131,7 +131,7 @@ def received_request(site: Site, sent: Sent) -> pb.Message:
 
 
 def reply(site: Site, message: str, username: str = "handler1", request_id: str = "") -> pb.Message:
-    return (
+    answer: pb.Message = (
         site.client("routing", "hongshan", username)
         .ReplyToAssistanceRequest(
             pb.ReplyToAssistanceRequestRequest(
@@ -143,6 +143,7 @@ def reply(site: Site, message: str, username: str = "handler1", request_id: str 
         )
         .message
     )
+    return answer
 
 
 def replies_on_case(site: Site, case: str) -> list[cases.Document]:
@@ -159,7 +160,8 @@ def publish(site: Site, tenant: str, value: bytes, key: str = "") -> None:
 def code_of(call: Callable[[], object]) -> grpc.StatusCode:
     with pytest.raises(grpc.RpcError) as info:
         call()
-    return info.value.code()  # type: ignore[no-any-return, attr-defined]
+    code: grpc.StatusCode = info.value.code()
+    return code
 
 
 # --- the whole path -------------------------------------------------------------------

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from liuhen.platform.calendar import WorkingCalendar
+from liuhen.platform.calendar import WorkingCalendar, local_date
 from liuhen.platform.catalogue import document_type
 from liuhen.platform.errors import FailedPrecondition, InvalidArgument, LiuhenError
 from services.enforcement.model import (
@@ -17,7 +17,6 @@ from services.enforcement.model import (
     ServeDocument,
     check_method,
     check_serviceable,
-    local_date,
     period_amount,
     periods,
     receipt,

@@ -76,12 +76,6 @@ def test_art21_a_reply_to_a_request_this_site_never_sent_is_dead() -> None:
     assert classify(reply, tenant="jiangan", seen=False).action == "accept"
 
 
-def test_art21_only_a_reply_is_applied_by_routing_a_request_waits_for_the_handler() -> None:
-    assert model.needs_applying("assistance_reply", model.RECEIVED)
-    assert not model.needs_applying("assistance_reply", model.APPLIED)
-    assert not model.needs_applying("assistance_request", model.RECEIVED)
-
-
 @pytest.mark.parametrize(
     ("code", "state"),
     [
