@@ -16,11 +16,10 @@ from typing import Protocol
 
 import grpc
 
-from liuhen.platform import telemetry
+from liuhen.platform import migrate, telemetry
 from liuhen.platform.bootstrap import Platform, bootstrap
 from liuhen.platform.config import Settings
 from liuhen.platform.server import create_server
-from services.schema import create_all
 
 log = logging.getLogger("liuhen.run")
 
@@ -45,11 +44,19 @@ class Running:
         self.platform.close()
 
 
+def prepare_schema(settings: Settings) -> None:
+    """Bring the schema to the latest migration (idempotent, safe from every process).
+    On the stack the owner role migrates; the services' own role cannot run DDL."""
+    if settings.profile == "embedded":
+        migrate.upgrade(settings.db_url())
+    elif settings.database_owner_url:
+        migrate.upgrade(settings.database_owner_url)
+
+
 def start(service: str, settings: Settings, address: str | None = None) -> Running:
     telemetry.configure(service, settings.otlp_endpoint)
     platform = bootstrap(settings, service)
-    if settings.profile == "embedded":
-        create_all(platform.db.engine)
+    prepare_schema(settings)
     module = importlib.import_module(f"services.{service}.servicer")
     register: Callable[[grpc.Server], Sequence[str]] = module.register(platform)
     server, port = create_server(

@@ -1,12 +1,12 @@
-"""Every table of every service and of the platform, in one metadata (for create_all on
-the embedded default and for the Alembic migrations)."""
+"""Every table of every service and of the platform, in one metadata: what the Alembic
+migrations (liuhen/platform/migrations) must build, checked by the database contract."""
 
 from __future__ import annotations
 
 import importlib
 import importlib.util
 
-from sqlalchemy import Engine, MetaData
+from sqlalchemy import MetaData
 
 from liuhen.platform.config import SERVICES
 from liuhen.platform.db import Base
@@ -21,7 +21,3 @@ def metadata() -> MetaData:
         if importlib.util.find_spec(f"services.{service}.orm") is not None:
             importlib.import_module(f"services.{service}.orm")
     return Base.metadata
-
-
-def create_all(engine: Engine) -> None:
-    metadata().create_all(engine)

@@ -55,14 +55,10 @@ class ServiceProcesses:
 
     def start(self, timeout: float = 60.0) -> None:
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        # Create the embedded schema once, before five processes race for it.
-        if self.settings.profile == "embedded":
-            from liuhen.platform.db import Database
-            from services.schema import create_all
+        # Migrate once, before five processes race for it.
+        from services.run import prepare_schema
 
-            db = Database(self.settings.db_url())
-            create_all(db.engine)
-            db.dispose()
+        prepare_schema(self.settings)
         for s in SERVICES:
             log = (self.log_dir / f"{s}.log").open("ab")
             self.procs[s] = subprocess.Popen(

@@ -282,7 +282,7 @@ def _stored(entry: Mapping[str, Any]) -> StoredObject:
 
 _META = "liuhen"  # x-amz-meta-liuhen: percent-encoded JSON of the caller's metadata
 _SHA = "sha256"  # x-amz-meta-sha256
-_LOCKED_CODES = {"AccessDenied", "ObjectLocked", "InvalidRequest"}
+_LOCKED_CODES = {"AccessDenied", "ObjectLocked"}
 _MISSING_CODES = {"NoSuchKey", "NoSuchVersion", "NoSuchBucket", "ResourceNotFound"}
 
 

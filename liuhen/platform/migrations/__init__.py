@@ -1,0 +1,1 @@
+"""Alembic migrations for every table of every service and of the platform."""

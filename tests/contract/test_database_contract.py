@@ -1,0 +1,291 @@
+"""One contract for relational state (DESIGN §2, §4, §8), run on SQLite and on
+PostgreSQL, each built by the same Alembic migrations: the ledger is a gap-free hash
+chain even under concurrent appends, a retried request returns its first result, and a
+unit of work that does not commit leaves nothing. On PostgreSQL the services' role may
+neither update nor delete a ledger entry (seed Art 45).
+
+Every test uses its own tenant and case ids, so runs can share one database."""
+
+from __future__ import annotations
+
+import os
+import threading
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from google.protobuf.wrappers_pb2 import StringValue
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from liuhen.platform import ledger
+from liuhen.platform.db import Database, IdempotencyRecord, UnitOfWork, idempotent
+from liuhen.platform.errors import AlreadyExists
+from liuhen.platform.migrate import upgrade
+from services.schema import metadata
+
+OWNER_URL = "postgresql+psycopg://liuhen_owner:liuhen_owner@127.0.0.1:55432/liuhen"
+APP_URL = "postgresql+psycopg://liuhen_app:liuhen_app@127.0.0.1:55432/liuhen"
+ACTOR = {
+    "user_id": "u-1",
+    "username": "handler1",
+    "name": "承办人甲",
+    "role": "handler",
+    "certificate_no": "JA-0201",
+}
+
+
+def new_tenant() -> str:
+    return f"t{uuid.uuid4().hex[:20]}"
+
+
+def new_case() -> str:
+    return str(uuid.uuid4())
+
+
+def append_committed(db: Database, tenant: str, case: str, action: str) -> ledger.Entry:
+    with db.unit_of_work(tenant) as uow:
+        entry = ledger.append(
+            uow,
+            case_id=case,
+            service="cases",
+            action=action,
+            actor=ACTOR,
+            payload={"action": action},
+        )
+        uow.commit()
+    return entry
+
+
+def migrate_postgres() -> None:
+    """Migrate the stack's database as its owner; fail (never skip) if it is down."""
+    url = os.environ.get("LIUHEN_DATABASE_OWNER_URL", OWNER_URL)
+    try:
+        upgrade(url)
+    except OperationalError as exc:
+        pytest.fail(
+            f"PostgreSQL is not reachable ({exc.orig}); start it with "
+            "`bash deploy/stack/stack.sh up postgres`"
+        )
+
+
+class DatabaseContract:
+    """Subclass once per backend and provide the `db` fixture (a migrated database,
+    connected as the services connect)."""
+
+    @pytest.fixture
+    def db(self) -> Iterator[Database]:
+        raise NotImplementedError
+
+    def test_migrated_schema_matches_the_models(self, db: Database) -> None:
+        with db.engine.connect() as conn:
+            diff = compare_metadata(MigrationContext.configure(conn), metadata())
+        assert diff == [], "the models changed without a migration (add a revision)"
+
+    def test_chain_appended_over_several_transactions_verifies(self, db: Database) -> None:
+        tenant, case = new_tenant(), new_case()
+        for round_ in range(3):
+            with db.unit_of_work(tenant) as uow:
+                for i in range(2):
+                    ledger.append(
+                        uow,
+                        case_id=case,
+                        service="cases",
+                        action=f"step{round_}.{i}",
+                        actor=ACTOR,
+                        payload={"round": round_, "i": i},
+                        refs=[f"sha256:{round_}{i}"],
+                    )
+                uow.commit()
+        with db.unit_of_work(tenant) as uow:
+            chain = ledger.entries(uow, case)
+            result = ledger.verify(uow, case)
+        assert [e.seq for e in chain] == [1, 2, 3, 4, 5, 6]
+        assert chain[0].prev_hash == ledger.GENESIS
+        assert result.ok and result.entries == 6 and result.head_hash == chain[-1].hash
+
+    def test_concurrent_appends_to_one_case_make_a_gap_free_chain(self, db: Database) -> None:
+        tenant, case = new_tenant(), new_case()
+        threads, per_thread = 4, 5
+        errors: list[BaseException] = []
+        start = threading.Barrier(threads)
+
+        def worker(n: int) -> None:
+            try:
+                start.wait()
+                for i in range(per_thread):
+                    append_committed(db, tenant, case, f"w{n}.{i}")
+            except BaseException as exc:  # reported below, in the test's thread
+                errors.append(exc)
+
+        pool = [threading.Thread(target=worker, args=(n,)) for n in range(threads)]
+        for t in pool:
+            t.start()
+        for t in pool:
+            t.join(120)
+        assert errors == []
+        with db.unit_of_work(tenant) as uow:
+            chain = ledger.entries(uow, case)
+            result = ledger.verify(uow, case)
+        assert [e.seq for e in chain] == list(range(1, threads * per_thread + 1))
+        assert sorted(e.action for e in chain) == sorted(
+            f"w{n}.{i}" for n in range(threads) for i in range(per_thread)
+        )
+        assert result.ok, result.detail
+
+    def test_a_replayed_request_id_returns_the_first_result(self, db: Database) -> None:
+        tenant, case, request_id = new_tenant(), new_case(), str(uuid.uuid4())
+        calls: list[int] = []
+
+        def work(uow: UnitOfWork) -> StringValue:
+            calls.append(1)
+            ledger.append(
+                uow,
+                case_id=case,
+                service="cases",
+                action="open",
+                actor=ACTOR,
+                payload={"n": len(calls)},
+            )
+            return StringValue(value=f"result {len(calls)}")
+
+        def call(request: str) -> StringValue:
+            return idempotent(
+                db,
+                tenant=tenant,
+                service="cases",
+                method="OpenCase",
+                user_id="u-1",
+                request=StringValue(value=request),
+                request_id=request_id,
+                response_type=StringValue,
+                work=work,
+            )
+
+        first = call("open case 1")
+        assert call("open case 1") == first == StringValue(value="result 1")
+        with pytest.raises(AlreadyExists):
+            call("open case 2")
+        assert len(calls) == 1
+        with db.unit_of_work(tenant) as uow:
+            assert [e.seq for e in ledger.entries(uow, case)] == [1]
+
+    def test_a_unit_of_work_left_without_commit_leaves_nothing(self, db: Database) -> None:
+        tenant, case = new_tenant(), new_case()
+        with db.unit_of_work(tenant) as uow:
+            ledger.append(
+                uow, case_id=case, service="cases", action="open", actor=ACTOR, payload={}
+            )
+            uow.add(
+                IdempotencyRecord(
+                    tenant_id=tenant,
+                    service="cases",
+                    request_id="r-1",
+                    method="OpenCase",
+                    fingerprint="f",
+                    response=b"",
+                )
+            )
+            uow.session.flush()
+        with pytest.raises(RuntimeError), db.unit_of_work(tenant) as uow:
+            ledger.append(
+                uow, case_id=case, service="cases", action="open", actor=ACTOR, payload={}
+            )
+            raise RuntimeError("the handler failed")
+
+        def failing(uow: UnitOfWork) -> StringValue:
+            ledger.append(
+                uow, case_id=case, service="cases", action="open", actor=ACTOR, payload={}
+            )
+            raise RuntimeError("the handler failed")
+
+        with pytest.raises(RuntimeError):
+            idempotent(
+                db,
+                tenant=tenant,
+                service="cases",
+                method="OpenCase",
+                user_id="u-1",
+                request=StringValue(value="x"),
+                request_id="r-2",
+                response_type=StringValue,
+                work=failing,
+            )
+        with db.unit_of_work(tenant) as uow:
+            assert ledger.entries(uow, case) == []
+            assert (
+                uow.session.scalar(
+                    select(func.count())
+                    .select_from(IdempotencyRecord)
+                    .where(IdempotencyRecord.tenant_id == tenant)
+                )
+                == 0
+            )
+        # The failed request left no record, so its retry runs.
+        retried = idempotent(
+            db,
+            tenant=tenant,
+            service="cases",
+            method="OpenCase",
+            user_id="u-1",
+            request=StringValue(value="x"),
+            request_id="r-2",
+            response_type=StringValue,
+            work=lambda uow: StringValue(value="done"),
+        )
+        assert retried.value == "done"
+
+
+class TestSqliteDatabase(DatabaseContract):
+    @pytest.fixture
+    def db(self, tmp_path: Path) -> Iterator[Database]:
+        url = f"sqlite:///{tmp_path / 'liuhen.db'}"
+        upgrade(url)
+        upgrade(url)  # a second run (every service migrates at start) is a no-op
+        database = Database(url)
+        yield database
+        database.dispose()
+
+
+@pytest.fixture(scope="module")
+def postgres_db() -> Iterator[Database]:
+    migrate_postgres()
+    database = Database(os.environ.get("LIUHEN_DATABASE_URL", APP_URL))
+    yield database
+    database.dispose()
+
+
+@pytest.mark.stack
+class TestPostgresDatabase(DatabaseContract):
+    """As the services' role (NOSUPERUSER NOBYPASSRLS), after migrating as the owner."""
+
+    @pytest.fixture
+    def db(self, postgres_db: Database) -> Database:
+        return postgres_db
+
+    @pytest.mark.parametrize(
+        "statement",
+        [
+            "UPDATE platform_ledger SET action = 'forged' WHERE case_id = :case",
+            "DELETE FROM platform_ledger WHERE case_id = :case",
+            "TRUNCATE platform_ledger",
+        ],
+    )
+    def test_the_app_role_cannot_alter_or_remove_ledger_entries(
+        self, db: Database, statement: str
+    ) -> None:
+        """Art 45: a trace cannot be altered or destroyed; the role has INSERT, SELECT."""
+        tenant, case = new_tenant(), new_case()
+        append_committed(db, tenant, case, "open")
+        with db.unit_of_work(tenant) as uow:
+            with pytest.raises(DBAPIError) as refused:
+                uow.session.execute(text(statement), {"case": case})
+            assert refused.value.orig is not None
+            assert getattr(refused.value.orig, "sqlstate", "") == "42501"  # insufficient_privilege
+            assert "permission denied" in str(refused.value.orig)
+        with db.unit_of_work(tenant) as uow:
+            result = ledger.verify(uow, case)
+        assert result.ok and result.entries == 1
