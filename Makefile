@@ -43,7 +43,9 @@ typecheck: install
 # The whole suite: lint, types, unit, service, contract (both adapters), e2e, and the
 # stack tests against real PostgreSQL, Kafka, Ceph RGW and Keycloak, started here.
 test: lint typecheck
-	$(VENV)/bin/pytest -q -p no:cacheprovider tests
+	bash $(STACK) up
+	status=0; $(VENV)/bin/pytest -q -p no:cacheprovider tests || status=$$?; \
+	  [ -n "$$LIUHEN_KEEP_STACK" ] || bash $(STACK) down; exit $$status
 
 bench: install
 	$(PY) -m bench.register_complaint

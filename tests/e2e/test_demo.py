@@ -12,9 +12,13 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def run_demo(tmp_path: Path, **env: str) -> tuple[int, list[str]]:
     proc = subprocess.run(
-        [sys.executable, "-m", "liuhen.cli.main", "demo", "--fresh"], cwd=tmp_path,
-        capture_output=True, text=True, timeout=240,
-        env={**os.environ, "PYTHONPATH": str(ROOT), "LIUHEN_HOME": str(tmp_path / "home"), **env})
+        [sys.executable, "-m", "liuhen.cli.main", "demo", "--fresh"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        env={**os.environ, "PYTHONPATH": str(ROOT), "LIUHEN_HOME": str(tmp_path / "home"), **env},
+    )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     return proc.returncode, proc.stdout.strip().splitlines()
 
@@ -29,5 +33,7 @@ def test_demo_carries_one_case_across_two_districts_and_the_ledger_verifies(tmp_
     assert len(summary["recording"]["sha256"]) == 64 and not summary["recording"]["late"]
     assert summary["rectification_order"]["due_on"]
     assert summary["ledger_verified"] is True and summary["ledger_entries"] >= 15
-    assert {d["rule"] for d in summary["open_deadlines"]} >= {"rectification_period",
-                                                              "investigation_completed"}
+    assert {d["rule"] for d in summary["open_deadlines"]} >= {
+        "rectification_period",
+        "investigation_completed",
+    }
