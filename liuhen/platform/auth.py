@@ -13,6 +13,7 @@ import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from liuhen.platform import catalogue
 from liuhen.platform.errors import PermissionDenied, Unauthenticated
 
 AUDIENCE = "liuhen"
@@ -58,9 +60,15 @@ class Principal:
         return sorted(self.roles)[0] if self.roles else ""
 
 
+@cache
+def _site_ids() -> frozenset[str]:
+    return frozenset(catalogue.sites())
+
+
 def tenant_from_issuer(issuer: str, base: str) -> str:
+    """The tenant of an issuer `<base>/realms/<site>`; any other issuer is refused."""
     prefix = base.rstrip("/") + "/realms/"
-    if not issuer.startswith(prefix) or "/" in issuer[len(prefix) :] or issuer == prefix:
+    if not issuer.startswith(prefix) or issuer[len(prefix) :] not in _site_ids():
         raise Unauthenticated(
             "UNKNOWN_ISSUER", f"token issuer {issuer!r} is not trusted", "令牌签发方不受信任"
         )
@@ -88,18 +96,30 @@ class TokenVerifier(ABC):
     def verify(self, token: str) -> Principal: ...
 
 
-def _decode(token: str, key: Any, *, issuer_base: str) -> Principal:
+def unverified_header(token: str) -> dict[str, Any]:
+    """The header, refusing any algorithm but RS256 (alg none, HS256 keyed with the
+    public key) before a key is even looked up."""
     try:
         header = jwt.get_unverified_header(token)
-        if header.get("alg") != "RS256":
-            raise Unauthenticated(
-                "BAD_ALGORITHM", "only RS256 tokens are accepted", "仅接受 RS256 签名的令牌"
-            )
+    except jwt.InvalidTokenError as exc:
+        raise Unauthenticated(
+            "INVALID_TOKEN", f"the token is not valid: {exc}", "令牌无效"
+        ) from exc
+    if header.get("alg") != "RS256":
+        raise Unauthenticated(
+            "BAD_ALGORITHM", "only RS256 tokens are accepted", "仅接受 RS256 签名的令牌"
+        )
+    return header
+
+
+def _decode(token: str, key: Any, *, issuer_base: str, audience: str = AUDIENCE) -> Principal:
+    unverified_header(token)
+    try:
         claims = jwt.decode(
             token,
             key,
             algorithms=["RS256"],
-            audience=AUDIENCE,
+            audience=audience,
             options={"require": ["exp", "iss", "sub"]},
         )
     except jwt.ExpiredSignatureError as exc:
