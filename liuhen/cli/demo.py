@@ -14,6 +14,7 @@ from datetime import timedelta
 from typing import Any, TypeVar
 
 import grpc
+import jwt
 
 from liuhen.cases.v1 import cases_pb2 as cpb
 from liuhen.cases.v1 import cases_pb2_grpc
@@ -54,9 +55,10 @@ class Officer:
     channels: dict[str, grpc.Channel] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.metadata = [
-            ("authorization", f"Bearer {officer_token(self.settings, self.tenant, self.username)}")
-        ]
+        token = officer_token(self.settings, self.tenant, self.username)
+        self.metadata = [("authorization", f"Bearer {token}")]
+        # The officer's user id is the token's subject (Keycloak's, or the local issuer's).
+        self.user_id = str(jwt.decode(token, options={"verify_signature": False})["sub"])
 
     def __call__(self, service: str, method: str, request: Any) -> Any:
         if service not in self.channels:
@@ -144,17 +146,16 @@ def run(settings: Settings, say: Callable[[str], None] = print) -> dict[str, Any
     case = intake1(
         "cases", "OpenCase", cpb.OpenCaseRequest(request_id=rid(), intake=intake.name)
     ).case
-    handler_id = uuid.uuid5(uuid.NAMESPACE_URL, f"{HOME}/handler1")
-    reviewer_id = uuid.uuid5(uuid.NAMESPACE_URL, f"{HOME}/reviewer1")
+    reviewer1 = Officer(settings, HOME, "reviewer1")
     head1(
         "cases",
         "AssignHandler",
         cpb.AssignHandlerRequest(
             request_id=rid(),
             case=case.name,
-            handler=str(handler_id),
+            handler=handler1.user_id,
             handler_name="承办人1",
-            reviewer=str(reviewer_id),
+            reviewer=reviewer1.user_id,
         ),
     )
     step("case opened and assigned: handler 承办人1, reviewer 审理员1 (Art 6, 15)")

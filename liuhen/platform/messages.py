@@ -373,7 +373,13 @@ class _KafkaConsumer(LogConsumer):
     def __init__(self, consumer: Any) -> None:
         self._consumer = consumer
 
+    # Joining the group takes several round trips that a zero-timeout poll never waits
+    # for: until partitions are assigned, each poll waits at least this long.
+    JOIN_WAIT_S = 0.5
+
     def poll(self, max_records: int = 100, timeout_s: float = 1.0) -> list[LogRecord]:
+        if not self._consumer.assignment():
+            timeout_s = max(timeout_s, self.JOIN_WAIT_S)
         try:
             batches = self._consumer.poll(timeout_ms=int(timeout_s * 1000), max_records=max_records)
         except KafkaError as exc:

@@ -1,0 +1,49 @@
+"""The demo scenario end to end on the real stack: PostgreSQL (row-level security),
+Kafka, Ceph RGW with Object Lock, and Keycloak tokens (issue: the real stack)."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.e2e.test_demo import ROOT
+
+STACK_ENV = {
+    "LIUHEN_PROFILE": "stack",
+    "LIUHEN_DATABASE_URL": "postgresql+psycopg://liuhen_app:liuhen_app@127.0.0.1:55432/liuhen",
+    "LIUHEN_DATABASE_OWNER_URL": "postgresql+psycopg://liuhen_owner:liuhen_owner@127.0.0.1:55432/liuhen",
+    "LIUHEN_KAFKA_BOOTSTRAP": "127.0.0.1:59092",
+    "LIUHEN_S3_ENDPOINT": "127.0.0.1:57480",
+    "LIUHEN_S3_OFFSITE_ENDPOINT": "127.0.0.1:57481",
+    "LIUHEN_S3_ACCESS_KEY": "liuhen-app",
+    "LIUHEN_S3_SECRET_KEY": "liuhen-app-secret-key",
+    "LIUHEN_KEYCLOAK_URL": "http://127.0.0.1:58080",
+}
+
+
+@pytest.mark.stack
+def test_demo_on_the_real_stack_carries_the_case_across_two_districts(tmp_path):
+    env = {
+        **os.environ,
+        **STACK_ENV,
+        "PYTHONPATH": str(ROOT),
+        "LIUHEN_HOME": str(tmp_path / "home"),
+    }
+    proc = subprocess.run(
+        [sys.executable, "-m", "liuhen.cli.main", "demo", "--fresh"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
+    logs = "".join(
+        p.read_text(errors="replace")[-1500:] for p in (tmp_path / "home" / "logs").glob("*.log")
+    )
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:] + logs
+    summary = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert summary["assistance"]["reply_from"] == "hongshan"
+    assert len(summary["recording"]["sha256"]) == 64
+    assert summary["ledger_verified"] is True
