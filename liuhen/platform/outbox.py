@@ -20,41 +20,84 @@ from liuhen.platform import telemetry
 from liuhen.platform.catalogue import sites
 from liuhen.platform.db import Base, UnitOfWork, UtcDateTime, utcnow
 from liuhen.platform.errors import PermissionDenied
+from liuhen.platform.messages import topic_for
 from liuhen.routing.v1 import routing_pb2
 
-# message type -> (sender levels, recipient levels); "site" = city or district.
+# Outside desks (sites.yaml): each tenant has its same-level public security bureau,
+# procuratorate and court, reached as "<tenant>.<kind>"; the province desk is "hubei".
+DESK_KINDS = ("psb", "procuratorate", "court")
+PROVINCE = "hubei"
+SITE_LEVELS = frozenset({"city", "district"})
+
+# message type -> (sender kinds, recipient kinds); a kind is a site level (city,
+# district) or a desk kind (psb, procuratorate, court, province). Seed articles in
+# sites.yaml: transfers Art 13/15, designation and disputes Art 14, assistance Art 21,
+# criminal referral Art 30, enforcement applications Art 40.
 ROUTES: dict[str, tuple[frozenset[str], frozenset[str]]] = {
-    "assistance_request": (frozenset({"city", "district"}), frozenset({"city", "district"})),
-    "assistance_reply": (frozenset({"city", "district"}), frozenset({"city", "district"})),
-    "jurisdiction_transfer": (frozenset({"city", "district"}), frozenset({"city", "district"})),
+    "assistance_request": (SITE_LEVELS, SITE_LEVELS | {"province"}),
+    "assistance_reply": (SITE_LEVELS | {"province"}, SITE_LEVELS),
+    "jurisdiction_transfer": (SITE_LEVELS, SITE_LEVELS | {"province"}),
     "designation": (frozenset({"city"}), frozenset({"district"})),
     "jurisdiction_dispute": (frozenset({"district"}), frozenset({"city"})),
+    "criminal_referral": (SITE_LEVELS, frozenset({"psb"})),
+    "criminal_referral_copy": (SITE_LEVELS, frozenset({"procuratorate"})),
+    "referral_receipt": (frozenset({"psb"}), SITE_LEVELS),
+    "police_filing_decision": (frozenset({"psb"}), SITE_LEVELS),
+    "reconsideration_request": (SITE_LEVELS, frozenset({"psb"})),
+    "reconsideration_decision": (frozenset({"psb"}), SITE_LEVELS),
+    "filing_supervision_suggestion": (SITE_LEVELS, frozenset({"procuratorate"})),
+    "enforcement_application": (SITE_LEVELS, frozenset({"court"})),
+    "court_ruling": (frozenset({"court"}), SITE_LEVELS),
 }
 
 
-def check_route(message_type: str, sender: str, recipient: str) -> None:
-    """Refuse a message the routes of sites.yaml do not allow (Art 13–15, 21)."""
-    route = ROUTES.get(message_type)
+def kind_of(party: str) -> tuple[str, str]:
+    """(kind, tenant) of a site id, a desk "<tenant>.<kind>" or the province desk;
+    ("", "") for anything else."""
+    if party == PROVINCE:
+        return "province", ""
+    tenant, _, desk = party.partition(".")
     known = sites()
-    if route is None or sender not in known or recipient not in known or sender == recipient:
+    if tenant not in known:
+        return "", ""
+    if not desk:
+        return known[tenant].level, tenant
+    return (desk, tenant) if desk in DESK_KINDS else ("", "")
+
+
+def check_route(message_type: str, sender: str, recipient: str) -> None:
+    """Refuse a message the routes of sites.yaml do not allow. A desk is reached only by
+    its own tenant (the same-level public security, procuratorate, court: Art 30, 40)."""
+    route = ROUTES.get(message_type)
+    (s_kind, s_tenant), (r_kind, r_tenant) = kind_of(sender), kind_of(recipient)
+    desk_pair = s_kind in DESK_KINDS or r_kind in DESK_KINDS
+    if (
+        route is None
+        or not s_kind
+        or not r_kind
+        or sender == recipient
+        or s_kind not in route[0]
+        or r_kind not in route[1]
+        or (desk_pair and s_tenant != r_tenant)
+    ):
         raise PermissionDenied(
             "ROUTE_NOT_ALLOWED",
-            f"{message_type} may not go from {sender} to {recipient}",
+            f"{message_type} may not go from {sender} ({s_kind or 'unknown'}) to "
+            f"{recipient} ({r_kind or 'unknown'})",
             f"不允许从 {sender} 向 {recipient} 发送 {message_type}",
             article="sites.yaml routes",
         )
-    senders, recipients = route
-    if known[sender].level not in senders or known[recipient].level not in recipients:
-        raise PermissionDenied(
-            "ROUTE_NOT_ALLOWED",
-            f"a {known[sender].level} may not send {message_type} to a {known[recipient].level}",
-            f"{known[sender].zh}不能向{known[recipient].zh}发送此类消息",
-            article="sites.yaml routes",
-        )
 
 
-def topic_for_site(site_id: str) -> str:
-    return f"liuhen.site.{site_id}"
+def topic_for_site(party: str) -> str:
+    """The topic a site or desk reads (liuhen.site.<id>, liuhen.desk.<tenant>.<kind>)."""
+    return topic_for(party)
+
+
+def all_topics() -> list[str]:
+    """Every site's and every desk's topic: what the routing service's admin step makes."""
+    parties = [*sites(), PROVINCE, *(f"{t}.{k}" for t in sites() for k in DESK_KINDS)]
+    return [topic_for(p) for p in parties]
 
 
 class OutboxRow(Base):

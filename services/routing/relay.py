@@ -20,7 +20,7 @@ from liuhen.platform import telemetry
 from liuhen.platform.bootstrap import Platform
 from liuhen.platform.catalogue import sites
 from liuhen.platform.errors import LiuhenError
-from liuhen.platform.outbox import topic_for_site
+from liuhen.platform.outbox import all_topics, topic_for_site
 from liuhen.platform.ports import LogConsumer, LogRecord, MessageLogError
 from liuhen.platform.service import call_sibling
 from liuhen.routing.v1 import routing_pb2
@@ -86,7 +86,7 @@ class _Worker(ABC):
     def _ensure_topics(self) -> bool:
         if not self._topics_ready:
             try:
-                self.platform.messages.ensure_topics([topic_for_site(s) for s in sites()])
+                self.platform.messages.ensure_topics(all_topics())
             except MessageLogError as exc:
                 log.warning("could not create the site topics (%s); retrying", exc)
                 return False
