@@ -76,7 +76,15 @@ class Platform:
     def channel(self, service: str) -> grpc.Channel:
         with self._lock:
             if service not in self._channels:
-                self._channels[service] = grpc.insecure_channel(self.settings.address(service))
+                # Siblings restart (deploys, crashes): reconnect within seconds, not the
+                # default two-minute backoff.
+                self._channels[service] = grpc.insecure_channel(
+                    self.settings.address(service),
+                    options=[
+                        ("grpc.initial_reconnect_backoff_ms", 200),
+                        ("grpc.max_reconnect_backoff_ms", 2000),
+                    ],
+                )
             return self._channels[service]
 
     def forward(self, tenant: str) -> Sequence[tuple[str, str]]:
