@@ -212,6 +212,13 @@ def run(settings: Settings, say: Callable[[str], None] = print) -> dict[str, Any
         f"{recording.labels.handler} (Art 41)"
     )
 
+    check = handler1(
+        "media",
+        "VerifyOffsiteCopy",
+        mpb.VerifyOffsiteCopyRequest(request_id=rid(), name=recording.name, wait_seconds=60),
+    ).check
+    step(f"off-site copy checked by hash: {check.state} (Art 41 异地备份)")
+
     request_doc = _effective(
         handler1,
         head1,
@@ -336,6 +343,7 @@ def run(settings: Settings, say: Callable[[str], None] = print) -> dict[str, Any
             "sha256": recording.sha256,
             "size_bytes": recording.size_bytes,
             "late": recording.late,
+            "offsite": check.state,
         },
         "rectification_order": {
             "document": order.name,

@@ -113,6 +113,9 @@ class UnitOfWork:
     ) -> None:
         session = self.session
         try:
+            # Detach first: rollback would expire every object read here, and what a read
+            # returns (e.g. a row to stream from storage) must stay usable after the block.
+            session.expunge_all()
             session.rollback()
         finally:
             session.close()

@@ -160,3 +160,32 @@ def load(uow: UnitOfWork, case_id: str, rec_id: str) -> Recording:
 
 def of_case(uow: UnitOfWork, case_id: str) -> list[Recording]:
     return orm.of_case(uow, case_id)
+
+
+def offsite_state(sha256: str, offsite_sha256: str | None) -> str:
+    """Whether the off-site copy holds the same bytes (Art 41 异地备份; DESIGN §6)."""
+    if offsite_sha256 is None:
+        return "missing"
+    return "verified" if offsite_sha256 == sha256 else "mismatch"
+
+
+def record_offsite_check(
+    uow: UnitOfWork, principal: Principal, *, rec: Recording, offsite_sha256: str | None
+) -> str:
+    principal.require_role("handler", "reviewer", action="checking the off-site copy")
+    state = offsite_state(rec.sha256, offsite_sha256)
+    ledger.append(
+        uow,
+        case_id=rec.case_id,
+        service=SERVICE,
+        action=f"recording.offsite_{state}",
+        actor=ledger.actor_of(principal, principal.acting_role(("reviewer", "handler"))),
+        payload={
+            "recording": f"cases/{rec.case_id}/recordings/{rec.id}",
+            "state": state,
+            "sha256": rec.sha256,
+            "offsite_sha256": offsite_sha256 or "",
+        },
+        refs=[rec.sha256, *([offsite_sha256] if offsite_sha256 else [])],
+    )
+    return state

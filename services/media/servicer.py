@@ -13,7 +13,7 @@ from liuhen.media.v1 import media_pb2 as pb
 from liuhen.media.v1 import media_pb2_grpc
 from liuhen.platform.auth import Principal
 from liuhen.platform.bootstrap import Platform
-from liuhen.platform.db import utcnow
+from liuhen.platform.db import UnitOfWork, utcnow
 from liuhen.platform.errors import InvalidArgument
 from liuhen.platform.server import current_principal
 from liuhen.platform.service import ServicerBase, call_sibling, parse_name
@@ -178,6 +178,24 @@ class MediaServicer(ServicerBase, media_pb2_grpc.MediaServiceServicer):  # type:
                 recordings=[recording_to_pb(r) for r in handlers.of_case(uow, case_id)]
             )
         )
+
+    def VerifyOffsiteCopy(
+        self, request: pb.VerifyOffsiteCopyRequest, context: grpc.ServicerContext
+    ) -> pb.VerifyOffsiteCopyResponse:
+        case_id, rec_id = parse_name(request.name, "cases/*/recordings/*")
+        rec = self.read(lambda uow, who: handlers.load(uow, case_id, rec_id))
+        # Hash the remote copy outside any transaction: it streams the whole recording.
+        offsite = self.platform.objects.replica_sha256(
+            current_principal().tenant, rec.object_key, timeout_s=min(request.wait_seconds, 120)
+        )
+
+        def work(uow: UnitOfWork, who: Principal) -> pb.VerifyOffsiteCopyResponse:
+            state = handlers.record_offsite_check(uow, who, rec=rec, offsite_sha256=offsite)
+            check = pb.OffsiteCheck(state=state, offsite_sha256=offsite or "")
+            check.checked_time.FromDatetime(utcnow())
+            return pb.VerifyOffsiteCopyResponse(recording=recording_to_pb(rec), check=check)
+
+        return self.mutate("VerifyOffsiteCopy", request, pb.VerifyOffsiteCopyResponse, work)
 
 
 def register(platform: Platform) -> object:

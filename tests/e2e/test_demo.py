@@ -31,6 +31,7 @@ def test_demo_carries_one_case_across_two_districts_and_the_ledger_verifies(tmp_
     assert summary["assistance"]["reply_from"] == "hongshan"
     assert summary["assistance"]["request_message_id"]
     assert len(summary["recording"]["sha256"]) == 64 and not summary["recording"]["late"]
+    assert summary["recording"]["offsite"] == "verified"
     assert summary["rectification_order"]["due_on"]
     assert summary["ledger_verified"] is True and summary["ledger_entries"] >= 15
     assert {d["rule"] for d in summary["open_deadlines"]} >= {

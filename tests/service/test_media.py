@@ -319,3 +319,24 @@ def test_a_64_mib_upload_streams_without_holding_the_file_in_memory(site: Site) 
         sampler.join()
     assert rec.size_bytes == 64 * MIB
     assert peak[0] - baseline < 24 * MIB, f"RSS grew by {(peak[0] - baseline) / MIB:.1f} MiB"
+
+
+def test_art41_offsite_copy_is_verified_by_hash_and_recorded_in_the_ledger(site: Site) -> None:
+    case = open_case(site)
+    rec = upload(site.client("media", TENANT, "handler1"), metadata(case.name), footage(256 * KIB))
+    reviewer = site.client("media", TENANT, "reviewer1")
+    reply = reviewer.VerifyOffsiteCopy(
+        pb.VerifyOffsiteCopyRequest(request_id=rid(), name=rec.name, wait_seconds=5)
+    )
+    assert (reply.check.state, reply.check.offsite_sha256) == ("verified", rec.sha256)
+    ledger = site.client("cases", TENANT, "head1").GetCase(cpb.GetCaseRequest(name=case.name))
+    checks = [e for e in ledger.case.ledger if e.action == "recording.offsite_verified"]
+    assert len(checks) == 1 and list(checks[0].refs) == [rec.sha256, rec.sha256]
+
+
+def test_art41_an_offsite_copy_that_differs_is_reported_as_a_mismatch() -> None:
+    from services.media.handlers import offsite_state
+
+    assert offsite_state("a" * 64, "a" * 64) == "verified"
+    assert offsite_state("a" * 64, "b" * 64) == "mismatch"
+    assert offsite_state("a" * 64, None) == "missing"

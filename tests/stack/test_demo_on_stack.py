@@ -46,4 +46,5 @@ def test_demo_on_the_real_stack_carries_the_case_across_two_districts(tmp_path):
     summary = json.loads(proc.stdout.strip().splitlines()[-1])
     assert summary["assistance"]["reply_from"] == "hongshan"
     assert len(summary["recording"]["sha256"]) == 64
+    assert summary["recording"]["offsite"] == "verified"  # replicated to the off-site zone
     assert summary["ledger_verified"] is True
