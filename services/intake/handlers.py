@@ -4,6 +4,7 @@ idempotent transaction around them does."""
 from __future__ import annotations
 
 import uuid
+from datetime import date
 
 from liuhen.platform import deadlines, ledger
 from liuhen.platform.auth import Principal
@@ -24,20 +25,21 @@ from services.intake.model import (
 SERVICE = "intake"
 
 
-def _record(
+def record(
     uow: UnitOfWork,
     intake: Intake,
     principal: Principal,
     action: str,
     payload: object,
     refs: tuple[str, ...] = (),
+    role: str = "",
 ) -> None:
     ledger.append(
         uow,
         case_id=intake.id,
         service=SERVICE,
         action=action,
-        actor=ledger.actor_of(principal, principal.acting_role(("intake", "head"))),
+        actor=ledger.actor_of(principal, role or principal.acting_role(("intake", "head"))),
         payload=payload,
         refs=refs,
     )
@@ -58,24 +60,37 @@ def register_complaint(
     intake = Intake(
         id=str(uuid.uuid4()), tenant_id=uow.tenant, registered_by=principal.user_id, **cmd.__dict__
     )
+    _reopen_filing_deadline(uow, calendar, intake, principal.user_id, local_date(cmd.received_at))
+    uow.add(intake)
+    record(
+        uow,
+        intake,
+        principal,
+        "intake.registered",
+        {**cmd.__dict__, "time_barred": intake.time_barred},
+    )
+    return intake
+
+
+def _reopen_filing_deadline(
+    uow: UnitOfWork, calendar: WorkingCalendar, intake: Intake, officer: str, start: date
+) -> None:
     due = deadlines.open_deadline(
         uow,
         calendar,
         rule="filing_approval_submitted",
         case_id=intake.id,
         subject=f"intakes/{intake.id}",
-        start=local_date(cmd.received_at),
-        officer=principal.user_id,
+        start=start,
+        officer=officer,
     )
     intake.filing_due_on, intake.filing_due_provisional = due.due_on, due.provisional
-    uow.add(intake)
-    _record(uow, intake, principal, "intake.registered", cmd.__dict__)
-    return intake
 
 
 def record_material(
     uow: UnitOfWork,
     principal: Principal,
+    calendar: WorkingCalendar,
     *,
     intake_id: str,
     submitted_by: str,
@@ -103,7 +118,10 @@ def record_material(
         received_at=now,
     )
     intake.materials.append(material)
-    _record(
+    if intake.receive_supplement():
+        # The complaint is complete now (告知补正 answered): the 5 working days run again.
+        _reopen_filing_deadline(uow, calendar, intake, principal.user_id, local_date(now))
+    record(
         uow,
         intake,
         principal,
@@ -127,7 +145,7 @@ def draft_filing(
         user=principal.user_id, within_jurisdiction=within_jurisdiction, summary=summary
     )
     deadlines.meet(uow, subject=f"intakes/{intake.id}", rule="filing_approval_submitted")
-    _record(
+    record(
         uow,
         intake,
         principal,
@@ -149,7 +167,7 @@ def approve_filing(
         else ""
     )
     intake.approve_filing(user=principal.user_id, case_number=number)
-    _record(
+    record(
         uow,
         intake,
         principal,

@@ -1,12 +1,19 @@
 """Intake domain (受理/立案, seed Art 7–15): complaints and reports, their materials,
-the filing approval and the case number. No I/O here."""
+the filing approval and the case number, the two-year limit (劳动保障监察条例 Art 20).
+The intake's own documents (non-acceptance, supplement, jurisdiction slips) are in
+documents.py. No I/O here."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 
+from liuhen.platform.calendar import local_date
 from liuhen.platform.errors import FailedPrecondition, InvalidArgument, PermissionDenied, require
+
+if TYPE_CHECKING:
+    from services.intake.documents import IntakeDocument
 
 SOURCES = ("phone", "letter", "visit", "transfer", "assignment", "other")
 KINDS = {
@@ -32,6 +39,8 @@ class RegisterComplaint:
     employer_address: str
     violation: str
     received_at: datetime
+    conduct_ended_on: date | None = None  # when the conduct ended (or took place)
+    reported_within_two_years: bool = False  # reported or discovered in time before
 
 
 @dataclass
@@ -57,10 +66,38 @@ class Intake:
     filing_drafted_by: str = ""
     filing_approved_by: str = ""
     case_number: str = ""
+    conduct_ended_on: date | None = None
+    reported_within_two_years: bool = False
+    time_barred: bool = False
+    from_site: str = ""  # the organisation that transferred, designated or referred it
+    sender_intake: str = ""  # that organisation's intake name (correlation)
+    inbound_message_id: str = ""
+    origin_json: str = "{}"  # the sender's slip, as it arrived
     materials: list[Material] = field(default_factory=list)
+    documents: list[IntakeDocument] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.time_barred = is_time_barred(
+            self.conduct_ended_on, self.received_at, self.reported_within_two_years
+        )
+
+    def receive_supplement(self) -> bool:
+        """A material handed in after 告知补正 completes the complaint; True if it did."""
+        if self.state != "supplement_requested":
+            return False
+        self.state = "registered"
+        return True
 
     def draft_filing(self, *, user: str, within_jurisdiction: bool, summary: str) -> None:
         """The desk drafts the 立案审批表 (Art 11)."""
+        if self.time_barred and within_jurisdiction:
+            raise FailedPrecondition(
+                "TIME_BARRED",
+                "the conduct ended more than two years before anyone reported it: "
+                "draft a non-acceptance decision instead",
+                "违法行为在2年内未被发现、举报、投诉，不再查处，应作出不予受理决定",
+                article="劳动保障监察条例 Art 20",
+            )
         if self.state != "registered":
             raise FailedPrecondition(
                 "FILING_ALREADY_DRAFTED",
@@ -88,14 +125,13 @@ class Intake:
                 "不得审批本人制作或登记的文书",
                 article="seed Art 6",
             )
+        self.filing_approved_by = user
         if not self.within_jurisdiction:
-            raise FailedPrecondition(
-                "NOT_WITHIN_JURISDICTION",
-                "this organisation has no jurisdiction: transfer the case instead",
-                "不属本机构管辖，应移送管辖",
-                article="seed Art 13, 15",
-            )
-        self.state, self.filing_approved_by, self.case_number = "filed", user, case_number
+            # The head agrees the case is not ours: the desk (or the reviewer) now drafts
+            # the 移送管辖单 (Art 13, 15); no filing number is given.
+            self.state = "to_transfer"
+            return
+        self.state, self.case_number = "filed", case_number
 
 
 @dataclass
@@ -169,6 +205,18 @@ def stamps_for(*, submitted_by: str, day: date, is_copy: bool, checked: bool) ->
     if is_copy:
         stamps.append(COPY_STAMP)
     return stamps
+
+
+def is_time_barred(conduct_ended_on: date | None, received_at: datetime, reported: bool) -> bool:
+    """Conduct that nobody discovered, reported or complained of within two years of its
+    end is no longer investigated (劳动保障监察条例 Art 20): flag it for non-acceptance."""
+    if conduct_ended_on is None or reported:
+        return False
+    try:
+        limit = conduct_ended_on.replace(year=conduct_ended_on.year + 2)
+    except ValueError:  # 29 February
+        limit = conduct_ended_on.replace(year=conduct_ended_on.year + 2, day=28) + timedelta(1)
+    return local_date(received_at) > limit
 
 
 def case_number(site_zh: str, year: int, seq: int) -> str:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, Date, Integer, String, Table, Text, select
+from sqlalchemy import Boolean, Column, Date, Integer, String, Table, Text, false, select
 from sqlalchemy.orm import relationship
 
 from liuhen.platform.db import Base, UnitOfWork, UtcDateTime
+from services.intake.documents import IntakeDocument
 from services.intake.model import Intake, Material
 
 intakes = Table(
@@ -32,6 +33,34 @@ intakes = Table(
     Column("filing_drafted_by", String(64), nullable=False),
     Column("filing_approved_by", String(64), nullable=False),
     Column("case_number", String(64), nullable=False),
+    # 0003: the two-year limit (劳动保障监察条例 Art 20) and where a transferred,
+    # designated or disputed intake came from (seed Art 12-15).
+    Column("conduct_ended_on", Date),
+    Column("reported_within_two_years", Boolean, nullable=False, server_default=false()),
+    Column("time_barred", Boolean, nullable=False, server_default=false()),
+    Column("from_site", String(64), nullable=False, server_default=""),
+    Column("sender_intake", String(200), nullable=False, server_default=""),
+    Column("inbound_message_id", String(36), nullable=False, server_default=""),
+    Column("origin_json", Text, nullable=False, server_default="{}"),
+)
+
+documents = Table(
+    "intake_documents",
+    Base.metadata,
+    Column("id", String(36), primary_key=True),
+    Column("intake_id", String(36), nullable=False, index=True),
+    Column("tenant_id", String(32), nullable=False, index=True),
+    Column("type", String(64), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("content_json", Text, nullable=False),
+    Column("content_sha256", String(64), nullable=False),
+    Column("drafted_by", String(64), nullable=False),
+    Column("drafted_role", String(32), nullable=False),
+    Column("drafted_at", UtcDateTime(), nullable=False),
+    Column("recipient", String(64), nullable=False),
+    Column("approved_by", String(64), nullable=False),
+    Column("effective_at", UtcDateTime()),
+    Column("message_id", String(36), nullable=False),
 )
 
 materials = Table(
@@ -58,6 +87,7 @@ case_sequences = Table(
 )
 
 Base.registry.map_imperatively(Material, materials)
+Base.registry.map_imperatively(IntakeDocument, documents)
 Base.registry.map_imperatively(
     Intake,
     intakes,
@@ -69,6 +99,13 @@ Base.registry.map_imperatively(
             order_by=materials.c.received_at,
             lazy="selectin",
         ),
+        "documents": relationship(
+            IntakeDocument,
+            primaryjoin=intakes.c.id == documents.c.intake_id,
+            foreign_keys=[documents.c.intake_id],
+            order_by=documents.c.drafted_at,
+            lazy="selectin",
+        ),
     },
 )
 
@@ -76,6 +113,15 @@ Base.registry.map_imperatively(
 def get(uow: UnitOfWork, intake_id: str) -> Intake | None:
     return uow.session.scalar(
         select(Intake).where(intakes.c.id == intake_id, intakes.c.tenant_id == uow.tenant)
+    )
+
+
+def by_message(uow: UnitOfWork, message_id: str) -> Intake | None:
+    """The intake a received message already made (a redelivery makes no second one)."""
+    return uow.session.scalar(
+        select(Intake).where(
+            intakes.c.inbound_message_id == message_id, intakes.c.tenant_id == uow.tenant
+        )
     )
 
 

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import UTC, date
 
 import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from liuhen.intake.v1 import intake_pb2 as pb
 from liuhen.intake.v1 import intake_pb2_grpc
+from liuhen.platform.auth import Principal
 from liuhen.platform.bootstrap import Platform
-from liuhen.platform.db import utcnow
+from liuhen.platform.db import UnitOfWork, utcnow
+from liuhen.platform.errors import InvalidArgument
 from liuhen.platform.service import ServicerBase, parse_name
-from services.intake import handlers
+from services.intake import document_handlers, handlers
+from services.intake.documents import IntakeDocument
 from services.intake.model import Intake, Material, RegisterComplaint
 
 
@@ -57,7 +60,51 @@ def intake_to_pb(i: Intake) -> pb.Intake:
         filing_approved_by=i.filing_approved_by,
         within_jurisdiction=i.within_jurisdiction,
         filing_summary=i.filing_summary,
+        conduct_ended_on=i.conduct_ended_on.isoformat() if i.conduct_ended_on else "",
+        reported_within_two_years=i.reported_within_two_years,
+        time_barred=i.time_barred,
+        from_site=i.from_site,
+        sender_intake=i.sender_intake,
+        inbound_message_id=i.inbound_message_id,
+        origin_json=i.origin_json,
+        documents=[document_to_pb(d) for d in i.documents],
     )
+
+
+def document_to_pb(d: IntakeDocument) -> pb.IntakeDocument:
+    spec = d.spec
+    return pb.IntakeDocument(
+        name=d.name,
+        type=d.type,
+        title_zh=spec.zh,
+        state=d.state,
+        content_json=d.content_json,
+        content_sha256=d.content_sha256,
+        drafted_by=d.drafted_by,
+        drafted_role=d.drafted_role,
+        approved_by=d.approved_by,
+        drafted_time=_ts(d.drafted_at),
+        effective_time=_ts(d.effective_at),
+        served_to=list(spec.served_to),
+        decision_document=spec.decision_document,
+        recipient=d.recipient,
+        message_id=d.message_id,
+        article=spec.article,
+    )
+
+
+def _date(value: str, field: str) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InvalidArgument(
+            "MALFORMED_DATE",
+            f"{field} must be YYYY-MM-DD",
+            f"{field} 日期格式应为 YYYY-MM-DD",
+            field=field,
+        ) from None
 
 
 def _enum_name(value: int, enum: object, prefix: str) -> str:
@@ -85,6 +132,8 @@ class IntakeServicer(ServicerBase, intake_pb2_grpc.IntakeServiceServicer):
             employer_address=request.employer.address,
             violation=request.violation,
             received_at=received,
+            conduct_ended_on=_date(request.conduct_ended_on, "conduct_ended_on"),
+            reported_within_two_years=request.reported_within_two_years,
         )
         return self.mutate(
             "RegisterComplaint",
@@ -110,6 +159,7 @@ class IntakeServicer(ServicerBase, intake_pb2_grpc.IntakeServiceServicer):
                     handlers.record_material(
                         uow,
                         who,
+                        self.platform.calendar,
                         intake_id=intake_id,
                         submitted_by=request.submitted_by,
                         description=request.description,
@@ -165,6 +215,77 @@ class IntakeServicer(ServicerBase, intake_pb2_grpc.IntakeServiceServicer):
             lambda uow, who: pb.GetIntakeResponse(
                 intake=intake_to_pb(handlers.load(uow, intake_id))
             )
+        )
+
+    def DraftIntakeDocument(
+        self, request: pb.DraftIntakeDocumentRequest, context: grpc.ServicerContext
+    ) -> pb.DraftIntakeDocumentResponse:
+        (intake_id,) = parse_name(request.intake, "intakes/*", "intake")
+
+        def work(uow: UnitOfWork, who: Principal) -> pb.DraftIntakeDocumentResponse:
+            doc = document_handlers.draft_document(
+                uow,
+                who,
+                intake_id=intake_id,
+                type_code=request.type,
+                content_json=request.content_json,
+                recipient=request.recipient.strip(),
+            )
+            return pb.DraftIntakeDocumentResponse(
+                document=document_to_pb(doc), intake=intake_to_pb(handlers.load(uow, intake_id))
+            )
+
+        return self.mutate("DraftIntakeDocument", request, pb.DraftIntakeDocumentResponse, work)
+
+    def ApproveIntakeDocument(
+        self, request: pb.ApproveIntakeDocumentRequest, context: grpc.ServicerContext
+    ) -> pb.ApproveIntakeDocumentResponse:
+        intake_id, doc_id = parse_name(request.document, "intakes/*/documents/*", "document")
+
+        def work(uow: UnitOfWork, who: Principal) -> pb.ApproveIntakeDocumentResponse:
+            doc = document_handlers.approve_document(
+                uow, who, intake_id=intake_id, document_id=doc_id, comment=request.comment
+            )
+            return pb.ApproveIntakeDocumentResponse(
+                document=document_to_pb(doc), intake=intake_to_pb(handlers.load(uow, intake_id))
+            )
+
+        return self.mutate("ApproveIntakeDocument", request, pb.ApproveIntakeDocumentResponse, work)
+
+    def GetIntakeDocument(
+        self, request: pb.GetIntakeDocumentRequest, context: grpc.ServicerContext
+    ) -> pb.GetIntakeDocumentResponse:
+        intake_id, doc_id = parse_name(request.name, "intakes/*/documents/*")
+
+        def work(uow: UnitOfWork, who: Principal) -> pb.GetIntakeDocumentResponse:
+            intake, doc = document_handlers.find_document(uow, intake_id, doc_id)
+            return pb.GetIntakeDocumentResponse(
+                document=document_to_pb(doc), intake=intake_to_pb(intake)
+            )
+
+        return self.read(work)
+
+    def RecordInboundIntake(
+        self, request: pb.RecordInboundIntakeRequest, context: grpc.ServicerContext
+    ) -> pb.RecordInboundIntakeResponse:
+        return self.mutate(
+            "RecordInboundIntake",
+            request,
+            pb.RecordInboundIntakeResponse,
+            lambda uow, who: pb.RecordInboundIntakeResponse(
+                intake=intake_to_pb(
+                    document_handlers.record_inbound(
+                        uow,
+                        who,
+                        self.platform.calendar,
+                        message_id=request.request_id,
+                        message_type=request.message_type,
+                        from_site=request.from_site,
+                        sender_intake=request.sender_intake,
+                        payload_json=request.payload_json,
+                    )
+                )
+            ),
         )
 
 

@@ -1,0 +1,138 @@
+"""What an intake's jurisdiction messages carry between organisations (seed Art 12–15):
+the slip, the original particulars and the list of materials going out, and the intake
+the receiving organisation makes of them coming in. No I/O here."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from typing import Any
+
+from liuhen.platform.errors import InvalidArgument
+from services.intake.documents import IntakeDocument
+from services.intake.model import SUBMITTERS, Intake, RegisterComplaint, validate_registration
+
+# message type -> (source of the intake it makes, the state it starts in) (Art 8, 12, 14)
+INBOUND = {
+    "jurisdiction_transfer": ("transfer", "registered"),
+    "designation": ("assignment", "registered"),
+    "jurisdiction_dispute": ("transfer", "dispute_pending"),
+}
+
+
+def outbound_payload(intake: Intake, doc: IntakeDocument) -> str:
+    """The slip, the case particulars as this organisation received them, and the
+    materials list (each with its stamps), as the receiving organisation needs them."""
+    particulars = {
+        "source": intake.source,
+        "kind": intake.kind,
+        "complainant": {
+            "name": intake.complainant_name,
+            "anonymous": intake.anonymous,
+            "gender": intake.gender,
+            "contact": intake.contact,
+        },
+        "employer": {"name": intake.employer_name, "address": intake.employer_address},
+        "violation": intake.violation,
+        "received_at": intake.received_at.isoformat(),
+        "conduct_ended_on": intake.conduct_ended_on.isoformat() if intake.conduct_ended_on else "",
+        "reported_within_two_years": intake.reported_within_two_years,
+        "case_number": intake.case_number,
+    }
+    materials = [
+        {
+            "submitted_by": m.submitted_by,
+            "description": m.description,
+            "is_copy": m.is_copy,
+            "checked_against_original": m.checked_against_original,
+            "pages": m.pages,
+            "stamps": m.stamps.split("\n") if m.stamps else [],
+        }
+        for m in intake.materials
+    ]
+    slip = {
+        "document": doc.name,
+        "type": doc.type,
+        "zh": doc.spec.zh,
+        "content": json.loads(doc.content_json),
+        "content_sha256": doc.content_sha256,
+        "drafted_by": doc.drafted_by,
+        "approved_by": doc.approved_by,
+    }
+    body = {"slip": slip, "intake": particulars, "materials": materials}
+    return json.dumps(body, ensure_ascii=False, sort_keys=True)
+
+
+def _bad(why: str) -> InvalidArgument:
+    return InvalidArgument(
+        "MALFORMED_PAYLOAD",
+        f"the message payload is not an intake slip: {why}",
+        "消息内容不是有效的移送（指定）材料",
+        article="seed Art 12",
+        field="payload_json",
+    )
+
+
+def read_payload(message_type: str, payload_json: str) -> dict[str, Any]:
+    if message_type not in INBOUND:
+        raise InvalidArgument(
+            "NOT_AN_INTAKE_MESSAGE",
+            f"{message_type!r} does not create an intake",
+            "该消息不产生受理登记",
+            article="seed Art 12-15",
+            field="message_type",
+        )
+    try:
+        body = json.loads(payload_json)
+    except json.JSONDecodeError as exc:
+        raise _bad(str(exc)) from None
+    if not isinstance(body, dict) or not isinstance(body.get("intake"), dict):
+        raise _bad("no intake particulars")
+    return body
+
+
+def registration_of(
+    body: dict[str, Any], *, source: str, received_at: datetime
+) -> RegisterComplaint:
+    """The registration form the receiving desk makes from the slip's contents (Art 12)."""
+    p = body["intake"]
+    who, employer = p.get("complainant") or {}, p.get("employer") or {}
+    try:
+        ended = date.fromisoformat(p["conduct_ended_on"]) if p.get("conduct_ended_on") else None
+    except (TypeError, ValueError):
+        raise _bad("conduct_ended_on is not a date") from None
+    cmd = RegisterComplaint(
+        source=source,
+        kind=str(p.get("kind", "")),
+        complainant_name=str(who.get("name", "")),
+        anonymous=bool(who.get("anonymous", False)),
+        gender=str(who.get("gender", "")),
+        contact=str(who.get("contact", "")),
+        employer_name=str(employer.get("name", "")),
+        employer_address=str(employer.get("address", "")),
+        violation=str(p.get("violation", "")),
+        received_at=received_at,
+        conduct_ended_on=ended,
+        reported_within_two_years=bool(p.get("reported_within_two_years", False)),
+    )
+    validate_registration(cmd)
+    return cmd
+
+
+def materials_of(body: dict[str, Any]) -> list[dict[str, Any]]:
+    """The sender's materials list, each item with the stamps it carried there."""
+    out = []
+    for m in body.get("materials") or []:
+        if not isinstance(m, dict) or m.get("submitted_by") not in SUBMITTERS:
+            raise _bad("a material without a known submitter")
+        out.append(
+            {
+                "submitted_by": m["submitted_by"],
+                "description": str(m.get("description", "")),
+                "is_copy": bool(m.get("is_copy", False)),
+                "checked_against_original": bool(m.get("checked_against_original", False)),
+                "pages": int(m.get("pages", 0) or 0),
+                "stamps": "\n".join(str(s) for s in m.get("stamps") or []),
+            }
+        )
+    return out
