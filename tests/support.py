@@ -7,11 +7,12 @@ import socket
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import grpc
+import jwt
 
 from liuhen.cases.v1 import cases_pb2_grpc
 from liuhen.enforcement.v1 import enforcement_pb2_grpc
@@ -71,6 +72,12 @@ class Site:
     running: dict[str, Running]
 
     def token(self, tenant: str, username: str, roles: tuple[str, ...] | None = None) -> str:
+        """An officer's token: minted by the embedded issuer, or (on the stack profile) a
+        real Keycloak token for the realm's test user of that name."""
+        if self.settings.profile == "stack":
+            from liuhen.cli.tokens import officer_token
+
+            return officer_token(self.settings, tenant, username)
         role, name, cert = OFFICERS.get(username, ("handler", username, ""))
         return embedded_issuer(self.settings).mint(
             tenant, username, roles or (role,), name=name, certificate_no=cert
@@ -88,15 +95,26 @@ class Site:
         return Client(self.channel(service), service, token)
 
     def user_id(self, tenant: str, username: str) -> str:
+        """The officer's user id: the subject of their token."""
+        if self.settings.profile == "stack":
+            claims = jwt.decode(self.token(tenant, username), options={"verify_signature": False})
+            return str(claims["sub"])
         return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{tenant}/{username}"))
 
 
 @contextmanager
 def running_site(
-    home: Path, services: tuple[str, ...] = SERVICES, **overrides: Any
+    home: Path,
+    services: tuple[str, ...] = SERVICES,
+    base: Settings | None = None,
+    **overrides: Any,
 ) -> Iterator[Site]:
+    """The services on free ports; `base` (e.g. the stack profile's settings) defaults to
+    the embedded default under `home`."""
     ports = {s: free_port() for s in SERVICES}
-    settings = Settings(home=home, ports=ports, relay_interval_s=0.05, **overrides)
+    settings = replace(
+        base or Settings(), home=home, ports=ports, relay_interval_s=0.05, **overrides
+    )
     running: dict[str, Running] = {}
     try:
         for s in services:

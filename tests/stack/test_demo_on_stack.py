@@ -9,18 +9,7 @@ import sys
 import pytest
 
 from tests.e2e.test_demo import ROOT
-
-STACK_ENV = {
-    "LIUHEN_PROFILE": "stack",
-    "LIUHEN_DATABASE_URL": "postgresql+psycopg://liuhen_app:liuhen_app@127.0.0.1:55432/liuhen",
-    "LIUHEN_DATABASE_OWNER_URL": "postgresql+psycopg://liuhen_owner:liuhen_owner@127.0.0.1:55432/liuhen",
-    "LIUHEN_KAFKA_BOOTSTRAP": "127.0.0.1:59092",
-    "LIUHEN_S3_ENDPOINT": "127.0.0.1:57480",
-    "LIUHEN_S3_OFFSITE_ENDPOINT": "127.0.0.1:57481",
-    "LIUHEN_S3_ACCESS_KEY": "liuhen-app",
-    "LIUHEN_S3_SECRET_KEY": "liuhen-app-secret-key",
-    "LIUHEN_KEYCLOAK_URL": "http://127.0.0.1:58080",
-}
+from tests.stack.conftest import STACK_ENV
 
 
 @pytest.mark.stack
