@@ -10,6 +10,7 @@ for row-level security, and the repositories filter by tenant as well.
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from types import TracebackType
@@ -19,7 +20,7 @@ from google.protobuf.message import Message
 from sqlalchemy import DateTime, Engine, LargeBinary, String, create_engine, event, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
-from sqlalchemy.pool import NullPool
+from sqlalchemy.pool import QueuePool
 
 from liuhen.platform.errors import AlreadyExists
 
@@ -45,8 +46,14 @@ class Base(DeclarativeBase):
 
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
+        # Pooled connections, shared across threads (each used by one transaction at a
+        # time): opening a connection per transaction cost more than the transaction.
         engine = create_engine(
-            url, connect_args={"timeout": 60, "check_same_thread": False}, poolclass=NullPool
+            url,
+            connect_args={"timeout": 60, "check_same_thread": False},
+            poolclass=QueuePool,
+            pool_size=8,
+            max_overflow=16,
         )
 
         @event.listens_for(engine, "connect")
@@ -86,10 +93,18 @@ class UnitOfWork:
     """One transaction for one tenant. Only `commit()` commits; leaving without it
     rolls back."""
 
-    def __init__(self, session_factory: sessionmaker[Session], tenant: str) -> None:
+    def __init__(
+        self,
+        session_factory: sessionmaker[Session],
+        tenant: str,
+        writer_lock: threading.RLock | None = None,
+    ) -> None:
         self._factory = session_factory
         self.tenant = tenant
+        self._lock = writer_lock
         self._session: Session | None = None
+        # The last (seq, hash) of each case's ledger chain appended in this transaction.
+        self.ledger_heads: dict[str, tuple[int, str]] = {}
 
     @property
     def session(self) -> Session:
@@ -98,6 +113,8 @@ class UnitOfWork:
         return self._session
 
     def __enter__(self) -> Self:
+        if self._lock is not None:
+            self._lock.acquire()
         self._session = self._factory()
         if self._session.get_bind().dialect.name == "postgresql":
             self._session.execute(
@@ -120,6 +137,8 @@ class UnitOfWork:
         finally:
             session.close()
             self._session = None
+            if self._lock is not None:
+                self._lock.release()
 
     def commit(self) -> None:
         self.session.commit()
@@ -133,13 +152,16 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # SQLite has one writer at a time and its busy handler retries by sleeping, which
+        # starves threads under load; queue this process's transactions here instead.
+        self._writer_lock = threading.RLock() if self.dialect == "sqlite" else None
 
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
 
     def unit_of_work(self, tenant: str) -> UnitOfWork:
-        return UnitOfWork(self.sessions, tenant)
+        return UnitOfWork(self.sessions, tenant, self._writer_lock)
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -159,29 +159,34 @@ def append(
 ) -> Entry:
     """Append one entry to the case's chain inside the caller's transaction."""
     session = uow.session
-    if session.get_bind().dialect.name == "postgresql":
-        # Serialise appends to one case across concurrent transactions.
-        session.execute(
-            text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": f"{uow.tenant}/{case_id}"}
-        )
-    last = session.scalar(
-        select(LedgerRow)
-        .where(LedgerRow.tenant_id == uow.tenant, LedgerRow.case_id == case_id)
-        .order_by(LedgerRow.seq.desc())
-        .limit(1)
-    )
+    head = uow.ledger_heads.get(case_id)
+    if head is None:
+        if session.get_bind().dialect.name == "postgresql":
+            # Serialise appends to one case across concurrent transactions.
+            session.execute(
+                text("SELECT pg_advisory_xact_lock(hashtext(:k))"),
+                {"k": f"{uow.tenant}/{case_id}"},
+            )
+        with session.no_autoflush:  # this transaction's own entries are in ledger_heads
+            last = session.scalar(
+                select(LedgerRow)
+                .where(LedgerRow.tenant_id == uow.tenant, LedgerRow.case_id == case_id)
+                .order_by(LedgerRow.seq.desc())
+                .limit(1)
+            )
+        head = (last.seq, last.hash) if last else (0, GENESIS)
     now = utcnow()
     entry = Entry(
         tenant_id=uow.tenant,
         case_id=case_id,
-        seq=(last.seq + 1) if last else 1,
+        seq=head[0] + 1,
         service=service,
         action=action,
         actor=dict(actor),
         payload_sha256=sha256_hex(canonical(payload)),
         refs=list(refs),
         time=now.isoformat(timespec="microseconds").replace("+00:00", "Z"),
-        prev_hash=last.hash if last else GENESIS,
+        prev_hash=head[1],
     )
     entry = replace(entry, hash=entry.computed_hash())
     session.add(
@@ -199,7 +204,7 @@ def append(
             hash=entry.hash,
         )
     )
-    session.flush()
+    uow.ledger_heads[case_id] = (entry.seq, entry.hash)
     return entry
 
 
