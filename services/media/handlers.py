@@ -10,7 +10,7 @@ from datetime import datetime
 from liuhen.platform import ledger
 from liuhen.platform.auth import Principal
 from liuhen.platform.db import UnitOfWork, utcnow
-from liuhen.platform.errors import InvalidArgument, not_found
+from liuhen.platform.errors import InvalidArgument, not_found, require
 from liuhen.platform.ports import ObjectExists, ObjectStore, StoredObject
 from services.media import orm
 from services.media.model import (
@@ -189,3 +189,27 @@ def record_offsite_check(
         refs=[rec.sha256, *([offsite_sha256] if offsite_sha256 else [])],
     )
     return state
+
+
+def check_legal_hold(principal: Principal, reason: str) -> None:
+    """The review department (案件审理部门) keeps the footage (Art 42, 44)."""
+    principal.require_role("reviewer", action="placing or lifting a legal hold")
+    require(reason, "reason", "what the hold is for", article="seed Art 45")
+
+
+def record_legal_hold(
+    uow: UnitOfWork, principal: Principal, *, rec: Recording, on: bool, reason: str
+) -> None:
+    ledger.append(
+        uow,
+        case_id=rec.case_id,
+        service=SERVICE,
+        action="recording.legal_hold_placed" if on else "recording.legal_hold_lifted",
+        actor=ledger.actor_of(principal, "reviewer"),
+        payload={
+            "recording": f"cases/{rec.case_id}/recordings/{rec.id}",
+            "on": on,
+            "reason": reason,
+        },
+        refs=[rec.sha256],
+    )

@@ -197,6 +197,23 @@ class MediaServicer(ServicerBase, media_pb2_grpc.MediaServiceServicer):  # type:
 
         return self.mutate("VerifyOffsiteCopy", request, pb.VerifyOffsiteCopyResponse, work)
 
+    def SetLegalHold(
+        self, request: pb.SetLegalHoldRequest, context: grpc.ServicerContext
+    ) -> pb.SetLegalHoldResponse:
+        case_id, rec_id = parse_name(request.name, "cases/*/recordings/*")
+        principal = current_principal()
+        handlers.check_legal_hold(principal, request.reason)
+        rec = self.read(lambda uow, who: handlers.load(uow, case_id, rec_id))
+        # The store's hold first: a retry after a crash sets it again (idempotent there),
+        # then the ledger records it once.
+        self.platform.objects.set_legal_hold(principal.tenant, rec.object_key, request.on)
+
+        def work(uow: UnitOfWork, who: Principal) -> pb.SetLegalHoldResponse:
+            handlers.record_legal_hold(uow, who, rec=rec, on=request.on, reason=request.reason)
+            return pb.SetLegalHoldResponse(recording=recording_to_pb(rec), legal_hold=request.on)
+
+        return self.mutate("SetLegalHold", request, pb.SetLegalHoldResponse, work)
+
 
 def register(platform: Platform) -> object:
     years = getattr(platform.settings, "media_retention_years", DEFAULT_RETENTION_YEARS)

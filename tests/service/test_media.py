@@ -340,3 +340,18 @@ def test_art41_an_offsite_copy_that_differs_is_reported_as_a_mismatch() -> None:
     assert offsite_state("a" * 64, "a" * 64) == "verified"
     assert offsite_state("a" * 64, "b" * 64) == "mismatch"
     assert offsite_state("a" * 64, None) == "missing"
+
+
+def test_art45_a_legal_hold_is_placed_by_the_reviewer_and_recorded(site: Site) -> None:
+    case = open_case(site)
+    rec = upload(site.client("media", TENANT, "handler1"), metadata(case.name), footage(64 * KIB))
+    hold = pb.SetLegalHoldRequest(request_id=rid(), name=rec.name, on=True, reason="行政诉讼")
+    assert code_of(site.client("media", TENANT, "handler1").SetLegalHold, hold) == (
+        grpc.StatusCode.PERMISSION_DENIED
+    )
+    reply = site.client("media", TENANT, "reviewer1").SetLegalHold(hold)
+    assert reply.legal_hold
+    objects = site.running["media"].platform.objects
+    assert objects.head(TENANT, rec.object_key).legal_hold
+    ledger = site.client("cases", TENANT, "head1").GetCase(cpb.GetCaseRequest(name=case.name))
+    assert [e.action for e in ledger.case.ledger][-1] == "recording.legal_hold_placed"
