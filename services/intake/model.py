@@ -101,8 +101,8 @@ class Intake:
         if self.state != "registered":
             raise FailedPrecondition(
                 "FILING_ALREADY_DRAFTED",
-                f"the filing approval form is already {self.state}",
-                "立案审批表已制作",
+                f"the intake is {self.state}: no filing approval form can be drafted now",
+                "当前受理状态不能制作立案审批表",
                 article="seed Art 11",
             )
         require(summary, "summary", "the grounds for filing", article="seed Art 11")

@@ -21,6 +21,7 @@ from services.routing.model import (
     ASSISTANCE_REPLY,
     ASSISTANCE_REQUEST,
     DEAD,
+    INBOUND,
     RECEIVED,
     Inbound,
     Verdict,
@@ -171,13 +172,14 @@ def mark_sent(uow: UnitOfWork, *, message_id: str, offset: int) -> None:
         row.state, row.sent_at, row.log_offset = "sent", utcnow(), offset
 
 
-def replies_to_apply(uow: UnitOfWork) -> list[Queued]:
+def to_apply(uow: UnitOfWork) -> list[Queued]:
+    """Received messages of a type routing applies itself (model.INBOUND), oldest first."""
     rows = uow.session.scalars(
         select(InboxRow)
         .where(
             InboxRow.tenant_id == uow.tenant,
             InboxRow.state == RECEIVED,
-            InboxRow.type == ASSISTANCE_REPLY,
+            InboxRow.type.in_(INBOUND),
         )
         .order_by(InboxRow.received)
     )

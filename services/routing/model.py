@@ -15,6 +15,33 @@ from liuhen.platform.errors import FailedPrecondition, InvalidArgument, require
 ASSISTANCE_REQUEST = "assistance_request"  # 劳动保障监察委托协查函 (Art 21(2))
 ASSISTANCE_REPLY = "assistance_reply"  # 劳动保障监察协查回函 (Art 21(3))
 
+
+@dataclass(frozen=True)
+class Apply:
+    """What the receiving site does with a message of one type once it is in the inbox:
+    hand it to `service` (cases: RecordInboundDocument as `document_type`; intake:
+    RecordInboundIntake). `needs_case`: the envelope must name the case it concerns."""
+
+    service: Literal["cases", "intake"]
+    document_type: str = ""
+    needs_case: bool = False
+
+
+# message type -> how it is applied (DESIGN §7). A type not here (an assistance request)
+# waits in the inbox for a person.
+INBOUND: dict[str, Apply] = {
+    ASSISTANCE_REPLY: Apply("cases", ASSISTANCE_REPLY, needs_case=True),  # Art 21(3)
+    # From the same-level public security and court desks (Art 30, 40).
+    "referral_receipt": Apply("cases", "criminal_referral_receipt", needs_case=True),
+    "police_filing_decision": Apply("cases", "police_filing_decision", needs_case=True),
+    "reconsideration_decision": Apply("cases", "reconsideration_decision", needs_case=True),
+    "court_ruling": Apply("cases", "court_ruling", needs_case=True),
+    # Jurisdiction (Art 12-15): each makes an intake at the receiving site.
+    "jurisdiction_transfer": Apply("intake"),
+    "designation": Apply("intake"),
+    "jurisdiction_dispute": Apply("intake"),
+}
+
 # Inbox states: received (waiting: for a person, or for a retry), applied (acted on),
 # answered (an assistance request the assisting site has replied to), dead (refused or
 # impossible to apply, with its reason: nothing is dropped silently).
@@ -85,21 +112,21 @@ def classify(
         )
     if route_refusal:
         return Verdict("dead", f"route refused on receipt: {route_refusal}")
-    if msg.type == ASSISTANCE_REPLY:
-        if not msg.case_ref:
-            return Verdict("dead", "an assistance reply must name the case it answers")
-        if not answers_own_request:
-            return Verdict(
-                "dead",
-                f"the reply answers {msg.correlation_id or 'no message'}, "
-                f"not an assistance request {tenant} sent to {msg.sender}",
-            )
+    apply = INBOUND.get(msg.type)
+    if apply is not None and apply.needs_case and not msg.case_ref:
+        return Verdict("dead", f"a {msg.type.replace('_', ' ')} must name the case it concerns")
+    if msg.type == ASSISTANCE_REPLY and not answers_own_request:
+        return Verdict(
+            "dead",
+            f"the reply answers {msg.correlation_id or 'no message'}, "
+            f"not an assistance request {tenant} sent to {msg.sender}",
+        )
     return Verdict("accept")
 
 
 def after_apply_error(code: str) -> str:
-    """The state a reply stays in when the cases service refused it: dead if retrying
-    cannot help, otherwise received (retried next round)."""
+    """The state a message stays in when the service applying it refused it: dead if
+    retrying cannot help, otherwise received (retried next round)."""
     return DEAD if code in PERMANENT_CODES else RECEIVED
 
 

@@ -16,6 +16,7 @@ from opentelemetry import trace
 from sqlalchemy.exc import IntegrityError
 
 from liuhen.cases.v1 import cases_pb2, cases_pb2_grpc
+from liuhen.intake.v1 import intake_pb2, intake_pb2_grpc
 from liuhen.platform import telemetry
 from liuhen.platform.bootstrap import Platform
 from liuhen.platform.catalogue import sites
@@ -25,7 +26,7 @@ from liuhen.platform.ports import LogConsumer, LogRecord, MessageLogError
 from liuhen.platform.service import call_sibling
 from liuhen.routing.v1 import routing_pb2
 from services.routing import handlers
-from services.routing.model import APPLIED, ASSISTANCE_REPLY, DEAD, after_apply_error, backoff_s
+from services.routing.model import APPLIED, DEAD, INBOUND, Apply, after_apply_error, backoff_s
 
 log = logging.getLogger("liuhen.routing")
 
@@ -161,9 +162,10 @@ class OutboxRelay(_Worker):
 class InboxConsumer(_Worker):
     """One consumer per tenant (group `routing.<tenant>`, topic `liuhen.site.<tenant>`).
     Each record is stored in the inbox and that transaction committed before the offset
-    is; then replies are applied to their case through the cases service. A reply the
-    cases service cannot take for good goes dead; one it could not take now is retried
-    with a growing delay."""
+    is; then each message of a type in model.INBOUND is applied through the service
+    that owns it (cases: documents for a case; intake: transfers, designations,
+    disputes). One that service cannot take for good goes dead; one it could not take
+    now is retried with a growing delay."""
 
     name = "inbox"
 
@@ -179,7 +181,7 @@ class InboxConsumer(_Worker):
         super().__init__(platform, batch=batch)
         self.poll_timeout_s = poll_timeout_s
         self.call_timeout_s = call_timeout_s
-        # How often each tenant's inbox is swept for replies still to apply (besides
+        # How often each tenant's inbox is swept for messages still to apply (besides
         # after a delivery, or when a retry falls due): catches rows another replica
         # stored or this one left behind before a restart.
         self.sweep_interval_s = (
@@ -192,6 +194,7 @@ class InboxConsumer(_Worker):
         self._attempts: dict[str, int] = {}
         self._retry_at: dict[str, float] = {}
         self._cases: cases_pb2_grpc.CasesServiceStub | None = None
+        self._intake: intake_pb2_grpc.IntakeServiceStub | None = None
 
     def _pass(self) -> int:
         moved = 0
@@ -199,7 +202,7 @@ class InboxConsumer(_Worker):
             if self._stopping.is_set():
                 break
             stored = self._drain(tenant)
-            moved += stored + self._apply_replies(tenant, swept_now=stored > 0)
+            moved += stored + self._apply_received(tenant, swept_now=stored > 0)
         return moved
 
     def _close(self) -> None:
@@ -247,7 +250,8 @@ class InboxConsumer(_Worker):
         envelope = handlers.parse(record.value)
         with telemetry.tracer().start_as_current_span(
             f"receive {envelope.type if envelope else 'record'}",
-            context=telemetry.extract(_trace_context(envelope)),
+            # The producer's span context rides in the record's headers (DESIGN §7).
+            context=telemetry.extract(record.headers or _trace_context(envelope)),
             kind=trace.SpanKind.CONSUMER,
         ) as span:
             span.set_attribute("liuhen.tenant", tenant)
@@ -261,14 +265,14 @@ class InboxConsumer(_Worker):
                 log.warning("dead letter %s in %s's inbox: %s", key, tenant, verdict.reason)
             return 0 if verdict.action == "duplicate" else 1
 
-    def _apply_replies(self, tenant: str, *, swept_now: bool) -> int:
-        """Apply the tenant's received replies whose retry (if any) is due."""
+    def _apply_received(self, tenant: str, *, swept_now: bool) -> int:
+        """Apply the tenant's received messages whose retry (if any) is due."""
         now = time.monotonic()
         if not swept_now and self._sweep_due.get(tenant, 0.0) > now:
             return 0
         self._sweep_due[tenant] = now + self.sweep_interval_s
         with self.platform.db.unit_of_work(tenant) as uow:
-            rows = handlers.replies_to_apply(uow)
+            rows = handlers.to_apply(uow)
         applied = 0
         for row in rows:
             retry_at = self._retry_at.get(row.message_id, 0.0)
@@ -283,30 +287,58 @@ class InboxConsumer(_Worker):
             self._cases = cases_pb2_grpc.CasesServiceStub(self.platform.channel("cases"))
         return self._cases
 
-    def _apply(self, tenant: str, row: handlers.Queued) -> int:
-        """Put the 协查回函 on the case it answers (Art 21(3)); the message id is the
-        request id, so a repeated attempt is applied once."""
-        envelope = routing_pb2.Envelope.FromString(row.envelope)
-        with telemetry.tracer().start_as_current_span(
-            f"apply {ASSISTANCE_REPLY}",
-            context=telemetry.extract(_trace_context(envelope)),
-            kind=trace.SpanKind.CONSUMER,
-        ):
-            request = cases_pb2.RecordInboundDocumentRequest(
+    def _intake_stub(self) -> intake_pb2_grpc.IntakeServiceStub:
+        if self._intake is None:
+            self._intake = intake_pb2_grpc.IntakeServiceStub(self.platform.channel("intake"))
+        return self._intake
+
+    def _to_case(self, tenant: str, envelope: routing_pb2.Envelope, how: Apply) -> str:
+        """A document for one of this site's cases: the 协查回函 (Art 21(3)), the psb's
+        receipt, filing and reconsideration decisions (Art 30), a court's ruling."""
+        response = call_sibling(
+            self._cases_stub().RecordInboundDocument,
+            cases_pb2.RecordInboundDocumentRequest(
                 request_id=envelope.message_id,
                 case=envelope.case_ref,
-                type=ASSISTANCE_REPLY,
+                type=how.document_type,
                 content_json=envelope.payload_json,
                 from_site=envelope.sender,
                 correlation_id=envelope.correlation_id,
-            )
+            ),
+            self.platform.as_service(tenant),
+            timeout=self.call_timeout_s,
+        )
+        return f"recorded on the case as {response.document.name}"
+
+    def _to_intake(self, tenant: str, envelope: routing_pb2.Envelope, how: Apply) -> str:
+        """A transfer, a designation or a dispute makes an intake here (Art 12-15)."""
+        response = call_sibling(
+            self._intake_stub().RecordInboundIntake,
+            intake_pb2.RecordInboundIntakeRequest(
+                request_id=envelope.message_id,
+                message_type=envelope.type,
+                from_site=envelope.sender,
+                sender_intake=envelope.case_ref,
+                payload_json=envelope.payload_json,
+            ),
+            self.platform.as_service(tenant),
+            timeout=self.call_timeout_s,
+        )
+        return f"registered as {response.intake.name}"
+
+    def _apply(self, tenant: str, row: handlers.Queued) -> int:
+        """Hand a received message to the service that applies it (model.INBOUND); the
+        message id is the request id, so a repeated attempt is applied once."""
+        envelope = routing_pb2.Envelope.FromString(row.envelope)
+        how = INBOUND[row.type]
+        appliers = {"cases": self._to_case, "intake": self._to_intake}
+        with telemetry.tracer().start_as_current_span(
+            f"apply {row.type}",
+            context=telemetry.extract(_trace_context(envelope)),
+            kind=trace.SpanKind.CONSUMER,
+        ):
             try:
-                response = call_sibling(
-                    self._cases_stub().RecordInboundDocument,
-                    request,
-                    self.platform.as_service(tenant),
-                    timeout=self.call_timeout_s,
-                )
+                detail = appliers[how.service](tenant, envelope, how)
             except LiuhenError as exc:
                 return self._failed(tenant, row.message_id, exc.code, str(exc))
             except Exception as exc:  # e.g. no service token: try again later
@@ -314,12 +346,7 @@ class InboxConsumer(_Worker):
                 return self._failed(tenant, row.message_id, "UNKNOWN", repr(exc))
         self._forget(row.message_id)
         with self.platform.db.unit_of_work(tenant) as uow:
-            handlers.settle(
-                uow,
-                message_id=row.message_id,
-                state=APPLIED,
-                detail=f"recorded on the case as {response.document.name}",
-            )
+            handlers.settle(uow, message_id=row.message_id, state=APPLIED, detail=detail)
             uow.commit()
         return 1
 
