@@ -34,11 +34,10 @@ def cmd_up(args: argparse.Namespace) -> int:
         print(f"  {s:<12} {settings.address(s)}")
     print("Ctrl-C stops the services.")
     stop = threading.Event()
+    # Explicit handlers: a process started in the background may inherit SIGINT ignored.
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    try:
-        while not stop.wait(0.5):
-            pass
-    except KeyboardInterrupt:
+    while not stop.wait(0.5):
         pass
     print("stopping…")
     procs.stop()
