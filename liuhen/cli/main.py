@@ -174,8 +174,9 @@ def parser() -> argparse.ArgumentParser:
     who(dl)
     dl.set_defaults(fn=cmd_deadlines)
     dm = sub.add_parser("demo", help="run the two-district scenario")
-    dm.add_argument("--fresh", action="store_true",
-                    help="start fresh services even if some are already running")
+    dm.add_argument(
+        "--fresh", action="store_true", help="start fresh services even if some are already running"
+    )
     dm.set_defaults(fn=cmd_demo)
     kc = sub.add_parser("keycloak", help="Keycloak").add_subparsers(dest="kc_cmd", required=True)
     realms = kc.add_parser("realms", help="write one realm JSON per tenant")
