@@ -1,30 +1,19 @@
-"""Cases commands: unit of work → domain → ledger (and outbox). Never commit here."""
+"""Cases commands on the case itself: open, assign, mark (Art 23, 34), archive (Art 42).
+Unit of work → domain → ledger; never commit here (documents.py, desks.py: the rest)."""
 
 from __future__ import annotations
 
-import json
-import uuid
-from dataclasses import dataclass
+from collections.abc import Sequence
 
 from liuhen.intake.v1 import intake_pb2
-from liuhen.platform import deadlines, ledger, outbox
+from liuhen.platform import deadlines, ledger
 from liuhen.platform.auth import Principal
 from liuhen.platform.calendar import WorkingCalendar, local_date
-from liuhen.platform.catalogue import document_type, site
 from liuhen.platform.db import UnitOfWork, utcnow
 from liuhen.platform.errors import AlreadyExists, FailedPrecondition, PermissionDenied, not_found
-from liuhen.platform.ledger import sha256_hex
-from services.cases import orm
-from services.cases.model import (
-    Case,
-    Document,
-    Officer,
-    canonical_content,
-    check_drafter,
-    check_prerequisite,
-    drafting_role,
-    validate_interview,
-)
+from services.cases import lifecycle, orm
+from services.cases.casefile import FileItem, index_sha256
+from services.cases.model import Case, Document
 
 SERVICE = "cases"
 
@@ -49,15 +38,21 @@ def record(
     )
 
 
-def load_case(uow: UnitOfWork, case_id: str) -> Case:
+def load_case(uow: UnitOfWork, case_id: str, *, changing: bool = False) -> Case:
+    """The case of this tenant (another tenant's is NOT_FOUND); `changing` refuses an
+    archived case, closed to changes (Art 42)."""
     case = orm.get_case(uow, case_id)
     if case is None:
         raise not_found("case", f"cases/{case_id}")
+    if changing:
+        lifecycle.check_archived(case.state)
     return case
 
 
-def load_document(uow: UnitOfWork, case_id: str, doc_id: str) -> tuple[Case, Document]:
-    case = load_case(uow, case_id)
+def load_document(
+    uow: UnitOfWork, case_id: str, doc_id: str, *, changing: bool = False
+) -> tuple[Case, Document]:
+    case = load_case(uow, case_id, changing=changing)
     doc = orm.get_document(uow, case_id, doc_id)
     if doc is None:
         raise not_found("document", f"cases/{case_id}/documents/{doc_id}")
@@ -120,7 +115,7 @@ def assign_handler(
     reviewer: str,
 ) -> Case:
     principal.require_role("head", action="assigning a handler")
-    case = load_case(uow, case_id)
+    case = load_case(uow, case_id, changing=True)
     case.assign(handler=handler, handler_name=handler_name, reviewer=reviewer)
     for row in deadlines.query(uow, case_id=case_id):
         if row.rule == "investigation_completed":
@@ -136,262 +131,54 @@ def assign_handler(
     return case
 
 
-def _new_document(
-    uow: UnitOfWork,
-    case: Case,
-    *,
-    type_code: str,
-    content_json: str,
-    drafted_by: str,
-    role: str,
-    state: str = "draft",
-    from_site: str = "",
-) -> Document:
-    doc_type = document_type(type_code)
-    content = canonical_content(content_json)
-    now = utcnow()
-    doc = Document(
-        id=str(uuid.uuid4()),
-        case_id=case.id,
-        tenant_id=uow.tenant,
-        type=type_code,
-        version=1,
-        state=state,
-        content_json=content,
-        content_sha256=sha256_hex(content.encode()),
-        drafted_by=drafted_by,
-        drafted_role=role,
-        chain=",".join(doc_type.approval),
-        approvals="",
-        from_site=from_site,
-        drafted_at=now,
-        effective_at=now if state == "effective" else None,
-    )
-    uow.add(doc)
-    return doc
-
-
-def draft_document(
-    uow: UnitOfWork, principal: Principal, *, case_id: str, type_code: str, content_json: str
-) -> Document:
-    doc_type = document_type(type_code)
-    role = drafting_role(doc_type, principal.roles)
-    case = load_case(uow, case_id)
-    check_drafter(case, role, principal.user_id, doc_type)
-    effective = {d.type for d in orm.case_documents(uow, case_id) if d.state == "effective"}
-    if doc_type.requires_effective:
-        check_prerequisite(doc_type, effective, document_type(doc_type.requires_effective).zh)
-    doc = _new_document(
-        uow,
-        case,
-        type_code=type_code,
-        content_json=content_json,
-        drafted_by=principal.user_id,
-        role=role,
-    )
+def mark_case(
+    uow: UnitOfWork, principal: Principal, *, case_id: str, av_reasons: Sequence[str], major: bool
+) -> Case:
+    """Record why audio/video is mandatory for the case (Art 23) and whether it is a major
+    case that needs legal review and collective discussion (Art 34)."""
+    principal.require_role("handler", "head", action="marking a case")
+    case = load_case(uow, case_id, changing=True)
+    role = principal.acting_role(("head", "handler"))
+    if role == "handler":
+        case.require_handler(principal.user_id, "marking the case")
+    case.mark(av_reasons=av_reasons, major=major)
     record(
         uow,
         case_id,
         principal,
         role,
-        "document.drafted",
-        {"document": doc.id, "type": type_code, "content_sha256": doc.content_sha256},
-        (doc.content_sha256,),
+        "case.marked",
+        {"av_reasons": case.av_reasons, "major": case.major},
     )
-    return doc
+    return case
 
 
-def record_interview(
-    uow: UnitOfWork,
-    principal: Principal,
-    *,
-    case_id: str,
-    officers: list[Officer],
-    fields: dict[str, object],
-) -> Document:
-    """The 调查询问笔录 (Art 16): a record, effective as written."""
-    principal.require_role("handler", action="recording an interview")
+def archive_case(
+    uow: UnitOfWork, principal: Principal, *, case_id: str, items: Sequence[FileItem]
+) -> Case:
+    """The review department catalogues the file in order and archives it (立卷归档, Art
+    29, 36, 42); the index and every item's hash go into the ledger, and the case is closed
+    to changes from now on."""
+    principal.require_role("reviewer", action="archiving a case file")
     case = load_case(uow, case_id)
-    case.require_handler(principal.user_id, "recording an interview")
-    validate_interview(
-        officers,
-        bool(fields["certificates_shown"]),
-        fields["start_time"],
-        fields["end_time"],  # type: ignore[arg-type]
-        str(fields["place"]),
-        str(fields["interviewee"]),
-    )
-    content = {
-        **{k: str(v) for k, v in fields.items()},
-        "officers": [o.__dict__ for o in officers],
-        "certificates_shown": True,
-    }
-    doc = _new_document(
-        uow,
-        case,
-        type_code="interview_record",
-        content_json=json.dumps(content, ensure_ascii=False),
-        drafted_by=principal.user_id,
-        role="handler",
-        state="effective",
-    )
+    lifecycle.check_archivable(case.state)
+    if principal.user_id in (case.handler, case.registered_by) or (
+        case.reviewer and principal.user_id != case.reviewer
+    ):
+        raise PermissionDenied(
+            "NOT_THE_REVIEWER",
+            "only the case's reviewer archives its file",
+            "仅本案审理人员可立卷归档",
+            article="seed Art 6, 42",
+        )
+    before, case.state = case.state, lifecycle.ARCHIVED
     record(
         uow,
         case_id,
-        principal,
-        "handler",
-        "interview.recorded",
-        {"document": doc.id, "content_sha256": doc.content_sha256},
-        (doc.content_sha256,),
-    )
-    return doc
-
-
-def submit_document(
-    uow: UnitOfWork, principal: Principal, *, case_id: str, doc_id: str
-) -> Document:
-    case, doc = load_document(uow, case_id, doc_id)
-    doc.submit(user=principal.user_id, now=utcnow())
-    record(
-        uow,
-        case.id,
-        principal,
-        doc.drafted_role,
-        "document.submitted",
-        {"document": doc.id, "state": doc.state},
-        (doc.content_sha256,),
-    )
-    return doc
-
-
-def review_document(
-    uow: UnitOfWork, principal: Principal, *, case_id: str, doc_id: str, passed: bool, comment: str
-) -> Document:
-    principal.require_role("reviewer", action="reviewing a document")
-    case, doc = load_document(uow, case_id, doc_id)
-    doc.review(case, user=principal.user_id, passed=passed, now=utcnow())
-    record(
-        uow,
-        case.id,
         principal,
         "reviewer",
-        "document.reviewed" if passed else "document.returned",
-        {"document": doc.id, "comment": comment},
-        (doc.content_sha256,),
+        "case.archived",
+        {"from": before, "items": len(items), "index_sha256": index_sha256(items)},
+        tuple(i.sha256 for i in items if i.sha256),
     )
-    return doc
-
-
-def approve_document(
-    uow: UnitOfWork, principal: Principal, *, case_id: str, doc_id: str, comment: str
-) -> Document:
-    case, doc = load_document(uow, case_id, doc_id)
-    role = doc.next_role("approve")
-    doc.approve(case, user=principal.user_id, roles=principal.roles, now=utcnow())
-    record(
-        uow,
-        case.id,
-        principal,
-        role,
-        "document.approved",
-        {"document": doc.id, "comment": comment, "state": doc.state},
-        (doc.content_sha256,),
-    )
-    return doc
-
-
-@dataclass(frozen=True)
-class Sent:
-    message_id: str
-    topic: str
-
-
-def send_assistance_request(
-    uow: UnitOfWork, principal: Principal, *, case_id: str, doc_id: str, recipient: str
-) -> Sent:
-    """Send an approved 委托协查函 with the file's particulars to another organisation of
-    the city (Art 21(2)); the message leaves through the outbox in this transaction."""
-    principal.require_role("handler", action="sending an assistance request")
-    case, doc = load_document(uow, case_id, doc_id)
-    case.require_handler(principal.user_id, "sending an assistance request")
-    if doc.type != "assistance_request" or doc.state != "effective":
-        raise FailedPrecondition(
-            "ASSISTANCE_REQUEST_NOT_APPROVED",
-            "only an assistance request the head has approved can be sent",
-            "委托协查函须经负责人同意",
-            article="seed Art 21(2)",
-        )
-    site(recipient)
-    payload = {
-        "request": json.loads(doc.content_json),
-        "case_number": case.case_number,
-        "party": case.party,
-        "document": f"cases/{case.id}/documents/{doc.id}",
-    }
-    envelope = outbox.enqueue(
-        uow,
-        type="assistance_request",
-        recipient=recipient,
-        case_ref=f"cases/{case.id}",
-        case_number=case.case_number,
-        payload_json=json.dumps(payload, ensure_ascii=False),
-        document_hashes=(doc.content_sha256,),
-    )
-    record(
-        uow,
-        case.id,
-        principal,
-        "handler",
-        "assistance_request.sent",
-        {"message_id": envelope.message_id, "recipient": recipient, "document": doc.id},
-        (doc.content_sha256,),
-    )
-    return Sent(envelope.message_id, outbox.topic_for_site(recipient))
-
-
-def record_inbound_document(
-    uow: UnitOfWork,
-    principal: Principal,
-    *,
-    case_id: str,
-    type_code: str,
-    content_json: str,
-    from_site: str,
-    correlation_id: str,
-) -> Document:
-    """A peer's document arriving through routing (e.g. the 协查回函, Art 21(3))."""
-    if not principal.is_service:
-        raise PermissionDenied(
-            "SERVICE_ONLY",
-            "only the routing service records documents received from another organisation",
-            "仅限路由服务调用",
-            article="DESIGN §7",
-        )
-    if type_code != "assistance_reply":
-        raise FailedPrecondition(
-            "UNEXPECTED_INBOUND",
-            f"{type_code} is not received from peers",
-            "该文书不由外单位送达",
-            article="sites.yaml routes",
-        )
-    case = load_case(uow, case_id)
-    doc = _new_document(
-        uow,
-        case,
-        type_code=type_code,
-        content_json=content_json,
-        drafted_by=f"site:{from_site}",
-        role="peer",
-        state="effective",
-        from_site=from_site,
-    )
-    record(
-        uow,
-        case.id,
-        principal,
-        "service",
-        "assistance_reply.received",
-        {"document": doc.id, "from_site": from_site, "correlation_id": correlation_id},
-        (doc.content_sha256,),
-    )
-    return doc
+    return case

@@ -19,6 +19,15 @@ from liuhen.platform.errors import FailedPrecondition, InvalidArgument, Permissi
 
 ART6 = "seed Art 6"
 OFFICE_ROLES = ("intake", "handler", "reviewer", "head", "bureau_head", "legal")
+# Art 23: recording is mandatory where (1) review, litigation, complaint or petition is
+# likely; (2) someone obstructs the officers; (3) the case is major or complex; (4) a law
+# requires it.
+AV_GROUNDS = {
+    "review_or_litigation": "可能引发行政复议、诉讼、投诉或者上访",
+    "obstruction": "当事人或者现场其他人员阻挠执法、妨碍公务",
+    "major_or_complex": "案情重大复杂",
+    "required_by_law": "法律、法规、规章规定",
+}
 
 
 def separation(message: str, message_zh: str) -> PermissionDenied:
@@ -39,6 +48,26 @@ class Case:
     handler: str = ""
     handler_name: str = ""
     reviewer: str = ""
+    major: bool = False  # 重大违法行为 / 情况复杂: legal review and collective discussion (Art 34)
+    av_reasons: str = ""  # the Art 23 grounds that make audio/video mandatory, comma-separated
+
+    @property
+    def av_required(self) -> bool:
+        return bool(self.av_reasons)
+
+    def mark(self, *, av_reasons: Iterable[str], major: bool) -> None:
+        """Say why recordings are mandatory (Art 23) and whether the case is major (Art 34)."""
+        reasons = sorted(set(av_reasons))
+        for r in reasons:
+            if r not in AV_GROUNDS:
+                raise InvalidArgument(
+                    "UNKNOWN_AV_GROUND",
+                    f"{r!r} is not a ground of Art 23: {', '.join(AV_GROUNDS)}",
+                    "不是第二十三条规定的情形",
+                    article="seed Art 23",
+                    field="av_reasons",
+                )
+        self.av_reasons, self.major = ",".join(reasons), major
 
     def assign(self, *, handler: str, handler_name: str, reviewer: str) -> None:
         """The head hands the case to its handler (承办人, Art 15) and reviewer."""
@@ -96,6 +125,20 @@ class Document:
     from_site: str
     drafted_at: datetime
     effective_at: datetime | None = None
+    supersedes: str = ""  # id of the effective version this one corrects
+
+    def correct(self, doc_type_code: str) -> int:
+        """A correction is a new version of an effective document of the same type; the
+        old one stays as it is (immutable once effective)."""
+        if self.type != doc_type_code or self.state != "effective":
+            raise FailedPrecondition(
+                "NOT_CORRECTABLE",
+                f"only an effective {doc_type_code} can be corrected by a new {doc_type_code}; "
+                f"this is a {self.state} {self.type}",
+                "仅可更正同类已生效文书",
+                field="supersedes",
+            )
+        return self.version + 1
 
     @property
     def pending(self) -> list[str]:
@@ -195,9 +238,12 @@ def canonical_content(content_json: str) -> str:
     return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
-def drafting_role(doc_type: DocumentType, roles: Iterable[str]) -> str:
-    """The role the caller drafts in, as the catalogue allows (documents.yaml)."""
-    allowed = [r for r in doc_type.drafted_by if r in OFFICE_ROLES]
+def drafting_role(
+    doc_type: DocumentType, roles: Iterable[str], recorded_by: Iterable[str] = ()
+) -> str:
+    """The role the caller drafts in, as the catalogue allows (documents.yaml); a form the
+    party fills in is recorded by the office (`recorded_by`)."""
+    allowed = [r for r in (*doc_type.drafted_by, *recorded_by) if r in OFFICE_ROLES]
     if not allowed:
         raise InvalidArgument(
             "NOT_DRAFTED_HERE",
@@ -225,18 +271,35 @@ def check_drafter(case: Case, role: str, user: str, doc_type: DocumentType) -> N
         )
     if role == "handler":
         case.require_handler(user, f"drafting {doc_type.code}")
-    elif role == "reviewer" and user == case.handler:
-        raise separation("the handler may not act as reviewer", "承办人不得审理本案")
-
-
-def check_prerequisite(doc_type: DocumentType, effective_types: set[str], zh: str) -> None:
-    if doc_type.requires_effective and doc_type.requires_effective not in effective_types:
-        raise FailedPrecondition(
-            "PREREQUISITE_NOT_EFFECTIVE",
-            f"{doc_type.code} needs an effective {doc_type.requires_effective} first",
-            f"须先经批准{zh}",
-            article=f"seed Art {doc_type.article}",
+        return
+    if user == case.handler:
+        raise separation(
+            "the handler may not review, decide or archive the case's documents",
+            "承办人不得审理、审批本案文书",
         )
+    if role == "reviewer" and case.reviewer and user != case.reviewer:
+        raise PermissionDenied(
+            "NOT_THE_REVIEWER",
+            "only the case's reviewer acts for the review department on it",
+            "仅本案审理人员可办理",
+            article=ART6,
+        )
+
+
+def check_content(doc_type: DocumentType, content_json: str) -> None:
+    """The fields the catalogue requires (`required`) are present and not empty; a
+    boolean false is a value."""
+    content = json.loads(content_json)
+    for name in doc_type.required:
+        value = content.get(name)
+        if value is None or value == "" or value == [] or value == {}:
+            raise InvalidArgument(
+                "MISSING_FIELD",
+                f"{doc_type.code} needs {name}",
+                f"{doc_type.zh}缺少 {name}",
+                article=f"seed Art {doc_type.article}",
+                field=f"content_json.{name}",
+            )
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Integer, String, Table, Text, select
+from sqlalchemy import Boolean, Column, Integer, String, Table, Text, select
 
 from liuhen.platform.db import Base, UnitOfWork, UtcDateTime
 from services.cases.model import Case, Document
@@ -22,6 +22,8 @@ cases = Table(
     Column("handler", String(64), nullable=False),
     Column("handler_name", String(200), nullable=False),
     Column("reviewer", String(64), nullable=False),
+    Column("major", Boolean, nullable=False, default=False),
+    Column("av_reasons", String(200), nullable=False, default=""),
 )
 
 documents = Table(
@@ -42,6 +44,7 @@ documents = Table(
     Column("from_site", String(32), nullable=False),
     Column("drafted_at", UtcDateTime(), nullable=False),
     Column("effective_at", UtcDateTime()),
+    Column("supersedes", String(36), nullable=False, default=""),
 )
 
 Base.registry.map_imperatively(Case, cases)
@@ -72,3 +75,14 @@ def case_documents(uow: UnitOfWork, case_id: str) -> list[Document]:
             .order_by(documents.c.drafted_at)
         )
     )
+
+
+def effective_types(uow: UnitOfWork, case_id: str) -> set[str]:
+    return {d.type for d in case_documents(uow, case_id) if d.state == "effective"}
+
+
+def latest_effective(uow: UnitOfWork, case_id: str, type_code: str) -> Document | None:
+    found = [
+        d for d in case_documents(uow, case_id) if d.type == type_code and d.state == "effective"
+    ]
+    return max(found, key=lambda d: d.version) if found else None

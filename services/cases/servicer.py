@@ -2,96 +2,30 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
-
 import grpc
-from google.protobuf.timestamp_pb2 import Timestamp
 
 from liuhen.cases.v1 import cases_pb2 as pb
 from liuhen.cases.v1 import cases_pb2_grpc
-from liuhen.common.v1 import common_pb2
 from liuhen.intake.v1 import intake_pb2, intake_pb2_grpc
+from liuhen.media.v1 import media_pb2, media_pb2_grpc
 from liuhen.platform import deadlines, ledger
+from liuhen.platform.auth import Principal
 from liuhen.platform.bootstrap import Platform
-from liuhen.platform.catalogue import document_type
-from liuhen.platform.db import UnitOfWork
+from liuhen.platform.calendar import local_date
+from liuhen.platform.db import UnitOfWork, utcnow
+from liuhen.platform.errors import InvalidArgument
 from liuhen.platform.server import current_principal
 from liuhen.platform.service import ServicerBase, call_sibling, parse_name
-from services.cases import handlers, orm
-from services.cases.model import Case, Document, Officer
-
-
-def _ts(value: datetime | None) -> Timestamp | None:
-    if value is None:
-        return None
-    ts = Timestamp()
-    ts.FromDatetime(value)
-    return ts
-
-
-def _time(ts: Timestamp, present: bool) -> datetime | None:
-    return ts.ToDatetime(tzinfo=UTC) if present else None
-
-
-def document_to_pb(d: Document) -> pb.Document:
-    t = document_type(d.type)
-    return pb.Document(
-        name=f"cases/{d.case_id}/documents/{d.id}",
-        type=d.type,
-        title_zh=t.zh,
-        state=d.state,
-        version=d.version,
-        content_json=d.content_json,
-        content_sha256=d.content_sha256,
-        drafted_by=d.drafted_by,
-        approval_chain=d.pending,
-        approvals=[a for a in d.approvals.split("\n") if a],
-        from_site=d.from_site,
-        drafted_time=_ts(d.drafted_at),
-        effective_time=_ts(d.effective_at),
-        article=t.article,
-        decision_document=t.decision_document,
-        served_to=list(t.served_to),
-    )
-
-
-def entry_to_pb(e: ledger.Entry) -> common_pb2.LedgerEntry:
-    entry = common_pb2.LedgerEntry(
-        seq=e.seq,
-        case_id=e.case_id,
-        actor=common_pb2.Actor(**e.actor),
-        action=e.action,
-        payload_sha256=e.payload_sha256,
-        refs=list(e.refs),
-        prev_hash=e.prev_hash,
-        hash=e.hash,
-        service=e.service,
-    )
-    entry.time.FromDatetime(datetime.fromisoformat(e.time.replace("Z", "+00:00")))
-    return entry
-
-
-def case_to_pb(c: Case, uow: UnitOfWork | None = None) -> pb.Case:
-    out = pb.Case(
-        name=f"cases/{c.id}",
-        case_number=c.case_number,
-        state=c.state,
-        party=c.party,
-        complainant=c.complainant,
-        registered_by=c.registered_by,
-        handler=c.handler,
-        handler_name=c.handler_name,
-        reviewer=c.reviewer,
-        filed_time=_ts(c.filed_at),
-    )
-    if uow is not None:
-        today = date.today()
-        out.documents.extend(document_to_pb(d) for d in orm.case_documents(uow, c.id))
-        out.deadlines.extend(
-            deadlines.to_proto(r, today) for r in deadlines.query(uow, case_id=c.id)
-        )
-        out.ledger.extend(entry_to_pb(e) for e in ledger.entries(uow, c.id))
-    return out
+from services.cases import casefile, desks, documents, handlers, orm
+from services.cases.casefile import RecordingRef
+from services.cases.convert import (
+    _time,
+    case_to_pb,
+    document_to_pb,
+    item_to_pb,
+    recording_ref,
+)
+from services.cases.model import Officer
 
 
 class CasesServicer(ServicerBase, cases_pb2_grpc.CasesServiceServicer):
@@ -165,8 +99,13 @@ class CasesServicer(ServicerBase, cases_pb2_grpc.CasesServiceServicer):
             pb.RecordInterviewResponse,
             lambda uow, who: pb.RecordInterviewResponse(
                 document=document_to_pb(
-                    handlers.record_interview(
-                        uow, who, case_id=case_id, officers=officers, fields=fields
+                    documents.record_interview(
+                        uow,
+                        who,
+                        self.platform.calendar,
+                        case_id=case_id,
+                        officers=officers,
+                        fields=fields,
                     )
                 )
             ),
@@ -176,18 +115,31 @@ class CasesServicer(ServicerBase, cases_pb2_grpc.CasesServiceServicer):
         self, request: pb.DraftDocumentRequest, context: grpc.ServicerContext
     ) -> pb.DraftDocumentResponse:
         (case_id,) = parse_name(request.case, "cases/*", "case")
+        supersedes = ""
+        if request.supersedes:
+            old_case, supersedes = parse_name(
+                request.supersedes, "cases/*/documents/*", "supersedes"
+            )
+            if old_case != case_id:
+                raise InvalidArgument(
+                    "OTHER_CASE",
+                    "a correction supersedes a document of the same case",
+                    "只能更正本案文书",
+                    field="supersedes",
+                )
         return self.mutate(
             "DraftDocument",
             request,
             pb.DraftDocumentResponse,
             lambda uow, who: pb.DraftDocumentResponse(
                 document=document_to_pb(
-                    handlers.draft_document(
+                    documents.draft_document(
                         uow,
                         who,
                         case_id=case_id,
                         type_code=request.type,
                         content_json=request.content_json,
+                        supersedes=supersedes,
                     )
                 )
             ),
@@ -203,7 +155,9 @@ class CasesServicer(ServicerBase, cases_pb2_grpc.CasesServiceServicer):
             pb.SubmitDocumentResponse,
             lambda uow, who: pb.SubmitDocumentResponse(
                 document=document_to_pb(
-                    handlers.submit_document(uow, who, case_id=case_id, doc_id=doc_id)
+                    documents.submit_document(
+                        uow, who, self.platform.calendar, case_id=case_id, doc_id=doc_id
+                    )
                 )
             ),
         )
@@ -218,7 +172,7 @@ class CasesServicer(ServicerBase, cases_pb2_grpc.CasesServiceServicer):
             pb.ReviewDocumentResponse,
             lambda uow, who: pb.ReviewDocumentResponse(
                 document=document_to_pb(
-                    handlers.review_document(
+                    documents.review_document(
                         uow,
                         who,
                         case_id=case_id,
@@ -240,8 +194,13 @@ class CasesServicer(ServicerBase, cases_pb2_grpc.CasesServiceServicer):
             pb.ApproveDocumentResponse,
             lambda uow, who: pb.ApproveDocumentResponse(
                 document=document_to_pb(
-                    handlers.approve_document(
-                        uow, who, case_id=case_id, doc_id=doc_id, comment=request.comment
+                    documents.approve_document(
+                        uow,
+                        who,
+                        self.platform.calendar,
+                        case_id=case_id,
+                        doc_id=doc_id,
+                        comment=request.comment,
                     )
                 )
             ),
@@ -264,7 +223,7 @@ class CasesServicer(ServicerBase, cases_pb2_grpc.CasesServiceServicer):
         case_id, doc_id = parse_name(request.document, "cases/*/documents/*", "document")
 
         def work(uow: UnitOfWork, who: object) -> pb.SendAssistanceRequestResponse:
-            sent = handlers.send_assistance_request(
+            sent = desks.send_assistance_request(
                 uow,
                 who,  # type: ignore[arg-type]
                 case_id=case_id,
@@ -285,9 +244,10 @@ class CasesServicer(ServicerBase, cases_pb2_grpc.CasesServiceServicer):
             pb.RecordInboundDocumentResponse,
             lambda uow, who: pb.RecordInboundDocumentResponse(
                 document=document_to_pb(
-                    handlers.record_inbound_document(
+                    desks.record_inbound_document(
                         uow,
                         who,
+                        self.platform.calendar,
                         case_id=case_id,
                         type_code=request.type,
                         content_json=request.content_json,
@@ -302,13 +262,15 @@ class CasesServicer(ServicerBase, cases_pb2_grpc.CasesServiceServicer):
         self, request: pb.ListDeadlinesRequest, context: grpc.ServicerContext
     ) -> pb.ListDeadlinesResponse:
         case_id = parse_name(request.case, "cases/*", "case")[0] if request.case else ""
-        today = date.today()
+        today = local_date(utcnow())  # overdue by Wuhan's date, on the PRC calendar
 
         def work(uow: UnitOfWork, _who: object) -> pb.ListDeadlinesResponse:
             rows = deadlines.query(uow, case_id=case_id, officer=request.officer)
             items = [deadlines.to_proto(r, today) for r in rows]
             if request.overdue_only:
                 items = [d for d in items if d.state == "overdue"]
+            elif request.open_only:
+                items = [d for d in items if d.state != "met"]
             return pb.ListDeadlinesResponse(deadlines=items)
 
         return self.read(work)
@@ -330,6 +292,103 @@ class CasesServicer(ServicerBase, cases_pb2_grpc.CasesServiceServicer):
             )
 
         return self.read(work)
+
+    def MarkCase(
+        self, request: pb.MarkCaseRequest, context: grpc.ServicerContext
+    ) -> pb.MarkCaseResponse:
+        (case_id,) = parse_name(request.case, "cases/*", "case")
+        return self.mutate(
+            "MarkCase",
+            request,
+            pb.MarkCaseResponse,
+            lambda uow, who: pb.MarkCaseResponse(
+                case=case_to_pb(
+                    handlers.mark_case(
+                        uow,
+                        who,
+                        case_id=case_id,
+                        av_reasons=list(request.av_reasons),
+                        major=request.major,
+                    )
+                )
+            ),
+        )
+
+    def _send(
+        self, method: str, request: pb.SendDeskDocumentRequest, only: str
+    ) -> pb.SendDeskDocumentResponse:
+        case_id, doc_id = parse_name(request.document, "cases/*/documents/*", "document")
+
+        def work(uow: UnitOfWork, who: Principal) -> pb.SendDeskDocumentResponse:
+            sent = desks.send_desk_document(
+                uow, who, self.platform.calendar, case_id=case_id, doc_id=doc_id, only=only
+            )
+            return pb.SendDeskDocumentResponse(
+                messages=[
+                    pb.SentMessage(
+                        message_id=s.message_id, type=s.type, recipient=s.recipient, topic=s.topic
+                    )
+                    for s in sent
+                ],
+                case=case_to_pb(handlers.load_case(uow, case_id)),
+            )
+
+        return self.mutate(method, request, pb.SendDeskDocumentResponse, work)
+
+    def SendCriminalReferral(
+        self, request: pb.SendDeskDocumentRequest, context: grpc.ServicerContext
+    ) -> pb.SendDeskDocumentResponse:
+        return self._send("SendCriminalReferral", request, "criminal_referral_letter")
+
+    def SendDeskDocument(
+        self, request: pb.SendDeskDocumentRequest, context: grpc.ServicerContext
+    ) -> pb.SendDeskDocumentResponse:
+        return self._send("SendDeskDocument", request, "")
+
+    def _recordings(self, case_id: str) -> list[RecordingRef]:
+        """The case's recordings, from the media service over gRPC, asked outside any
+        transaction of ours (a NOT_FOUND there is the case's own NOT_FOUND)."""
+        got = call_sibling(
+            media_pb2_grpc.MediaServiceStub(self.platform.channel("media")).ListRecordings,
+            media_pb2.ListRecordingsRequest(case=f"cases/{case_id}"),
+            self.platform.forward(current_principal().tenant),
+        )
+        return [recording_ref(r) for r in got.recordings]
+
+    def GetCaseFile(
+        self, request: pb.GetCaseFileRequest, context: grpc.ServicerContext
+    ) -> pb.GetCaseFileResponse:
+        (case_id,) = parse_name(request.case, "cases/*", "case")
+        recordings = self._recordings(case_id)
+
+        def work(uow: UnitOfWork, _who: Principal) -> pb.GetCaseFileResponse:
+            case = handlers.load_case(uow, case_id)
+            items = casefile.build(case, orm.case_documents(uow, case_id), recordings)
+            return pb.GetCaseFileResponse(
+                case=case_to_pb(case),
+                items=[item_to_pb(i) for i in items],
+                missing_recordings=[i.name for i in items if i.missing_recording],
+                index_sha256=casefile.index_sha256(items),
+            )
+
+        return self.read(work)
+
+    def ArchiveCase(
+        self, request: pb.ArchiveCaseRequest, context: grpc.ServicerContext
+    ) -> pb.ArchiveCaseResponse:
+        (case_id,) = parse_name(request.case, "cases/*", "case")
+        recordings = self._recordings(case_id)
+
+        def work(uow: UnitOfWork, who: Principal) -> pb.ArchiveCaseResponse:
+            items = casefile.build(
+                handlers.load_case(uow, case_id), orm.case_documents(uow, case_id), recordings
+            )
+            case = handlers.archive_case(uow, who, case_id=case_id, items=items)
+            return pb.ArchiveCaseResponse(
+                case=case_to_pb(case), index_sha256=casefile.index_sha256(items), items=len(items)
+            )
+
+        return self.mutate("ArchiveCase", request, pb.ArchiveCaseResponse, work)
 
 
 def register(platform: Platform) -> object:

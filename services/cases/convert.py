@@ -1,0 +1,118 @@
+"""Protobuf ⇄ cases domain: documents, cases, ledger entries and the case file."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from liuhen.cases.v1 import cases_pb2 as pb
+from liuhen.common.v1 import common_pb2
+from liuhen.media.v1 import media_pb2
+from liuhen.platform import deadlines, ledger
+from liuhen.platform.calendar import local_date
+from liuhen.platform.catalogue import document_type
+from liuhen.platform.db import UnitOfWork, utcnow
+from services.cases import orm
+from services.cases.casefile import FileItem, RecordingRef
+from services.cases.model import Case, Document
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _ts(value: datetime | None) -> Timestamp | None:
+    if value is None:
+        return None
+    ts = Timestamp()
+    ts.FromDatetime(value)
+    return ts
+
+
+def _time(ts: Timestamp, present: bool) -> datetime | None:
+    return ts.ToDatetime(tzinfo=UTC) if present else None
+
+
+def document_to_pb(d: Document) -> pb.Document:
+    t = document_type(d.type)
+    return pb.Document(
+        name=f"cases/{d.case_id}/documents/{d.id}",
+        type=d.type,
+        title_zh=t.zh,
+        state=d.state,
+        version=d.version,
+        content_json=d.content_json,
+        content_sha256=d.content_sha256,
+        drafted_by=d.drafted_by,
+        approval_chain=d.pending,
+        approvals=[a for a in d.approvals.split("\n") if a],
+        from_site=d.from_site,
+        drafted_time=_ts(d.drafted_at),
+        effective_time=_ts(d.effective_at),
+        article=t.article,
+        decision_document=t.decision_document,
+        served_to=list(t.served_to),
+        supersedes=f"cases/{d.case_id}/documents/{d.supersedes}" if d.supersedes else "",
+    )
+
+
+def entry_to_pb(e: ledger.Entry) -> common_pb2.LedgerEntry:
+    entry = common_pb2.LedgerEntry(
+        seq=e.seq,
+        case_id=e.case_id,
+        actor=common_pb2.Actor(**e.actor),
+        action=e.action,
+        payload_sha256=e.payload_sha256,
+        refs=list(e.refs),
+        prev_hash=e.prev_hash,
+        hash=e.hash,
+        service=e.service,
+    )
+    entry.time.FromDatetime(datetime.fromisoformat(e.time.replace("Z", "+00:00")))
+    return entry
+
+
+def case_to_pb(c: Case, uow: UnitOfWork | None = None) -> pb.Case:
+    out = pb.Case(
+        name=f"cases/{c.id}",
+        case_number=c.case_number,
+        state=c.state,
+        party=c.party,
+        complainant=c.complainant,
+        registered_by=c.registered_by,
+        handler=c.handler,
+        handler_name=c.handler_name,
+        reviewer=c.reviewer,
+        filed_time=_ts(c.filed_at),
+        major=c.major,
+        av_reasons=[r for r in c.av_reasons.split(",") if r],
+        av_required=c.av_required,
+    )
+    if uow is not None:
+        today = local_date(utcnow())
+        out.documents.extend(document_to_pb(d) for d in orm.case_documents(uow, c.id))
+        out.deadlines.extend(
+            deadlines.to_proto(r, today) for r in deadlines.query(uow, case_id=c.id)
+        )
+        out.ledger.extend(entry_to_pb(e) for e in ledger.entries(uow, c.id))
+    return out
+
+
+def recording_ref(r: media_pb2.Recording) -> RecordingRef:
+    start = r.start_time.ToDatetime(tzinfo=UTC) if r.HasField("start_time") else EPOCH
+    return RecordingRef(r.name, r.sha256, r.kind, start, r.related_document)
+
+
+def item_to_pb(i: FileItem) -> pb.CaseFileItem:
+    return pb.CaseFileItem(
+        seq=i.seq,
+        kind=i.kind,
+        name=i.name,
+        type=i.type,
+        title_zh=i.title_zh,
+        time=_ts(i.time),
+        sha256=i.sha256,
+        version=i.version,
+        supersedes=i.supersedes,
+        related_document=i.related_document,
+        missing_recording=i.missing_recording,
+    )

@@ -1,0 +1,230 @@
+"""What leaves the tenant and what comes back: assistance requests to other organisations
+(Art 21), the criminal referral to the same-level public security with its copy to the
+procuratorate, the reconsideration request and the filing-supervision suggestion (Art 30),
+all through the outbox in the same transaction as the case change; and the documents
+routing brings back (RecordInboundDocument: the 协查回函, the referral receipt, the police
+filing and reconsideration decisions)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from liuhen.platform import outbox
+from liuhen.platform.auth import Principal
+from liuhen.platform.calendar import WorkingCalendar
+from liuhen.platform.catalogue import document_type, site
+from liuhen.platform.db import UnitOfWork
+from liuhen.platform.errors import FailedPrecondition, PermissionDenied
+from services.cases import lifecycle, orm
+from services.cases.documents import advance, new_document
+from services.cases.handlers import load_case, load_document, record
+from services.cases.model import Case, Document, check_content
+
+
+@dataclass(frozen=True)
+class Sent:
+    message_id: str
+    topic: str
+    type: str = ""
+    recipient: str = ""
+
+
+def _name(doc: Document) -> str:
+    return f"cases/{doc.case_id}/documents/{doc.id}"
+
+
+def send_assistance_request(
+    uow: UnitOfWork, principal: Principal, *, case_id: str, doc_id: str, recipient: str
+) -> Sent:
+    """Send an approved 委托协查函 with the file's particulars to another organisation of
+    the city (Art 21(2)); the message leaves through the outbox in this transaction."""
+    principal.require_role("handler", action="sending an assistance request")
+    case, doc = load_document(uow, case_id, doc_id, changing=True)
+    case.require_handler(principal.user_id, "sending an assistance request")
+    if doc.type != "assistance_request" or doc.state != "effective":
+        raise FailedPrecondition(
+            "ASSISTANCE_REQUEST_NOT_APPROVED",
+            "only an assistance request the head has approved can be sent",
+            "委托协查函须经负责人同意",
+            article="seed Art 21(2)",
+        )
+    site(recipient)
+    payload = {
+        "request": json.loads(doc.content_json),
+        "case_number": case.case_number,
+        "party": case.party,
+        "document": _name(doc),
+    }
+    envelope = outbox.enqueue(
+        uow,
+        type="assistance_request",
+        recipient=recipient,
+        case_ref=f"cases/{case.id}",
+        case_number=case.case_number,
+        payload_json=json.dumps(payload, ensure_ascii=False),
+        document_hashes=(doc.content_sha256,),
+    )
+    record(
+        uow,
+        case.id,
+        principal,
+        "handler",
+        "assistance_request.sent",
+        {"message_id": envelope.message_id, "recipient": recipient, "document": doc.id},
+        (doc.content_sha256,),
+    )
+    return Sent(envelope.message_id, outbox.topic_for_site(recipient))
+
+
+def _sendable(case: Case, doc: Document, only: str) -> lifecycle.Step:
+    s = lifecycle.step(doc.type)
+    if not s.sent_through or (only and doc.type != only):
+        raise FailedPrecondition(
+            "NOT_A_DESK_DOCUMENT",
+            f"{doc.type} is not sent to an outside desk"
+            + (f"; send the effective {only}" if only else ""),
+            "该文书不向外单位移送",
+            article="seed Art 30",
+            field="document",
+        )
+    if doc.state != "effective":
+        raise FailedPrecondition(
+            "DOCUMENT_NOT_EFFECTIVE",
+            f"{doc.type} is {doc.state}; it is sent once effective (approved)",
+            "文书须经批准生效后方可移送",
+            article="seed Art 30",
+        )
+    if case.state not in s.from_states:
+        raise lifecycle.out_of_order(doc.type, case.state, s.from_states)
+    return s
+
+
+def send_desk_document(
+    uow: UnitOfWork,
+    principal: Principal,
+    calendar: WorkingCalendar,
+    *,
+    case_id: str,
+    doc_id: str,
+    only: str = "",
+) -> list[Sent]:
+    """Send an effective desk document as documents.yaml `sent_through` says: the
+    criminal referral letter to `<tenant>.psb` and, in the same transaction, the copy of
+    the package to `<tenant>.procuratorate` (Art 30); the reconsideration request to the
+    psb; the supervision suggestion to the procuratorate. The case then moves on."""
+    principal.require_role("handler", action="sending a document to an outside desk")
+    case, doc = load_document(uow, case_id, doc_id, changing=True)
+    case.require_handler(principal.user_id, f"sending {doc.type}")
+    s = _sendable(case, doc, only)
+    route = s.sent_through
+    package = [doc, *(orm.latest_effective(uow, case.id, t) for t in route.get("with", ()))]
+    attached = [d for d in package if d is not None]
+    payload = json.dumps(
+        {
+            "case_number": case.case_number,
+            "party": case.party,
+            "document": _name(doc),
+            "content": json.loads(doc.content_json),
+            "package": [
+                {"type": d.type, "title_zh": document_type(d.type).zh, "name": _name(d),
+                 "sha256": d.content_sha256} for d in attached
+            ],
+        },
+        ensure_ascii=False,
+    )  # fmt: skip
+    sends = [(route["message"], route["to"])]
+    if route.get("copy"):
+        sends.append((route["copy"], route["copy_to"]))
+    sent = []
+    for message_type, desk in sends:
+        recipient = f"{uow.tenant}.{desk}"
+        envelope = outbox.enqueue(
+            uow,
+            type=message_type,
+            recipient=recipient,
+            case_ref=f"cases/{case.id}",
+            case_number=case.case_number,
+            payload_json=payload,
+            document_hashes=tuple(d.content_sha256 for d in attached),
+        )
+        sent.append(
+            Sent(envelope.message_id, outbox.topic_for_site(recipient), message_type, recipient)
+        )
+    record(
+        uow,
+        case.id,
+        principal,
+        "handler",
+        f"{doc.type}.sent",
+        {"document": doc.id, "messages": [[m.type, m.recipient, m.message_id] for m in sent]},
+        tuple(d.content_sha256 for d in attached),
+    )
+    advance(uow, principal, calendar, case, doc)
+    return sent
+
+
+def _check_sender(type_code: str, from_site: str, tenant: str) -> None:
+    desks = [k for k in document_type(type_code).drafted_by if k in outbox.DESK_KINDS]
+    if desks and from_site not in {f"{tenant}.{k}" for k in desks}:
+        raise PermissionDenied(
+            "WRONG_SENDER",
+            f"{type_code} comes from the same-level {' or '.join(desks)}, not {from_site}",
+            "发送单位不符",
+            article="seed Art 30",
+            field="from_site",
+        )
+
+
+def record_inbound_document(
+    uow: UnitOfWork,
+    principal: Principal,
+    calendar: WorkingCalendar,
+    *,
+    case_id: str,
+    type_code: str,
+    content_json: str,
+    from_site: str,
+    correlation_id: str,
+) -> Document:
+    """A document from outside, arriving through routing: a peer's 协查回函 (Art 21(3)), the
+    psb's referral receipt, filing decision and reconsideration decision (Art 30)."""
+    if not principal.is_service:
+        raise PermissionDenied(
+            "SERVICE_ONLY",
+            "only the routing service records documents received from another organisation",
+            "仅限路由服务调用",
+            article="DESIGN §7",
+        )
+    if not lifecycle.step(type_code).inbound:
+        raise FailedPrecondition(
+            "UNEXPECTED_INBOUND",
+            f"{type_code} is not received from outside",
+            "该文书不由外单位送达",
+            article="sites.yaml routes",
+        )
+    _check_sender(type_code, from_site, uow.tenant)
+    case = load_case(uow, case_id, changing=True)
+    lifecycle.check_state(type_code, case.state)
+    doc = new_document(
+        uow,
+        case,
+        type_code=type_code,
+        content_json=content_json,
+        drafted_by=f"site:{from_site}",
+        role="peer",
+        state="effective",
+        from_site=from_site,
+    )
+    check_content(document_type(type_code), doc.content_json)
+    record(
+        uow,
+        case.id,
+        principal,
+        "service",
+        f"{type_code}.received",
+        {"document": doc.id, "from_site": from_site, "correlation_id": correlation_id},
+        (doc.content_sha256,),
+    )
+    advance(uow, principal, calendar, case, doc)
+    return doc

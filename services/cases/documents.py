@@ -1,0 +1,302 @@
+"""Document commands: the one workflow every catalogue document follows (draft → submit →
+review → approve → effective), and what an effective document does to its case (the
+state machine of lifecycle.py, its deadlines). Each step is a ledger entry."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import datetime
+
+from liuhen.platform import deadlines
+from liuhen.platform.auth import Principal
+from liuhen.platform.calendar import WorkingCalendar, local_date
+from liuhen.platform.catalogue import deadline_rules, document_type
+from liuhen.platform.db import UnitOfWork, utcnow
+from liuhen.platform.errors import InvalidArgument
+from liuhen.platform.ledger import sha256_hex
+from services.cases import lifecycle, orm
+from services.cases.handlers import load_case, load_document, record
+from services.cases.model import (
+    Case,
+    Document,
+    Officer,
+    canonical_content,
+    check_content,
+    check_drafter,
+    drafting_role,
+    validate_interview,
+)
+
+# Documents with their own command, which checks what the generic draft cannot.
+OWN_COMMAND = {"interview_record": "RecordInterview"}
+
+
+def new_document(
+    uow: UnitOfWork,
+    case: Case,
+    *,
+    type_code: str,
+    content_json: str,
+    drafted_by: str,
+    role: str,
+    state: str = "draft",
+    from_site: str = "",
+    version: int = 1,
+    supersedes: str = "",
+) -> Document:
+    doc_type = document_type(type_code)
+    content = canonical_content(content_json)
+    now = utcnow()
+    doc = Document(
+        id=str(uuid.uuid4()),
+        case_id=case.id,
+        tenant_id=uow.tenant,
+        type=type_code,
+        version=version,
+        state=state,
+        content_json=content,
+        content_sha256=sha256_hex(content.encode()),
+        drafted_by=drafted_by,
+        drafted_role=role,
+        chain=",".join(doc_type.approval),
+        approvals="",
+        from_site=from_site,
+        drafted_at=now,
+        effective_at=now if state == "effective" else None,
+        supersedes=supersedes,
+    )
+    uow.add(doc)
+    return doc
+
+
+def _correction_of(uow: UnitOfWork, case: Case, type_code: str, supersedes: str) -> int:
+    _, old = load_document(uow, case.id, supersedes)
+    return old.correct(type_code)
+
+
+def draft_document(
+    uow: UnitOfWork,
+    principal: Principal,
+    *,
+    case_id: str,
+    type_code: str,
+    content_json: str,
+    supersedes: str = "",
+) -> Document:
+    """Draft a catalogue document in the role the catalogue names; the case must be in a
+    state that allows it and its prerequisites must be effective. A correction
+    (`supersedes`) is a new version of an effective one and moves the case no further."""
+    doc_type = document_type(type_code)
+    if type_code in OWN_COMMAND:
+        raise InvalidArgument(
+            "USE_OWN_COMMAND",
+            f"{type_code} is made with {OWN_COMMAND[type_code]}, which checks its fields",
+            f"{doc_type.zh}须通过专用接口制作",
+            field="type",
+        )
+    role = drafting_role(doc_type, principal.roles, lifecycle.step(type_code).recorded_by)
+    case = load_case(uow, case_id, changing=True)
+    check_drafter(case, role, principal.user_id, doc_type)
+    version = 1
+    if supersedes:
+        version = _correction_of(uow, case, type_code, supersedes)
+    else:
+        lifecycle.check_state(type_code, case.state)
+        effective = orm.effective_types(uow, case_id)
+        lifecycle.check_requires(type_code, effective, major=case.major)
+    content = canonical_content(content_json)
+    check_content(doc_type, content)
+    doc = new_document(
+        uow,
+        case,
+        type_code=type_code,
+        content_json=content,
+        drafted_by=principal.user_id,
+        role=role,
+        version=version,
+        supersedes=supersedes,
+    )
+    payload: dict[str, object] = {
+        "document": doc.id,
+        "type": type_code,
+        "content_sha256": doc.content_sha256,
+    }
+    if supersedes:
+        payload |= {"version": version, "supersedes": supersedes}
+    record(uow, case_id, principal, role, "document.drafted", payload, (doc.content_sha256,))
+    return doc
+
+
+def record_interview(
+    uow: UnitOfWork,
+    principal: Principal,
+    calendar: WorkingCalendar,
+    *,
+    case_id: str,
+    officers: list[Officer],
+    fields: dict[str, object],
+) -> Document:
+    """The 调查询问笔录 (Art 16): a record, effective as written."""
+    principal.require_role("handler", action="recording an interview")
+    case = load_case(uow, case_id, changing=True)
+    case.require_handler(principal.user_id, "recording an interview")
+    lifecycle.check_state("interview_record", case.state)
+    validate_interview(
+        officers,
+        bool(fields["certificates_shown"]),
+        _time(fields["start_time"]),
+        _time(fields["end_time"]),
+        str(fields["place"]),
+        str(fields["interviewee"]),
+    )
+    content = {
+        **{k: str(v) for k, v in fields.items()},
+        "officers": [o.__dict__ for o in officers],
+        "certificates_shown": True,
+    }
+    doc = new_document(
+        uow,
+        case,
+        type_code="interview_record",
+        content_json=json.dumps(content, ensure_ascii=False),
+        drafted_by=principal.user_id,
+        role="handler",
+        state="effective",
+    )
+    record(
+        uow,
+        case_id,
+        principal,
+        "handler",
+        "interview.recorded",
+        {"document": doc.id, "content_sha256": doc.content_sha256},
+        (doc.content_sha256,),
+    )
+    return doc
+
+
+def _time(value: object) -> datetime | None:
+    return value if isinstance(value, datetime) else None
+
+
+def submit_document(
+    uow: UnitOfWork, principal: Principal, calendar: WorkingCalendar, *, case_id: str, doc_id: str
+) -> Document:
+    case, doc = load_document(uow, case_id, doc_id, changing=True)
+    doc.submit(user=principal.user_id, now=utcnow())
+    record(
+        uow,
+        case.id,
+        principal,
+        doc.drafted_role,
+        "document.submitted",
+        {"document": doc.id, "state": doc.state},
+        (doc.content_sha256,),
+    )
+    settle(uow, principal, calendar, case, doc)
+    return doc
+
+
+def review_document(
+    uow: UnitOfWork, principal: Principal, *, case_id: str, doc_id: str, passed: bool, comment: str
+) -> Document:
+    principal.require_role("reviewer", action="reviewing a document")
+    case, doc = load_document(uow, case_id, doc_id, changing=True)
+    doc.review(case, user=principal.user_id, passed=passed, now=utcnow())
+    record(
+        uow,
+        case.id,
+        principal,
+        "reviewer",
+        "document.reviewed" if passed else "document.returned",
+        {"document": doc.id, "comment": comment},
+        (doc.content_sha256,),
+    )
+    return doc
+
+
+def approve_document(
+    uow: UnitOfWork,
+    principal: Principal,
+    calendar: WorkingCalendar,
+    *,
+    case_id: str,
+    doc_id: str,
+    comment: str,
+) -> Document:
+    case, doc = load_document(uow, case_id, doc_id, changing=True)
+    role = doc.next_role("approve")
+    doc.approve(case, user=principal.user_id, roles=principal.roles, now=utcnow())
+    record(
+        uow,
+        case.id,
+        principal,
+        role,
+        "document.approved",
+        {"document": doc.id, "comment": comment, "state": doc.state},
+        (doc.content_sha256,),
+    )
+    settle(uow, principal, calendar, case, doc)
+    return doc
+
+
+def settle(
+    uow: UnitOfWork, principal: Principal, calendar: WorkingCalendar, case: Case, doc: Document
+) -> None:
+    """Once a document is effective it moves its case (a correction does not; a document
+    that leaves the tenant moves it when sent, desks.py)."""
+    if doc.state != "effective" or doc.supersedes or lifecycle.step(doc.type).sent_through:
+        return
+    advance(uow, principal, calendar, case, doc)
+
+
+def advance(
+    uow: UnitOfWork, principal: Principal, calendar: WorkingCalendar, case: Case, doc: Document
+) -> None:
+    """Apply the document's step: the deadlines it meets, starts or lengthens, and the
+    state it leads the case to (a ledger entry of its own)."""
+    s = lifecycle.step(doc.type)
+    content = json.loads(doc.content_json)
+    today = local_date(utcnow())
+    subject = f"cases/{case.id}/documents/{doc.id}"
+    for rule in s.meets:
+        meet(uow, case.id, rule)
+    opens = [s.opens] if s.opens else []
+    if s.opens_if_false and s.branch_value(content) is False:
+        opens.append(s.opens_if_false)
+    for rule in opens:
+        deadlines.open_deadline(
+            uow, calendar, rule=rule, case_id=case.id, subject=subject, start=today,
+            officer=case.handler,
+        )  # fmt: skip
+    if s.extends:
+        extend(uow, calendar, case.id, s.extends)
+    state = s.next_state(content)
+    if state and state != case.state:
+        before, case.state = case.state, state
+        record(
+            uow,
+            case.id,
+            principal,
+            doc.drafted_role,
+            "case.advanced",
+            {"from": before, "to": state, "document": doc.id, "type": doc.type},
+            (doc.content_sha256,),
+        )
+
+
+def meet(uow: UnitOfWork, case_id: str, rule: str) -> None:
+    for row in deadlines.query(uow, case_id=case_id):
+        if row.rule == rule and row.met_at is None:
+            row.met_at = utcnow()
+
+
+def extend(uow: UnitOfWork, calendar: WorkingCalendar, case_id: str, rule: str) -> None:
+    """An approved extension (延期, Art 22) lengthens the open time limit to the rule's
+    extended amount (investigation: 60 → 90 working days), counted from the same start."""
+    spec = deadline_rules()[rule]
+    for row in deadlines.query(uow, case_id=case_id):
+        if row.rule == rule and row.met_at is None and spec.extended_amount:
+            due = calendar.add(row.started_on, spec.extended_amount, spec.unit)
+            row.amount, row.due_on, row.provisional = spec.extended_amount, due.on, due.provisional

@@ -1,0 +1,326 @@
+"""CasesService over real gRPC: the generic document workflow (return with comments,
+correction as a new version, separation per step), deadlines (Art 22) and mandatory
+recording (Art 23). Also the helpers the path tests (test_cases_paths.py) use."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import grpc
+import pytest
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from liuhen.cases.v1 import cases_pb2 as cpb
+from liuhen.common.v1 import common_pb2
+from liuhen.enforcement.v1 import enforcement_pb2 as epb
+from liuhen.media.v1 import media_pb2 as mpb
+from liuhen.platform.bootstrap import embedded_issuer
+from tests.support import Client, Site, file_case, rid, status_of
+
+JA = "jiangan"
+# who acts for each role of an approval chain (documents.yaml)
+ACTORS = {"reviewer": "reviewer1", "head": "head1", "bureau_head": "bureau_head1"}
+
+
+def cases(site: Site, who: str = "handler1") -> Client:
+    return site.client("cases", JA, who)
+
+
+def draft(
+    site: Site, case: str, type_code: str, content: dict[str, Any] | None = None, *,
+    by: str = "handler1", supersedes: str = "",
+) -> cpb.Document:  # fmt: skip
+    request = cpb.DraftDocumentRequest(
+        request_id=rid(),
+        case=case,
+        type=type_code,
+        content_json=json.dumps(content or {}, ensure_ascii=False),
+        supersedes=supersedes,
+    )
+    document: cpb.Document = cases(site, by).DraftDocument(request).document
+    return document
+
+
+def submit(site: Site, doc: cpb.Document, by: str = "handler1") -> cpb.Document:
+    request = cpb.SubmitDocumentRequest(request_id=rid(), document=doc.name)
+    document: cpb.Document = cases(site, by).SubmitDocument(request).document
+    return document
+
+
+def through_chain(site: Site, doc: cpb.Document) -> cpb.Document:
+    """Each role of the chain acts in turn: the reviewer passes, the heads approve."""
+    while doc.state != "effective":
+        role = doc.approval_chain[0]
+        if role == "reviewer":
+            request = cpb.ReviewDocumentRequest(request_id=rid(), document=doc.name, passed=True)
+            doc = cases(site, "reviewer1").ReviewDocument(request).document
+        else:
+            request = cpb.ApproveDocumentRequest(
+                request_id=rid(), document=doc.name, comment="同意"
+            )
+            doc = cases(site, ACTORS[role]).ApproveDocument(request).document
+    return doc
+
+
+def effective(
+    site: Site, case: str, type_code: str, content: dict[str, Any] | None = None, *,
+    by: str = "handler1", supersedes: str = "",
+) -> cpb.Document:  # fmt: skip
+    doc = draft(site, case, type_code, content, by=by, supersedes=supersedes)
+    return through_chain(site, submit(site, doc, by))
+
+
+def state_of(site: Site, case: str) -> str:
+    return str(cases(site).GetCase(cpb.GetCaseRequest(name=case)).case.state)
+
+
+def fails(call: Any, request: Any) -> tuple[grpc.StatusCode, str, dict[str, str], str]:
+    with pytest.raises(grpc.RpcError) as exc:
+        call(request)
+    code, reason, meta = status_of(exc.value)
+    return code, reason, meta, exc.value.details() or ""
+
+
+def routing_desk(site: Site) -> Client:
+    """The routing service's own identity, as it records what the desks send back."""
+    return site.raw_client("cases", embedded_issuer(site.settings).service_token(JA, "routing"))
+
+
+def inbound(
+    site: Site, case: str, type_code: str, content: dict[str, Any], from_site: str = "jiangan.psb"
+) -> cpb.Document:
+    request = cpb.RecordInboundDocumentRequest(
+        request_id=rid(),
+        case=case,
+        type=type_code,
+        content_json=json.dumps(content, ensure_ascii=False),
+        from_site=from_site,
+        correlation_id=rid(),
+    )
+    document: cpb.Document = routing_desk(site).RecordInboundDocument(request).document
+    return document
+
+
+def deadlines(site: Site, case: str, *, open_only: bool = True) -> dict[str, common_pb2.Deadline]:
+    request = cpb.ListDeadlinesRequest(case=case, open_only=open_only)
+    return {d.rule: d for d in cases(site).ListDeadlines(request).deadlines}
+
+
+def ts(moment: datetime) -> Timestamp:
+    out = Timestamp()
+    out.FromDatetime(moment)
+    return out
+
+
+def serve(site: Site, document: str, by: str = "handler1") -> epb.ServiceRecord:
+    request = epb.ServeDocumentRequest(
+        request_id=rid(),
+        document=document,
+        method=epb.SERVICE_METHOD_DIRECT,
+        recipient="某公司",
+        signed_by="王五（法定代表人）",
+        served_time=ts(datetime.now(UTC) - timedelta(minutes=5)),
+    )
+    record: epb.ServiceRecord = site.client("enforcement", JA, by).ServeDocument(request).record
+    return record
+
+
+def interview(site: Site, case: str) -> cpb.Document:
+    now = datetime.now(UTC)
+    request = cpb.RecordInterviewRequest(
+        request_id=rid(),
+        case=case,
+        officers=[
+            cpb.Officer(name="承办人甲", unit="江岸区劳动保障监察大队", certificate_no="JA-0201"),
+            cpb.Officer(name="承办人乙", unit="江岸区劳动保障监察大队", certificate_no="JA-0202"),
+        ],
+        certificates_shown=True,
+        start_time=ts(now - timedelta(hours=1)),
+        end_time=ts(now - timedelta(minutes=10)),
+        place="某公司会议室",
+        interviewee="王五（法定代表人）",
+        content="询问工资支付情况",
+    )
+    document: cpb.Document = cases(site).RecordInterview(request).document
+    return document
+
+
+def record_footage(site: Site, case: str, related: str) -> mpb.Recording:
+    end = datetime.now(UTC) - timedelta(minutes=5)
+    meta = mpb.RecordingMetadata(
+        request_id=rid(), case=case, kind="video", device="执法记录仪 JA-07", place="某公司",
+        start_time=ts(end - timedelta(minutes=30)), end_time=ts(end), content_type="video/mp4",
+        confidentiality="normal", description="询问全程录像", related_document=related,
+    )  # fmt: skip
+    chunks = [mpb.UploadRecordingRequest(metadata=meta)] + [
+        mpb.UploadRecordingRequest(chunk=bytes([i]) * 4096) for i in range(4)
+    ]
+    media = site.client("media", JA, "handler1")
+    recording: mpb.Recording = media.UploadRecording(iter(chunks)).recording
+    return recording
+
+
+# --- the generic workflow --------------------------------------------------------------
+
+
+def test_art29_reviewer_returns_with_comments_and_the_handler_resubmits(site: Site) -> None:
+    case = file_case(site)
+    doc = submit(site, draft(site, case, "revocation_approval", {"reason": "不属于劳动保障监察"}))
+    assert list(doc.approval_chain) == ["reviewer", "head"]
+    back = (
+        cases(site, "reviewer1")
+        .ReviewDocument(
+            cpb.ReviewDocumentRequest(
+                request_id=rid(),
+                document=doc.name,
+                passed=False,
+                comment="补充最后一次监察行为时间",
+            )
+        )
+        .document
+    )
+    assert back.state == "returned"
+    code, reason, _, _ = fails(
+        cases(site, "head1").ApproveDocument,
+        cpb.ApproveDocumentRequest(request_id=rid(), document=doc.name),
+    )
+    assert (code, reason) == (grpc.StatusCode.FAILED_PRECONDITION, "NOT_SUBMITTED")
+    done = through_chain(site, submit(site, back))
+    assert done.state == "effective" and state_of(site, case) == "revoked"
+    ledger = cases(site).GetCase(cpb.GetCaseRequest(name=case)).case.ledger
+    returned = [e for e in ledger if e.action == "document.returned"]
+    assert len(returned) == 1 and returned[0].actor.role == "reviewer"
+
+
+def test_art6_every_step_keeps_intake_handling_and_review_apart(site: Site) -> None:
+    case = file_case(site)
+    doc = submit(site, draft(site, case, "revocation_approval", {}))
+    roles = ("handler", "reviewer")
+    handler_as_reviewer = site.client("cases", JA, "handler1", roles)
+    code, reason, meta, _ = fails(
+        handler_as_reviewer.ReviewDocument,
+        cpb.ReviewDocumentRequest(request_id=rid(), document=doc.name, passed=True),
+    )
+    assert (code, reason, meta["article"]) == (
+        grpc.StatusCode.PERMISSION_DENIED, "SEPARATION_OF_DUTIES", "seed Art 6",
+    )  # fmt: skip
+    code, reason, _, _ = fails(
+        cases(site, "intake1").DraftDocument,
+        cpb.DraftDocumentRequest(request_id=rid(), case=case, type="inspection_record"),
+    )
+    assert (code, reason) == (grpc.StatusCode.PERMISSION_DENIED, "ROLE_REQUIRED")
+    other_reviewer = site.client("cases", JA, "reviewer2", ("reviewer",))
+    code, reason, _, _ = fails(
+        other_reviewer.DraftDocument,
+        cpb.DraftDocumentRequest(request_id=rid(), case=case, type="statement_waiver"),
+    )
+    assert (code, reason) == (grpc.StatusCode.PERMISSION_DENIED, "NOT_THE_REVIEWER")
+
+
+def test_correction_is_a_new_version_linked_to_the_effective_one(site: Site) -> None:
+    case = file_case(site)
+    first = effective(site, case, "rectification_order", {"period_days": 10, "violations": "欠薪"})
+    second = effective(
+        site, case, "rectification_order", {"period_days": 15, "violations": "欠薪"},
+        supersedes=first.name,
+    )  # fmt: skip
+    assert (second.version, second.supersedes) == (2, first.name)
+    again = cases(site).GetDocument(cpb.GetDocumentRequest(name=first.name)).document
+    assert again == first  # the effective version stays as it was
+    code, reason, meta, _ = fails(
+        cases(site).DraftDocument,
+        cpb.DraftDocumentRequest(
+            request_id=rid(), case=case, type="inspection_record", supersedes=first.name
+        ),
+    )
+    assert (code, reason, meta["field"]) == (
+        grpc.StatusCode.FAILED_PRECONDITION, "NOT_CORRECTABLE", "supersedes",
+    )  # fmt: skip
+
+
+def test_art16_interview_record_only_through_record_interview(site: Site) -> None:
+    case = file_case(site)
+    code, reason, _, _ = fails(
+        cases(site).DraftDocument,
+        cpb.DraftDocumentRequest(request_id=rid(), case=case, type="interview_record"),
+    )
+    assert (code, reason) == (grpc.StatusCode.INVALID_ARGUMENT, "USE_OWN_COMMAND")
+    assert interview(site, case).state == "effective"
+
+
+def test_art16_refusal_to_cooperate_is_signed_by_officers_and_witnesses(site: Site) -> None:
+    case = file_case(site)
+    code, _, meta, _ = fails(
+        cases(site).DraftDocument,
+        cpb.DraftDocumentRequest(
+            request_id=rid(), case=case, type="refusal_record",
+            content_json=json.dumps({"officers": ["甲", "乙"], "circumstances": "拒绝提供工资表"}),
+        ),
+    )  # fmt: skip
+    assert (code, meta["field"], meta["article"]) == (
+        grpc.StatusCode.INVALID_ARGUMENT, "content_json.witnesses", "seed Art 16",
+    )  # fmt: skip
+    record = effective(site, case, "refusal_record", {
+        "officers": ["承办人甲", "承办人乙"], "witnesses": ["社区网格员赵六"],
+        "circumstances": "法定代表人拒绝提供工资表并拒绝签字",
+    })  # fmt: skip
+    assert record.state == "effective" and record.article == 16
+
+
+def test_art22_approved_extension_moves_the_investigation_limit_from_60_to_90_working_days(
+    site: Site,
+) -> None:
+    case = file_case(site)
+    before = deadlines(site, case)["investigation_completed"]
+    assert before.amount == 60
+    effective(site, case, "extension_approval", {"reason": "案情复杂，需延期"})
+    after = deadlines(site, case)["investigation_completed"]
+    assert (after.amount, after.started_on) == (90, before.started_on)
+    assert after.due_on > before.due_on
+    assert after.officer == site.user_id(JA, "handler1")
+    effective(site, case, "suspension_approval", {"reason": "法定代表人下落不明"})
+    assert "investigation_completed" not in deadlines(site, case)
+    assert deadlines(site, case, open_only=False)["investigation_completed"].state == "met"
+
+
+def test_art23_mandatory_recording_flags_records_without_one(site: Site) -> None:
+    case = file_case(site)
+    marked = (
+        cases(site)
+        .MarkCase(cpb.MarkCaseRequest(request_id=rid(), case=case, av_reasons=["obstruction"]))
+        .case
+    )
+    assert marked.av_required and list(marked.av_reasons) == ["obstruction"]
+    record = interview(site, case)
+    got = cases(site).GetCaseFile(cpb.GetCaseFileRequest(case=case))
+    assert list(got.missing_recordings) == [record.name]
+    footage = record_footage(site, case, record.name)
+    got = cases(site).GetCaseFile(cpb.GetCaseFileRequest(case=case))
+    assert not got.missing_recordings
+    kinds = [(i.kind, i.name) for i in got.items]
+    assert ("recording", footage.name) in kinds and ("document", record.name) in kinds
+    code, reason, meta, _ = fails(
+        cases(site).MarkCase,
+        cpb.MarkCaseRequest(request_id=rid(), case=case, av_reasons=["inconvenient"]),
+    )
+    assert (code, reason, meta["article"]) == (
+        grpc.StatusCode.INVALID_ARGUMENT, "UNKNOWN_AV_GROUND", "seed Art 23",
+    )  # fmt: skip
+
+
+def test_a_step_out_of_order_is_failed_precondition_naming_the_step(site: Site) -> None:
+    case = file_case(site)
+    code, reason, _, details = fails(
+        cases(site).DraftDocument,
+        cpb.DraftDocumentRequest(request_id=rid(), case=case, type="rectification_verification"),
+    )
+    assert (code, reason) == (grpc.StatusCode.FAILED_PRECONDITION, "STEP_OUT_OF_ORDER")
+    assert "rectification_order" in details
+    unassigned = file_case(site, assign=False)
+    _, reason, _, details = fails(
+        cases(site).DraftDocument,
+        cpb.DraftDocumentRequest(request_id=rid(), case=unassigned, type="inspection_record"),
+    )
+    assert reason in ("STEP_OUT_OF_ORDER", "NO_HANDLER")
