@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 
 from liuhen.platform import deadlines, ledger, outbox
@@ -21,8 +20,8 @@ from services.intake.documents import (
     parse_content,
     spec_of,
 )
-from services.intake.handlers import load, record
-from services.intake.model import Intake, Material
+from services.intake.handlers import load, open_filing_deadline, record
+from services.intake.model import Intake
 
 
 def _level_of(party: str) -> str:
@@ -165,42 +164,19 @@ def record_inbound(
     if existing is not None:
         return existing
     outbox.check_route(message_type, from_site, uow.tenant)
-    body = messages.read_payload(message_type, payload_json)
-    source, state = messages.INBOUND[message_type]
     now = utcnow()
-    cmd = messages.registration_of(body, source=source, received_at=now)
-    intake = Intake(
-        id=str(uuid.uuid4()),
-        tenant_id=uow.tenant,
-        registered_by=principal.user_id,
-        state=state,
+    intake = messages.intake_of(
+        messages.read_payload(message_type, payload_json),
+        message_type=message_type,
+        message_id=message_id,
         from_site=from_site,
         sender_intake=sender_intake,
-        inbound_message_id=message_id,
-        origin_json=json.dumps(body.get("slip") or {}, ensure_ascii=False, sort_keys=True),
-        **cmd.__dict__,
+        tenant=uow.tenant,
+        registered_by=principal.user_id,
+        received_at=now,
     )
-    for m in messages.materials_of(body):
-        intake.materials.append(
-            Material(
-                id=str(uuid.uuid4()),
-                intake_id=intake.id,
-                tenant_id=uow.tenant,
-                received_at=now,
-                **m,
-            )
-        )
-    if state == "registered":
-        due = deadlines.open_deadline(
-            uow,
-            calendar,
-            rule="filing_approval_submitted",
-            case_id=intake.id,
-            subject=f"intakes/{intake.id}",
-            start=local_date(now),
-            officer=principal.user_id,
-        )
-        intake.filing_due_on, intake.filing_due_provisional = due.due_on, due.provisional
+    if intake.state == "registered":  # the 5 working days of Art 12 run from receipt
+        open_filing_deadline(uow, calendar, intake, principal.user_id, local_date(now))
     uow.add(intake)
     record(
         uow,

@@ -60,7 +60,7 @@ def register_complaint(
     intake = Intake(
         id=str(uuid.uuid4()), tenant_id=uow.tenant, registered_by=principal.user_id, **cmd.__dict__
     )
-    _reopen_filing_deadline(uow, calendar, intake, principal.user_id, local_date(cmd.received_at))
+    open_filing_deadline(uow, calendar, intake, principal.user_id, local_date(cmd.received_at))
     uow.add(intake)
     record(
         uow,
@@ -72,7 +72,7 @@ def register_complaint(
     return intake
 
 
-def _reopen_filing_deadline(
+def open_filing_deadline(
     uow: UnitOfWork, calendar: WorkingCalendar, intake: Intake, officer: str, start: date
 ) -> None:
     due = deadlines.open_deadline(
@@ -120,7 +120,7 @@ def record_material(
     intake.materials.append(material)
     if intake.receive_supplement():
         # The complaint is complete now (告知补正 answered): the 5 working days run again.
-        _reopen_filing_deadline(uow, calendar, intake, principal.user_id, local_date(now))
+        open_filing_deadline(uow, calendar, intake, principal.user_id, local_date(now))
     record(
         uow,
         intake,

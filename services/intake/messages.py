@@ -5,12 +5,19 @@ the receiving organisation makes of them coming in. No I/O here."""
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import date, datetime
 from typing import Any
 
 from liuhen.platform.errors import InvalidArgument
 from services.intake.documents import IntakeDocument
-from services.intake.model import SUBMITTERS, Intake, RegisterComplaint, validate_registration
+from services.intake.model import (
+    SUBMITTERS,
+    Intake,
+    Material,
+    RegisterComplaint,
+    validate_registration,
+)
 
 # message type -> (source of the intake it makes, the state it starts in) (Art 8, 12, 14)
 INBOUND = {
@@ -136,3 +143,42 @@ def materials_of(body: dict[str, Any]) -> list[dict[str, Any]]:
             }
         )
     return out
+
+
+def intake_of(
+    body: dict[str, Any],
+    *,
+    message_type: str,
+    message_id: str,
+    from_site: str,
+    sender_intake: str,
+    tenant: str,
+    registered_by: str,
+    received_at: datetime,
+) -> Intake:
+    """The intake a received transfer, designation or dispute makes, with the sender's
+    materials (Art 12, 14); `body` is what read_payload returned."""
+    source, state = INBOUND[message_type]
+    cmd = registration_of(body, source=source, received_at=received_at)
+    intake = Intake(
+        id=str(uuid.uuid4()),
+        tenant_id=tenant,
+        registered_by=registered_by,
+        state=state,
+        from_site=from_site,
+        sender_intake=sender_intake,
+        inbound_message_id=message_id,
+        origin_json=json.dumps(body.get("slip") or {}, ensure_ascii=False, sort_keys=True),
+        **cmd.__dict__,
+    )
+    intake.materials.extend(
+        Material(
+            id=str(uuid.uuid4()),
+            intake_id=intake.id,
+            tenant_id=tenant,
+            received_at=received_at,
+            **m,
+        )
+        for m in materials_of(body)
+    )
+    return intake
