@@ -324,3 +324,60 @@ def test_a_step_out_of_order_is_failed_precondition_naming_the_step(site: Site) 
         cpb.DraftDocumentRequest(request_id=rid(), case=unassigned, type="inspection_record"),
     )
     assert reason in ("STEP_OUT_OF_ORDER", "NO_HANDLER")
+
+
+def test_art19_evidence_preservation_needs_the_bureau_heads_approval_before_the_notice(
+    site: Site,
+) -> None:
+    case = file_case(site)
+    code, _, meta, _ = fails(
+        cases(site).DraftDocument,
+        cpb.DraftDocumentRequest(
+            request_id=rid(), case=case, type="evidence_preservation_approval",
+            content_json=json.dumps({"reason": "工资表可能被销毁", "items": ["2026年工资表"]}),
+        ),
+    )  # fmt: skip
+    assert (code, meta["field"]) == (
+        grpc.StatusCode.INVALID_ARGUMENT, "content_json.form_of_preservation",
+    )  # fmt: skip
+    code, reason, _, _ = fails(
+        cases(site).DraftDocument,
+        cpb.DraftDocumentRequest(
+            request_id=rid(), case=case, type="evidence_preservation_notice", content_json="{}"
+        ),
+    )
+    assert (code, reason) == (grpc.StatusCode.FAILED_PRECONDITION, "PREREQUISITE_NOT_EFFECTIVE")
+    approval = submit(site, draft(site, case, "evidence_preservation_approval", {
+        "reason": "工资表可能被销毁", "items": ["2026年工资表"], "form_of_preservation": "就地封存",
+    }))  # fmt: skip
+    code, reason, _, _ = fails(
+        cases(site, "head1").ApproveDocument,
+        cpb.ApproveDocumentRequest(request_id=rid(), document=approval.name),
+    )
+    assert (code, reason) == (grpc.StatusCode.PERMISSION_DENIED, "APPROVER_ROLE_REQUIRED")
+    assert through_chain(site, approval).approvals[0].startswith("bureau_head:")
+    notice = effective(site, case, "evidence_preservation_notice", {"items": ["2026年工资表"]})
+    assert list(notice.served_to) == ["party"]
+
+
+def test_art20_audit_approval_then_engagement_and_notice(site: Site) -> None:
+    case = file_case(site)
+    for code_ in ("audit_engagement", "audit_notice"):
+        _, reason, _, _ = fails(
+            cases(site).DraftDocument,
+            cpb.DraftDocumentRequest(request_id=rid(), case=case, type=code_),
+        )
+        assert reason == "PREREQUISITE_NOT_EFFECTIVE"
+    effective(site, case, "audit_approval", {"scope": "2026年工资支付与社保缴纳"})
+    assert effective(site, case, "audit_engagement", {"auditor": "某会计师事务所"}).article == 20
+    assert effective(site, case, "audit_notice", {"period": "2026年"}).state == "effective"
+
+
+def test_deadlines_are_listed_per_officer_and_per_tenant(site: Site) -> None:
+    mine, other = file_case(site), file_case(site)
+    handler = site.user_id(JA, "handler1")
+    listed = cases(site).ListDeadlines(cpb.ListDeadlinesRequest(officer=handler, open_only=True))
+    assert {d.case_id for d in listed.deadlines} >= {mine.split("/")[1], other.split("/")[1]}
+    assert all(d.officer == handler for d in listed.deadlines)
+    elsewhere = site.client("cases", "hongshan", "handler1")
+    assert not elsewhere.ListDeadlines(cpb.ListDeadlinesRequest(case=mine)).deadlines
