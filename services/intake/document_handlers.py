@@ -115,18 +115,18 @@ def _take_effect(
     # The intake was acted on in time: the 5 working days of Art 11 are met.
     deadlines.meet(uow, subject=f"intakes/{intake.id}", rule="filing_approval_submitted")
     refs = [doc.content_sha256]
-    if spec.message:
+    for recipient in messages.recipients(intake, doc) if spec.message else []:
         envelope = outbox.enqueue(
             uow,
             type=spec.message,
-            recipient=doc.recipient,
+            recipient=recipient,
             case_ref=f"intakes/{intake.id}",
             case_number=intake.case_number,
             correlation_id=intake.inbound_message_id,
             payload_json=messages.outbound_payload(intake, doc),
             document_hashes=(doc.content_sha256,),
         )
-        doc.message_id = envelope.message_id
+        doc.message_id = doc.message_id or envelope.message_id
         refs.append(f"messages/{envelope.message_id}")
     record(
         uow,
@@ -137,6 +137,34 @@ def _take_effect(
         tuple(refs),
         role=role,
     )
+
+
+def _settle_dispute(
+    uow: UnitOfWork,
+    principal: Principal,
+    calendar: WorkingCalendar,
+    settled: dict[str, str],
+    message_id: str,
+    from_site: str,
+) -> Intake:
+    """The city designated in answer to this district's dispute (Art 14): no second
+    intake; the one that raised the dispute is registered again or closed."""
+    original = load(uow, str(settled.get("intake", "")).removeprefix("intakes/"))
+    messages.settle_dispute(
+        original, settled=settled, tenant=uow.tenant, message_id=message_id, from_site=from_site
+    )
+    if original.state == "registered":
+        open_filing_deadline(uow, calendar, original, principal.user_id, local_date(utcnow()))
+    record(
+        uow,
+        original,
+        principal,
+        "jurisdiction_dispute.settled",
+        {"message_id": message_id, "from_site": from_site, **settled},
+        (f"messages/{message_id}",),
+        role="service",
+    )
+    return original
 
 
 def record_inbound(
@@ -165,8 +193,12 @@ def record_inbound(
         return existing
     outbox.check_route(message_type, from_site, uow.tenant)
     now = utcnow()
+    body = messages.read_payload(message_type, payload_json)
+    settled = body.get("settles") or {}
+    if message_type == "designation" and settled.get("site") == uow.tenant:
+        return _settle_dispute(uow, principal, calendar, settled, message_id, from_site)
     intake = messages.intake_of(
-        messages.read_payload(message_type, payload_json),
+        body,
         message_type=message_type,
         message_id=message_id,
         from_site=from_site,

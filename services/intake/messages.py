@@ -9,7 +9,7 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from liuhen.platform.errors import InvalidArgument
+from liuhen.platform.errors import FailedPrecondition, InvalidArgument
 from services.intake.documents import IntakeDocument
 from services.intake.model import (
     SUBMITTERS,
@@ -66,8 +66,45 @@ def outbound_payload(intake: Intake, doc: IntakeDocument) -> str:
         "drafted_by": doc.drafted_by,
         "approved_by": doc.approved_by,
     }
-    body = {"slip": slip, "intake": particulars, "materials": materials}
+    body: dict[str, Any] = {"slip": slip, "intake": particulars, "materials": materials}
+    settled = settles(intake, doc)
+    if settled:
+        body["settles"] = settled
     return json.dumps(body, ensure_ascii=False, sort_keys=True)
+
+
+def settles(intake: Intake, doc: IntakeDocument) -> dict[str, str]:
+    """The dispute a designation settles (Art 14): the district that raised it, its
+    intake and the district designated; {} for any other slip."""
+    if doc.type != "designation_slip" or not intake.from_site:
+        return {}
+    if json.loads(intake.origin_json or "{}").get("type") != "jurisdiction_dispute_request":
+        return {}
+    return {"site": intake.from_site, "intake": intake.sender_intake, "designated": doc.recipient}
+
+
+def recipients(intake: Intake, doc: IntakeDocument) -> list[str]:
+    """Who receives the slip's message: the designated district, and the district that
+    raised the dispute when it is another one, so its own intake is closed (Art 14)."""
+    settled = settles(intake, doc)
+    extra = [settled["site"]] if settled and settled["site"] != doc.recipient else []
+    return [doc.recipient, *extra]
+
+
+def settle_dispute(
+    original: Intake, *, settled: dict[str, str], tenant: str, message_id: str, from_site: str
+) -> None:
+    """The city's answer to the dispute this district raised: designated here, the
+    original intake is registered again for filing; designated elsewhere, it is closed."""
+    if original.state != "dispute_raised":
+        raise FailedPrecondition(
+            "NO_DISPUTE_RAISED",
+            f"{settled.get('intake')} has raised no dispute waiting for the city",
+            "该受理登记未提请指定管辖",
+            article="seed Art 14",
+        )
+    original.inbound_message_id, original.from_site = message_id, from_site
+    original.state = "registered" if settled.get("designated") == tenant else "designated_elsewhere"
 
 
 def _bad(why: str) -> InvalidArgument:

@@ -238,6 +238,36 @@ def test_art14_a_dispute_goes_to_the_city_which_designates_a_district(site: Site
         file_it(site, "wuhan", pending.name)
     assert err.value.code() == grpc.StatusCode.FAILED_PRECONDITION
 
+    # jiangan hears the answer too: its own intake is closed, designated elsewhere.
+    def closed() -> pb.Intake | None:
+        got = (
+            site.client("intake", "jiangan", "intake1")
+            .GetIntake(pb.GetIntakeRequest(name=original.name))
+            .intake
+        )
+        return got if got.state == "designated_elsewhere" else None
+
+    assert wait_for(closed, "jiangan's intake closed").from_site == "wuhan"
+
+
+def test_art14_designated_to_the_district_that_raised_the_dispute_it_files_its_own_intake(
+    site: Site,
+) -> None:
+    original = register(site, "jiangan")
+    raised = slip(site, "jiangan", original.name, "jurisdiction_dispute_request")
+    pending = wait_for(lambda: intakes_from(site, "wuhan", raised.message_id), "the dispute")
+    designated = slip(site, "wuhan", pending.name, "designation_slip", "jiangan", "reviewer1")
+    back = wait_for(lambda: intakes_from(site, "jiangan", designated.message_id), "the answer")
+    assert back.name == original.name  # no second intake for the same complaint
+    assert (back.state, back.from_site) == ("registered", "wuhan")
+    assert file_it(site, "jiangan", back.name).case_number.startswith("江岸区劳监立")
+    outbox = (
+        site.client("routing", "wuhan", "reviewer1")
+        .ListMessages(rpb.ListMessagesRequest(direction="outbox", type="designation"))
+        .messages
+    )
+    assert [m.envelope.recipient for m in outbox] == ["jiangan"]
+
 
 def test_design7_a_redelivered_transfer_makes_one_intake(site: Site) -> None:
     original = register(site, "jiangan")

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from liuhen.platform.errors import InvalidArgument
+from liuhen.platform.errors import FailedPrecondition, InvalidArgument
 from services.intake import messages
 from services.intake.documents import IntakeDocument
 from services.intake.model import Intake, Material
@@ -105,3 +105,38 @@ def test_art12_a_slip_without_the_employer_is_refused_like_a_bad_registration():
     with pytest.raises(InvalidArgument) as err:
         messages.registration_of(body, source="transfer", received_at=NOW)
     assert err.value.field == "employer.name"
+
+
+def test_art14_a_designation_answering_a_dispute_also_goes_to_the_district_that_raised_it():
+    pending = intake()
+    pending.from_site, pending.sender_intake = "jiangan", "intakes/j-1"
+    pending.origin_json = '{"type": "jurisdiction_dispute_request"}'
+    designation = slip()
+    designation.type, designation.recipient = "designation_slip", "hongshan"
+    assert messages.recipients(pending, designation) == ["hongshan", "jiangan"]
+    assert messages.settles(pending, designation) == {
+        "site": "jiangan",
+        "intake": "intakes/j-1",
+        "designated": "hongshan",
+    }
+    designation.recipient = "jiangan"
+    assert messages.recipients(pending, designation) == ["jiangan"]
+    assert messages.recipients(intake(), slip()) == ["hongshan"]
+
+
+def test_art14_only_an_intake_that_raised_a_dispute_is_settled():
+    settled = {"site": "jiangan", "intake": "intakes/i-1", "designated": "jiangan"}
+    raised = intake()
+    raised.state = "dispute_raised"
+    messages.settle_dispute(
+        raised, settled=settled, tenant="jiangan", message_id="m", from_site="wuhan"
+    )
+    assert (raised.state, raised.from_site, raised.inbound_message_id) == (
+        "registered",
+        "wuhan",
+        "m",
+    )
+    with pytest.raises(FailedPrecondition):
+        messages.settle_dispute(
+            intake(), settled=settled, tenant="jiangan", message_id="m", from_site="wuhan"
+        )
