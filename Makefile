@@ -7,7 +7,7 @@ PROTOS := $(shell find protos -name '*.proto')
 GEN_STAMP := liuhen/.protos.stamp
 STACK := deploy/stack/stack.sh
 
-.PHONY: install protos demo test lint typecheck unit service contract stack-tests e2e bench \
+.PHONY: install protos demo test lint typecheck unit service contract stack-tests e2e bench chart \
         stack-up stack-down stack-status up clean
 
 $(VENV)/.installed: pyproject.toml
@@ -49,6 +49,19 @@ test: lint typecheck
 
 bench: install
 	$(PY) -m bench.register_complaint
+
+# The Helm chart: lint, render and validate against the Kubernetes schemas, offline.
+TOOLS := $(HOME)/.cache/liuhen-tools
+HELM := $(TOOLS)/helm
+$(HELM):
+	mkdir -p $(TOOLS)
+	GOBIN=$(TOOLS) go install helm.sh/helm/v3/cmd/helm@v3.22.0
+
+chart: install $(HELM)
+	$(HELM) lint --strict deploy/helm/liuhen
+	$(HELM) template liuhen deploy/helm/liuhen > $(VENV)/liuhen-chart.yaml
+	$(VENV)/bin/pip install -q kubernetes-validate
+	$(VENV)/bin/kubernetes-validate --strict $(VENV)/liuhen-chart.yaml
 
 stack-up:
 	bash $(STACK) up

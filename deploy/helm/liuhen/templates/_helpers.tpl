@@ -1,0 +1,42 @@
+{{- define "liuhen.labels" -}}
+app.kubernetes.io/part-of: liuhen
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+helm.sh/chart: {{ .Chart.Name }}-{{ .Chart.Version }}
+{{- end }}
+
+{{- define "liuhen.image" -}}
+{{ .Values.image.repository }}:{{ .Values.image.tag }}
+{{- end }}
+
+{{/* Environment every service reads (liuhen/platform/config.py). */}}
+{{- define "liuhen.env" -}}
+- name: LIUHEN_PROFILE
+  value: stack
+- name: LIUHEN_HOST
+  value: "0.0.0.0"
+- name: LIUHEN_HOME
+  value: /tmp/liuhen
+{{- range $name, $svc := .Values.services }}
+- name: LIUHEN_{{ upper $name }}_PORT
+  value: {{ $svc.port | quote }}
+{{- end }}
+- name: LIUHEN_KAFKA_BOOTSTRAP
+  value: {{ .Values.config.kafkaBootstrap | quote }}
+- name: LIUHEN_S3_ENDPOINT
+  value: {{ .Values.config.s3Endpoint | quote }}
+- name: LIUHEN_S3_OFFSITE_ENDPOINT
+  value: {{ .Values.config.s3OffsiteEndpoint | quote }}
+- name: LIUHEN_KEYCLOAK_URL
+  value: {{ .Values.config.keycloakUrl | quote }}
+- name: LIUHEN_OTLP_ENDPOINT
+  value: {{ .Values.config.otlpEndpoint | quote }}
+- name: LIUHEN_DATABASE_URL
+  valueFrom:
+    secretKeyRef: {name: {{ .Values.secrets.database }}, key: url}
+- name: LIUHEN_S3_ACCESS_KEY
+  valueFrom:
+    secretKeyRef: {name: {{ .Values.secrets.s3 }}, key: access-key}
+- name: LIUHEN_S3_SECRET_KEY
+  valueFrom:
+    secretKeyRef: {name: {{ .Values.secrets.s3 }}, key: secret-key}
+{{- end }}
