@@ -10,6 +10,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def clean_env() -> dict[str, str]:
+    """The caller's environment without LIUHEN_* settings: the demo runs on defaults."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("LIUHEN_")}
+
+
 def run_demo(tmp_path: Path, **env: str) -> tuple[int, list[str]]:
     proc = subprocess.run(
         [sys.executable, "-m", "liuhen.cli.main", "demo", "--fresh"],
@@ -17,7 +22,7 @@ def run_demo(tmp_path: Path, **env: str) -> tuple[int, list[str]]:
         capture_output=True,
         text=True,
         timeout=240,
-        env={**os.environ, "PYTHONPATH": str(ROOT), "LIUHEN_HOME": str(tmp_path / "home"), **env},
+        env={**clean_env(), "PYTHONPATH": str(ROOT), "LIUHEN_HOME": str(tmp_path / "home"), **env},
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     return proc.returncode, proc.stdout.strip().splitlines()
