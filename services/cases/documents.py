@@ -131,7 +131,6 @@ def draft_document(
 def record_interview(
     uow: UnitOfWork,
     principal: Principal,
-    calendar: WorkingCalendar,
     *,
     case_id: str,
     officers: list[Officer],

@@ -28,7 +28,7 @@ from services.cases.convert import (
 from services.cases.model import Officer
 
 
-class CasesServicer(ServicerBase, cases_pb2_grpc.CasesServiceServicer):
+class CasesServicer(ServicerBase, cases_pb2_grpc.CasesServiceServicer):  # type: ignore[misc]
     def OpenCase(
         self, request: pb.OpenCaseRequest, context: grpc.ServicerContext
     ) -> pb.OpenCaseResponse:
@@ -102,7 +102,6 @@ class CasesServicer(ServicerBase, cases_pb2_grpc.CasesServiceServicer):
                     documents.record_interview(
                         uow,
                         who,
-                        self.platform.calendar,
                         case_id=case_id,
                         officers=officers,
                         fields=fields,

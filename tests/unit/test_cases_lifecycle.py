@@ -200,3 +200,10 @@ def test_art6_the_handler_may_not_draft_in_the_reviewers_role() -> None:
     with pytest.raises(PermissionDenied) as exc:
         check_drafter(case(), "reviewer", "reviewer2", document_type("statement_record"))
     assert exc.value.reason == "NOT_THE_REVIEWER"
+
+
+def test_art38_a_court_ruling_is_received_only_on_a_decided_case() -> None:
+    court = lifecycle.step("court_ruling")
+    assert court.inbound and not court.next_state({})
+    lifecycle.check_state("court_ruling", "decided")
+    assert "penalty_decision" in refused("court_ruling", "investigating").message
