@@ -84,7 +84,7 @@ class Site:
         )
 
     def channel(self, service: str) -> grpc.Channel:
-        return grpc.insecure_channel(f"127.0.0.1:{self.running[service].port}")
+        return grpc.insecure_channel(self.settings.address(service))
 
     def client(
         self, service: str, tenant: str, username: str, roles: tuple[str, ...] | None = None

@@ -1,0 +1,142 @@
+"""UploadRecording: peak memory and throughput of the media service streaming a large
+recording into the object store, beside a bare grpcio client-streaming sink that only
+counts bytes, measured in the same run (DESIGN §6: never whole in memory).
+
+Both servers run as separate processes; peak RSS is read from /proc. Prints the
+figures and the ratios. Run: `python -m bench.upload_recording` (or `make bench`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+SIZE = int(os.environ.get("LIUHEN_BENCH_UPLOAD_MIB", "256")) * 1024 * 1024
+CHUNK = 256 * 1024
+
+
+def chunks() -> Iterator[bytes]:
+    block = os.urandom(CHUNK)
+    for offset in range(0, SIZE, CHUNK):
+        yield block[: min(CHUNK, SIZE - offset)]
+
+
+def peak_rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+# The baseline: a grpcio server whose one method counts the raw bytes streamed to it.
+SINK = """
+import grpc
+from concurrent import futures
+def sink(requests, context):
+    return str(sum(len(r) for r in requests)).encode()
+same = lambda b: b
+handler = grpc.method_handlers_generic_handler("bench.Sink", {"Put":
+    grpc.stream_unary_rpc_method_handler(sink, request_deserializer=same,
+                                         response_serializer=same)})
+server = grpc.server(futures.ThreadPoolExecutor(4))
+server.add_generic_rpc_handlers((handler,))
+port = server.add_insecure_port("127.0.0.1:0")
+server.start()
+print(port, flush=True)
+server.wait_for_termination()
+"""
+
+
+def bare_sink() -> tuple[float, float]:
+    import grpc
+
+    proc = subprocess.Popen([sys.executable, "-c", SINK], stdout=subprocess.PIPE, text=True)
+    try:
+        port = int(proc.stdout.readline()) if proc.stdout else 0
+        channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+        put = channel.stream_unary("/bench.Sink/Put")  # raw bytes both ways
+        t0 = time.perf_counter()
+        assert int(put(chunks())) == SIZE
+        return time.perf_counter() - t0, peak_rss_mib(proc.pid)
+    finally:
+        proc.terminate()
+        proc.wait()
+
+
+def media_upload() -> tuple[float, float, float]:
+    from liuhen.cli.demo import Officer, rid
+    from liuhen.cli.processes import ServiceProcesses, env_for, free_ports
+    from liuhen.media.v1 import media_pb2 as mpb
+    from liuhen.platform.config import SERVICES, Settings
+    from liuhen.platform.db import utcnow
+    from tests.support import Site, file_case
+
+    home = Path(tempfile.mkdtemp(prefix="liuhen-bench-"))
+    settings = Settings(home=home).with_ports(free_ports(SERVICES))
+    procs = ServiceProcesses(settings, env_for(settings))
+    procs.start()
+    try:
+        case = file_case(Site(settings, {}))
+        handler = Officer(settings, "jiangan", "handler1")
+        now = utcnow()
+        meta = mpb.RecordingMetadata(
+            request_id=rid(),
+            case=case,
+            kind="video",
+            device="bench",
+            place="bench",
+            content_type="video/mp4",
+        )
+        meta.start_time.FromDatetime(now - timedelta(hours=1))
+        meta.end_time.FromDatetime(now - timedelta(minutes=1))
+        stream = iter(
+            [
+                mpb.UploadRecordingRequest(metadata=meta),
+                *(mpb.UploadRecordingRequest(chunk=c) for c in chunks()),
+            ]
+        )
+        media_pid = procs.procs["media"].pid
+        before = peak_rss_mib(media_pid)
+        t0 = time.perf_counter()
+        handler("media", "UploadRecording", stream)
+        return time.perf_counter() - t0, before, peak_rss_mib(media_pid)
+    finally:
+        procs.stop()
+
+
+def main() -> None:
+    sink_s, sink_mib = bare_sink()
+    media_s, media_before, media_mib = media_upload()
+    mib = SIZE / 2**20
+    print(f"upload of {mib:.0f} MiB in {CHUNK // 1024} KiB chunks, same run")
+    print(f"bare grpcio sink:  {mib / sink_s:7.1f} MiB/s  peak RSS {sink_mib:6.1f} MiB")
+    print(
+        f"UploadRecording:   {mib / media_s:7.1f} MiB/s  peak RSS {media_mib:6.1f} MiB "
+        f"({media_before:.1f} MiB before the upload: +{media_mib - media_before:.1f} MiB)"
+    )
+    print(
+        f"ratio throughput {sink_s / media_s:.2f}x the sink; "
+        f"peak RSS {media_mib / sink_mib:.2f}x the sink and {media_mib / mib:.2f}x the file"
+    )
+    print(
+        json.dumps(
+            {
+                "size_mib": mib,
+                "sink_mib_s": mib / sink_s,
+                "media_mib_s": mib / media_s,
+                "sink_peak_rss_mib": sink_mib,
+                "media_peak_rss_mib": media_mib,
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
