@@ -44,6 +44,7 @@ typecheck: install
 # stack tests against real PostgreSQL, Kafka, Ceph RGW and Keycloak, started here.
 test: lint typecheck
 	bash $(STACK) up
+	bash $(STACK) fresh-db   # every run starts from an empty schema: migrations build it
 	status=0; $(VENV)/bin/pytest -q -p no:cacheprovider tests || status=$$?; \
 	  [ -n "$$LIUHEN_KEEP_STACK" ] || bash $(STACK) down; exit $$status
 

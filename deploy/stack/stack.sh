@@ -7,6 +7,7 @@
 #   stack.sh status                                 one line per component + memory
 #   stack.sh env                                    export lines for the services
 #   stack.sh reset                                  down, then delete the run folder
+#   stack.sh fresh-db                               drop and recreate the liuhen database
 #
 # Downloads come only from Debian's packages (apt) and Maven Central (mvn) and are kept
 # in ${LIUHEN_STACK_CACHE:-$HOME/.cache/liuhen-stack}; runtime state (data, logs, pids)
@@ -600,6 +601,14 @@ export LIUHEN_KEYCLOAK_URL=http://127.0.0.1:$KC_PORT
 EOF
 }
 
+cmd_fresh_db() { # drop the liuhen database and make it anew, empty (a test run's start)
+    pg_alive || die "fresh-db: postgres is not running (stack.sh up postgres)"
+    as_pg "$(pg_bin)/psql" -X -q -v ON_ERROR_STOP=1 -h "$PG_DIR/sock" -p "$PG_PORT" \
+        -U postgres -d postgres -c "DROP DATABASE IF EXISTS liuhen WITH (FORCE)" >/dev/null
+    pg_bootstrap
+    log "fresh-db: database liuhen recreated, empty"
+}
+
 cmd_reset() {
     cmd_down
     log "reset: removing $RUN (downloads in $CACHE are kept)"
@@ -615,8 +624,9 @@ main() {
         status) cmd_status ;;
         env) cmd_env ;;
         reset) cmd_reset ;;
+        fresh-db) cmd_fresh_db ;;
         *)
-            sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
+            sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
             [ -z "$cmd" ] || [ "$cmd" = -h ] || [ "$cmd" = --help ] || exit 2
             ;;
     esac
