@@ -20,6 +20,7 @@ from liuhen.platform import ledger
 from liuhen.platform.outbox import InboxRow, OutboxRow, topic_for_site
 from liuhen.routing.v1 import routing_pb2 as pb
 from services.routing import relay
+from services.routing.model import MAX_BACKOFF_S
 from services.run import start
 from tests.support import Site, rid
 
@@ -350,10 +351,17 @@ def test_design7_a_reply_that_cannot_be_applied_now_stays_received_and_is_retrie
         except grpc.RpcError:  # the client's reconnection to cases may lag behind
             return []
 
-    wait_for(applied, "the reply applied once cases is back", timeout_s=60)
-    with site.running["routing"].platform.db.unit_of_work("jiangan") as uow:
-        row = uow.session.get(InboxRow, ("jiangan", answer.envelope.message_id))
-        assert row is not None and row.state == "applied"
+    # The retry delay doubles while cases is down, up to MAX_BACKOFF_S (60 s): allow for a
+    # full delay plus the restart on a loaded machine.
+    wait_for(applied, "the reply applied once cases is back", timeout_s=2 * MAX_BACKOFF_S)
+
+    def settled() -> str:
+        # Routing marks the row applied in its own transaction after cases answered.
+        with site.running["routing"].platform.db.unit_of_work("jiangan") as uow:
+            row = uow.session.get(InboxRow, ("jiangan", answer.envelope.message_id))
+            return row.state if row is not None and row.state != "received" else ""
+
+    assert wait_for(settled, "the inbox row settled") == "applied"
 
 
 # --- who may see and answer what ------------------------------------------------------
