@@ -1,0 +1,83 @@
+"""A criminal referral's whole round trip through routing (seed Art 30): the referral
+reaches the same-level public security's topic and its copy the procuratorate's; the
+psb's receipt and filing decision come back on the site's topic and land on the case."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+from liuhen.cases.v1 import cases_pb2 as cpb
+from liuhen.routing.v1 import routing_pb2 as rpb
+from services.routing import desk
+from tests.service.test_cases_paths import refer
+from tests.support import Site, file_case
+
+T = TypeVar("T")
+
+
+def wait_for(probe: Callable[[], T | None], what: str, timeout_s: float = 15.0) -> T:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        value = probe()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def on_desk(site: Site, party: str, type: str) -> list[rpb.Envelope]:
+    seen: list[rpb.Envelope] = []
+
+    def probe() -> list[rpb.Envelope]:
+        seen.extend(desk.read_desk(site.running["routing"].platform.messages, party))
+        return [e for e in seen if e.type == type]
+
+    return wait_for(probe, f"{type} on {party}'s topic")
+
+
+def answer(site: Site, type: str, to: rpb.Envelope, **payload: object) -> str:
+    envelope = desk.desk_envelope(
+        type=type,
+        desk=to.recipient,
+        recipient=to.sender,
+        case_ref=to.case_ref,
+        correlation_id=to.message_id,
+        payload=payload,
+    )
+    desk.publish_from_desk(site.running["routing"].platform.messages, envelope)
+    return envelope.message_id
+
+
+def applied(site: Site, message_id: str) -> rpb.Message | None:
+    messages = (
+        site.client("routing", "jiangan", "handler1")
+        .ListMessages(rpb.ListMessagesRequest(direction="inbox"))
+        .messages
+    )
+    return next(
+        (m for m in messages if m.envelope.message_id == message_id and m.state != "received"),
+        None,
+    )
+
+
+def test_art30_the_psb_answers_a_referral_through_routing_and_its_documents_land(
+    site: Site,
+) -> None:
+    case = file_case(site)
+    refer(site, case)
+    [referral] = on_desk(site, "jiangan.psb", "criminal_referral")
+    [copy] = on_desk(site, "jiangan.procuratorate", "criminal_referral_copy")
+    assert (referral.sender, referral.case_ref, copy.case_ref) == ("jiangan", case, case)
+
+    receipt = answer(site, "referral_receipt", referral, received_by="江岸区公安分局法制室")
+    assert wait_for(lambda: applied(site, receipt), "the receipt").state == "applied"
+    decision = answer(site, "police_filing_decision", referral, filed=False, reason="证据不足")
+    assert wait_for(lambda: applied(site, decision), "the decision").state == "applied"
+
+    got = site.client("cases", "jiangan", "handler1").GetCase(cpb.GetCaseRequest(name=case)).case
+    landed = {d.type: d for d in got.documents if d.from_site == "jiangan.psb"}
+    assert set(landed) == {"criminal_referral_receipt", "police_filing_decision"}
+    assert all(d.state == "effective" for d in landed.values())
+    assert got.state == "police_declined"
