@@ -16,6 +16,7 @@ from services.intake.model import (
     Intake,
     Material,
     RegisterComplaint,
+    is_time_barred,
     validate_registration,
 )
 
@@ -208,6 +209,10 @@ def intake_of(
         origin_json=json.dumps(body.get("slip") or {}, ensure_ascii=False, sort_keys=True),
         **cmd.__dict__,
     )
+    # Art 20 counts to when the matter was first reported, at the sender, not to today.
+    intake.time_barred = is_time_barred(
+        cmd.conduct_ended_on, _first_received(body, received_at), cmd.reported_within_two_years
+    )
     intake.materials.extend(
         Material(
             id=str(uuid.uuid4()),
@@ -219,3 +224,11 @@ def intake_of(
         for m in materials_of(body)
     )
     return intake
+
+
+def _first_received(body: dict[str, Any], default: datetime) -> datetime:
+    try:
+        first = datetime.fromisoformat(str(body["intake"].get("received_at", "")))
+    except ValueError:
+        return default
+    return first if first.tzinfo is not None else default

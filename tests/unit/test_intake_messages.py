@@ -140,3 +140,24 @@ def test_art14_only_an_intake_that_raised_a_dispute_is_settled():
         messages.settle_dispute(
             intake(), settled=settled, tenant="jiangan", message_id="m", from_site="wuhan"
         )
+
+
+def test_regulation20_a_transfer_counts_two_years_to_the_first_report_not_to_its_arrival():
+    reported = intake()
+    reported.conduct_ended_on = date(2024, 12, 1)  # reported at the sender in time
+    body = messages.read_payload(
+        "jurisdiction_transfer", messages.outbound_payload(reported, slip())
+    )
+    months_later = datetime(2026, 12, 5, tzinfo=UTC)
+    kwargs = dict(
+        message_type="jurisdiction_transfer",
+        message_id="m",
+        from_site="jiangan",
+        sender_intake="intakes/i-1",
+        tenant="hongshan",
+        registered_by="svc",
+    )
+    arrived = messages.intake_of(body, received_at=months_later, **kwargs)
+    assert not arrived.time_barred
+    body["intake"]["received_at"] = months_later.isoformat()
+    assert messages.intake_of(body, received_at=months_later, **kwargs).time_barred
