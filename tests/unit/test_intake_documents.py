@@ -122,3 +122,17 @@ def test_design8_content_is_a_json_object_with_its_required_fields():
             parse_content(spec, bad)
     with pytest.raises(InvalidArgument):
         spec_of("penalty_decision")
+
+
+@pytest.mark.parametrize(
+    "code", ["non_acceptance_decision", "jurisdiction_transfer_slip", "designation_slip"]
+)
+def test_design4_intake_documents_agree_with_the_catalogue(code):
+    """The intake's workflow keys live in documents.SPECS; what the catalogue also says
+    (title, who drafts, who approves, to whom it is served) must not drift from it."""
+    from liuhen.platform.catalogue import document_type
+
+    spec, entry = spec_of(code), document_type(code)
+    drafters = {r for roles in spec.drafters.values() for r in roles}
+    assert (spec.zh, spec.approval, spec.served_to) == (entry.zh, entry.approval, entry.served_to)
+    assert drafters == set(entry.drafted_by)
