@@ -8,7 +8,9 @@ filing and reconsideration decisions)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from liuhen.platform import outbox
 from liuhen.platform.auth import Principal
@@ -19,7 +21,7 @@ from liuhen.platform.errors import FailedPrecondition, PermissionDenied
 from services.cases import lifecycle, orm
 from services.cases.documents import advance, new_document
 from services.cases.handlers import load_case, load_document, record
-from services.cases.model import Case, Document, check_content
+from services.cases.model import Case, Document, canonical_content, check_content
 
 
 @dataclass(frozen=True)
@@ -100,6 +102,47 @@ def _sendable(case: Case, doc: Document, only: str) -> lifecycle.Step:
     return s
 
 
+def _package(case: Case, doc: Document, attached: list[Document]) -> str:
+    """The message body: the case, the document and the package it travels with (for a
+    referral: report, materials list, approval and letter, each by name and hash)."""
+    package = [
+        {"type": d.type, "title_zh": document_type(d.type).zh, "name": _name(d),
+         "sha256": d.content_sha256} for d in attached
+    ]  # fmt: skip
+    body = {
+        "case_number": case.case_number,
+        "party": case.party,
+        "document": _name(doc),
+        "content": json.loads(doc.content_json),
+        "package": package,
+    }
+    return json.dumps(body, ensure_ascii=False)
+
+
+def _enqueue(
+    uow: UnitOfWork, case: Case, route: Mapping[str, Any], payload: str, attached: list[Document]
+) -> list[Sent]:
+    """The message and, where the catalogue says so, its copy, to the tenant's desks."""
+    sends = [(route["message"], route["to"])]
+    if route.get("copy"):
+        sends.append((route["copy"], route["copy_to"]))
+    sent = []
+    for message_type, desk in sends:
+        recipient = f"{uow.tenant}.{desk}"
+        envelope = outbox.enqueue(
+            uow,
+            type=message_type,
+            recipient=recipient,
+            case_ref=f"cases/{case.id}",
+            case_number=case.case_number,
+            payload_json=payload,
+            document_hashes=tuple(d.content_sha256 for d in attached),
+        )
+        topic = outbox.topic_for_site(recipient)
+        sent.append(Sent(envelope.message_id, topic, message_type, recipient))
+    return sent
+
+
 def send_desk_document(
     uow: UnitOfWork,
     principal: Principal,
@@ -117,40 +160,9 @@ def send_desk_document(
     case, doc = load_document(uow, case_id, doc_id, changing=True)
     case.require_handler(principal.user_id, f"sending {doc.type}")
     s = _sendable(case, doc, only)
-    route = s.sent_through
-    package = [doc, *(orm.latest_effective(uow, case.id, t) for t in route.get("with", ()))]
-    attached = [d for d in package if d is not None]
-    payload = json.dumps(
-        {
-            "case_number": case.case_number,
-            "party": case.party,
-            "document": _name(doc),
-            "content": json.loads(doc.content_json),
-            "package": [
-                {"type": d.type, "title_zh": document_type(d.type).zh, "name": _name(d),
-                 "sha256": d.content_sha256} for d in attached
-            ],
-        },
-        ensure_ascii=False,
-    )  # fmt: skip
-    sends = [(route["message"], route["to"])]
-    if route.get("copy"):
-        sends.append((route["copy"], route["copy_to"]))
-    sent = []
-    for message_type, desk in sends:
-        recipient = f"{uow.tenant}.{desk}"
-        envelope = outbox.enqueue(
-            uow,
-            type=message_type,
-            recipient=recipient,
-            case_ref=f"cases/{case.id}",
-            case_number=case.case_number,
-            payload_json=payload,
-            document_hashes=tuple(d.content_sha256 for d in attached),
-        )
-        sent.append(
-            Sent(envelope.message_id, outbox.topic_for_site(recipient), message_type, recipient)
-        )
+    with_docs = (orm.latest_effective(uow, case.id, t) for t in s.sent_through.get("with", ()))
+    attached = [doc, *(d for d in with_docs if d is not None)]
+    sent = _enqueue(uow, case, s.sent_through, _package(case, doc, attached), attached)
     record(
         uow,
         case.id,
@@ -176,19 +188,9 @@ def _check_sender(type_code: str, from_site: str, tenant: str) -> None:
         )
 
 
-def record_inbound_document(
-    uow: UnitOfWork,
-    principal: Principal,
-    calendar: WorkingCalendar,
-    *,
-    case_id: str,
-    type_code: str,
-    content_json: str,
-    from_site: str,
-    correlation_id: str,
-) -> Document:
-    """A document from outside, arriving through routing: a peer's 协查回函 (Art 21(3)), the
-    psb's referral receipt, filing decision and reconsideration decision (Art 30)."""
+def _check_inbound(principal: Principal, type_code: str, from_site: str, tenant: str) -> None:
+    """Only routing records what comes from outside, only of an inbound type, and only
+    from the sender the catalogue names."""
     if not principal.is_service:
         raise PermissionDenied(
             "SERVICE_ONLY",
@@ -203,20 +205,38 @@ def record_inbound_document(
             "该文书不由外单位送达",
             article="sites.yaml routes",
         )
-    _check_sender(type_code, from_site, uow.tenant)
+    _check_sender(type_code, from_site, tenant)
+
+
+def record_inbound_document(
+    uow: UnitOfWork,
+    principal: Principal,
+    calendar: WorkingCalendar,
+    *,
+    case_id: str,
+    type_code: str,
+    content_json: str,
+    from_site: str,
+    correlation_id: str,
+) -> Document:
+    """A document from outside, arriving through routing: a peer's 协查回函 (Art 21(3)), the
+    psb's referral receipt, filing decision and reconsideration decision (Art 30), the
+    court's ruling (Art 38)."""
+    _check_inbound(principal, type_code, from_site, uow.tenant)
     case = load_case(uow, case_id, changing=True)
     lifecycle.check_state(type_code, case.state)
+    content = canonical_content(content_json)
+    check_content(document_type(type_code), content)
     doc = new_document(
         uow,
         case,
         type_code=type_code,
-        content_json=content_json,
+        content_json=content,
         drafted_by=f"site:{from_site}",
         role="peer",
         state="effective",
         from_site=from_site,
     )
-    check_content(document_type(type_code), doc.content_json)
     record(
         uow,
         case.id,

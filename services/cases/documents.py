@@ -70,9 +70,29 @@ def new_document(
     return doc
 
 
-def _correction_of(uow: UnitOfWork, case: Case, type_code: str, supersedes: str) -> int:
-    _, old = load_document(uow, case.id, supersedes)
-    return old.correct(type_code)
+def _may_draft(
+    uow: UnitOfWork, principal: Principal, case_id: str, type_code: str, supersedes: str
+) -> tuple[Case, str, int]:
+    """The case, the role the caller drafts in and the version: who may draft it (roles,
+    Art 6), and that the case is ready for it — or, for a correction, that it corrects an
+    effective document of the same type."""
+    doc_type = document_type(type_code)
+    if type_code in OWN_COMMAND:
+        raise InvalidArgument(
+            "USE_OWN_COMMAND",
+            f"{type_code} is made with {OWN_COMMAND[type_code]}, which checks its fields",
+            f"{doc_type.zh}须通过专用接口制作",
+            field="type",
+        )
+    role = drafting_role(doc_type, principal.roles, lifecycle.step(type_code).recorded_by)
+    case = load_case(uow, case_id, changing=True)
+    check_drafter(case, role, principal.user_id, doc_type)
+    if supersedes:
+        _, old = load_document(uow, case.id, supersedes)
+        return case, role, old.correct(type_code)
+    lifecycle.check_state(type_code, case.state)
+    lifecycle.check_requires(type_code, orm.effective_types(uow, case_id), major=case.major)
+    return case, role, 1
 
 
 def draft_document(
@@ -87,26 +107,9 @@ def draft_document(
     """Draft a catalogue document in the role the catalogue names; the case must be in a
     state that allows it and its prerequisites must be effective. A correction
     (`supersedes`) is a new version of an effective one and moves the case no further."""
-    doc_type = document_type(type_code)
-    if type_code in OWN_COMMAND:
-        raise InvalidArgument(
-            "USE_OWN_COMMAND",
-            f"{type_code} is made with {OWN_COMMAND[type_code]}, which checks its fields",
-            f"{doc_type.zh}须通过专用接口制作",
-            field="type",
-        )
-    role = drafting_role(doc_type, principal.roles, lifecycle.step(type_code).recorded_by)
-    case = load_case(uow, case_id, changing=True)
-    check_drafter(case, role, principal.user_id, doc_type)
-    version = 1
-    if supersedes:
-        version = _correction_of(uow, case, type_code, supersedes)
-    else:
-        lifecycle.check_state(type_code, case.state)
-        effective = orm.effective_types(uow, case_id)
-        lifecycle.check_requires(type_code, effective, major=case.major)
+    case, role, version = _may_draft(uow, principal, case_id, type_code, supersedes)
     content = canonical_content(content_json)
-    check_content(doc_type, content)
+    check_content(document_type(type_code), content)
     doc = new_document(
         uow,
         case,
@@ -117,11 +120,8 @@ def draft_document(
         version=version,
         supersedes=supersedes,
     )
-    payload: dict[str, object] = {
-        "document": doc.id,
-        "type": type_code,
-        "content_sha256": doc.content_sha256,
-    }
+    payload: dict[str, object] = {"document": doc.id, "type": type_code}
+    payload["content_sha256"] = doc.content_sha256
     if supersedes:
         payload |= {"version": version, "supersedes": supersedes}
     record(uow, case_id, principal, role, "document.drafted", payload, (doc.content_sha256,))

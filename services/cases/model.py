@@ -287,9 +287,20 @@ def check_drafter(case: Case, role: str, user: str, doc_type: DocumentType) -> N
 
 
 def check_content(doc_type: DocumentType, content_json: str) -> None:
-    """The fields the catalogue requires (`required`) are present and not empty; a
-    boolean false is a value."""
+    """The fields the catalogue requires (`required`) are present and not empty (a
+    boolean false is a value); an adjustable period (Art 28: 一般为10日, shortened or
+    lengthened) is a positive number of days."""
     content = json.loads(content_json)
+    if doc_type.deadline.get("adjustable") and "period_days" in content:
+        days = content["period_days"]
+        if isinstance(days, bool) or not isinstance(days, int) or days <= 0:
+            raise InvalidArgument(
+                "BAD_PERIOD",
+                f"period_days must be a positive number of days, not {json.dumps(days)}",
+                "改正期限应为正整数天数",
+                article=f"seed Art {doc_type.article}",
+                field="content_json.period_days",
+            )
     for name in doc_type.required:
         value = content.get(name)
         if value is None or value == "" or value == [] or value == {}:

@@ -140,6 +140,11 @@ def test_art30_criminal_referral_declined_then_reconsidered_and_filed(site: Site
     assert (code, reason) == (grpc.StatusCode.FAILED_PRECONDITION, "STEP_OUT_OF_ORDER")
     assert "criminal_referral_letter" in details
     sent = refer(site, case)
+    documents = cases(site).GetCase(cpb.GetCaseRequest(name=case)).case.documents
+    letter = next(d for d in documents if d.type == "criminal_referral_letter")
+    replay = cpb.SendDeskDocumentRequest(request_id=rid(), document=letter.name)
+    code, reason, _, details = fails(cases(site).SendCriminalReferral, replay)
+    assert reason == "STEP_OUT_OF_ORDER" and "referred" in details  # sent once only
     assert [(m.type, m.recipient) for m in sent.messages] == [
         ("criminal_referral", "jiangan.psb"),
         ("criminal_referral_copy", "jiangan.procuratorate"),

@@ -381,3 +381,29 @@ def test_deadlines_are_listed_per_officer_and_per_tenant(site: Site) -> None:
     assert all(d.officer == handler for d in listed.deadlines)
     elsewhere = site.client("cases", "hongshan", "handler1")
     assert not elsewhere.ListDeadlines(cpb.ListDeadlinesRequest(case=mine)).deadlines
+
+
+def test_art28_the_rectification_period_is_a_positive_number_of_days(site: Site) -> None:
+    case = file_case(site)
+    for bad in (0, -3, "十日", True):
+        code, reason, meta, _ = fails(
+            cases(site).DraftDocument,
+            cpb.DraftDocumentRequest(
+                request_id=rid(), case=case, type="rectification_order",
+                content_json=json.dumps({"period_days": bad}),
+            ),
+        )  # fmt: skip
+        assert (code, reason) == (grpc.StatusCode.INVALID_ARGUMENT, "BAD_PERIOD")
+        assert (meta["field"], meta["article"]) == ("content_json.period_days", "seed Art 28")
+    assert effective(site, case, "rectification_order", {"period_days": 5}).state == "effective"
+
+
+def test_another_tenants_case_file_is_not_found(site: Site) -> None:
+    case = file_case(site)
+    elsewhere = site.client("cases", "hongshan", "reviewer1")
+    code, _, _, _ = fails(elsewhere.GetCaseFile, cpb.GetCaseFileRequest(case=case))
+    assert code == grpc.StatusCode.NOT_FOUND
+    code, _, _, _ = fails(
+        elsewhere.ArchiveCase, cpb.ArchiveCaseRequest(request_id=rid(), case=case)
+    )
+    assert code == grpc.StatusCode.NOT_FOUND
