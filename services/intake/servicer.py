@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date
+from datetime import UTC, date, datetime
 
 import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -19,10 +19,10 @@ from services.intake.documents import IntakeDocument
 from services.intake.model import Intake, Material, RegisterComplaint
 
 
-def _ts(value: object) -> Timestamp:
+def _ts(value: datetime | None) -> Timestamp:
     ts = Timestamp()
     if value is not None:
-        ts.FromDatetime(value)  # type: ignore[arg-type]
+        ts.FromDatetime(value)
     return ts
 
 
@@ -112,7 +112,7 @@ def _enum_name(value: int, enum: object, prefix: str) -> str:
     return name.removeprefix(prefix).lower() if value else ""
 
 
-class IntakeServicer(ServicerBase, intake_pb2_grpc.IntakeServiceServicer):
+class IntakeServicer(ServicerBase, intake_pb2_grpc.IntakeServiceServicer):  # type: ignore[misc]
     def RegisterComplaint(
         self, request: pb.RegisterComplaintRequest, context: grpc.ServicerContext
     ) -> pb.RegisterComplaintResponse:
