@@ -25,7 +25,7 @@ from services.cases.model import (
     check_content,
     check_drafter,
     drafting_role,
-    validate_interview,
+    interview_content,
 )
 
 # Documents with their own command, which checks what the generic draft cannot.
@@ -141,24 +141,17 @@ def record_interview(
     case = load_case(uow, case_id, changing=True)
     case.require_handler(principal.user_id, "recording an interview")
     lifecycle.check_state("interview_record", case.state)
-    validate_interview(
+    content = interview_content(
         officers,
-        bool(fields["certificates_shown"]),
-        _time(fields["start_time"]),
-        _time(fields["end_time"]),
-        str(fields["place"]),
-        str(fields["interviewee"]),
+        fields,
+        start=_time(fields["start_time"]),
+        end=_time(fields["end_time"]),
     )
-    content = {
-        **{k: str(v) for k, v in fields.items()},
-        "officers": [o.__dict__ for o in officers],
-        "certificates_shown": True,
-    }
     doc = new_document(
         uow,
         case,
         type_code="interview_record",
-        content_json=json.dumps(content, ensure_ascii=False),
+        content_json=content,
         drafted_by=principal.user_id,
         role="handler",
         state="effective",

@@ -9,7 +9,7 @@ the reviewer may not be the handler; nobody approves a document they drafted.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -361,3 +361,27 @@ def validate_interview(
         )
     require(place, "place", article=art)
     require(interviewee, "interviewee", article=art)
+
+
+def interview_content(
+    officers: list[Officer],
+    fields: Mapping[str, object],
+    *,
+    start: datetime | None,
+    end: datetime | None,
+) -> str:
+    """The interview record's fields once they pass the checks of Art 16, as JSON."""
+    validate_interview(
+        officers,
+        bool(fields["certificates_shown"]),
+        start,
+        end,
+        str(fields["place"]),
+        str(fields["interviewee"]),
+    )
+    content = {
+        **{k: str(v) for k, v in fields.items()},
+        "officers": [o.__dict__ for o in officers],
+        "certificates_shown": True,
+    }
+    return json.dumps(content, ensure_ascii=False)

@@ -407,3 +407,17 @@ def test_another_tenants_case_file_is_not_found(site: Site) -> None:
         elsewhere.ArchiveCase, cpb.ArchiveCaseRequest(request_id=rid(), case=case)
     )
     assert code == grpc.StatusCode.NOT_FOUND
+
+
+def test_art28_a_period_past_its_due_date_is_listed_overdue(site: Site) -> None:
+    case = file_case(site)
+    order = effective(site, case, "rectification_order", {"period_days": 10})
+    long_ago = ts(datetime.now(UTC) - timedelta(days=40))
+    request = epb.ServeDocumentRequest(
+        request_id=rid(), document=order.name, method=epb.SERVICE_METHOD_DIRECT,
+        recipient="某公司", signed_by="王五", served_time=long_ago,
+    )  # fmt: skip
+    site.client("enforcement", JA, "handler1").ServeDocument(request)
+    overdue = cases(site).ListDeadlines(cpb.ListDeadlinesRequest(case=case, overdue_only=True))
+    assert {d.rule for d in overdue.deadlines} == {"rectification_period", "rectification_verified"}
+    assert "investigation_completed" in deadlines(site, case)  # open, not yet due
