@@ -60,6 +60,8 @@ STATES = (
 )
 # Steps that are not documents: how a case reaches these states.
 COMMAND_STEPS = {INVESTIGATING: "AssignHandler", ARCHIVED: "ArchiveCase"}
+# Documents that move the case when sent, and the command that sends them.
+SENDING = {"criminal_referral_letter": "SendCriminalReferral"}
 
 
 @dataclass(frozen=True)
@@ -139,7 +141,11 @@ def steps_into(state: str) -> list[str]:
     """The steps that bring a case into `state`, to name in an out-of-order refusal."""
     if state in COMMAND_STEPS:
         return [COMMAND_STEPS[state]]
-    return [s.code for s in steps().values() if state in (s.leads_to, *s.branches.values())]
+    return [
+        f"{s.code} (sent: {SENDING.get(s.code, 'SendDeskDocument')})" if s.sent_through else s.code
+        for s in steps().values()
+        if state in (s.leads_to, *s.branches.values())
+    ]
 
 
 def out_of_order(code: str, state: str, allowed: Iterable[str]) -> FailedPrecondition:
