@@ -22,19 +22,15 @@ from services.enforcement.model import (
     parse_content,
     periods,
     receipt,
+    servers_of,
     validate_command,
 )
 
 SERVICE = "enforcement"
 
 
-def servers() -> tuple[str, ...]:
-    """Who fills in and serves the 送达回执 (catalogue: service_receipt drafted_by)."""
-    return document_type("service_receipt").drafted_by
-
-
-def authorise_service(principal: Principal) -> None:
-    principal.require_role(*servers(), action="serving a document (送达)")
+def authorise_service(principal: Principal, document_type: str) -> None:
+    principal.require_role(*servers_of(document_type), action="serving a document (送达)")
 
 
 def document_to_serve(
@@ -82,11 +78,11 @@ def serve_document(
 ) -> tuple[ServiceRecord, list[deadlines.DeadlineRow]]:
     """Serve `doc` (Art 37), record the 送达回执 and start the periods that run from
     service (Art 28)."""
-    authorise_service(principal)
+    authorise_service(principal, doc.type)
     validate_command(cmd, now)
     check_serviceable(doc)
     check_method(cmd, doc)
-    actor = ledger.actor_of(principal, principal.acting_role(servers()))
+    actor = ledger.actor_of(principal, principal.acting_role(servers_of(doc.type)))
     body = receipt(cmd, doc, actor)
     receipt_sha = ledger.sha256_hex(ledger.canonical(body))
     # The entry first: on PostgreSQL its lock serialises the steps on this case, so two
@@ -148,10 +144,11 @@ def start_periods(
     return rows
 
 
-def load(uow: UnitOfWork, case_id: str, record_id: str) -> ServiceRecord:
+def load(uow: UnitOfWork, collection: str, case_id: str, record_id: str) -> ServiceRecord:
+    """A service record by name: `cases/{id}/services/{id}` or `intakes/{id}/...`."""
     record = orm.get(uow, case_id, record_id)
-    if record is None:
-        raise not_found("service record", f"cases/{case_id}/services/{record_id}")
+    if record is None or not record.parent.startswith(collection):
+        raise not_found("service record", f"{collection}/{case_id}/services/{record_id}")
     return record
 
 

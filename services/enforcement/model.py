@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from liuhen.platform.catalogue import document_type as document_type_of
 from liuhen.platform.errors import FailedPrecondition, InvalidArgument, require
 
 ART37 = "seed Art 37"
@@ -99,12 +100,18 @@ class ServiceRecord:
     deadline_ids: str = ""  # comma-separated ids of the deadlines this service started
 
     @property
+    def parent(self) -> str:
+        """intakes/{id} for the intake's own documents (Art 11), else cases/{id}; an
+        intake and the case it becomes share the id, and so the ledger."""
+        return f"{collection_of(self.document_type)}/{self.case_id}"
+
+    @property
     def document(self) -> str:
-        return f"cases/{self.case_id}/documents/{self.document_id}"
+        return f"{self.parent}/documents/{self.document_id}"
 
     @property
     def name(self) -> str:
-        return f"cases/{self.case_id}/services/{self.id}"
+        return f"{self.parent}/services/{self.id}"
 
     @property
     def deadlines(self) -> list[str]:
@@ -138,6 +145,21 @@ def validate_command(cmd: ServeDocument, now: datetime) -> None:
             article=ART37,
             field="served_time",
         )
+
+
+def collection_of(document_type: str) -> str:
+    """Intake-stage documents (不予受理决定书, 告知补正, …) are the intake service's;
+    every other document is the case's (documents catalogue: stage)."""
+    return "intakes" if document_type_of(document_type).stage == "intake" else "cases"
+
+
+def servers_of(document_type: str) -> tuple[str, ...]:
+    """Who serves a document: the desk serves its own decisions on the complainant
+    (Art 11: 制作…并送达投诉人); the 送达回执's drafters serve the rest (Art 37)."""
+    drafters = document_type_of("service_receipt").drafted_by
+    if collection_of(document_type) == "intakes":
+        return ("intake", *drafters)
+    return drafters
 
 
 def check_serviceable(doc: DocumentToServe) -> None:

@@ -11,6 +11,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from liuhen.cases.v1 import cases_pb2, cases_pb2_grpc
 from liuhen.enforcement.v1 import enforcement_pb2 as pb
 from liuhen.enforcement.v1 import enforcement_pb2_grpc
+from liuhen.intake.v1 import intake_pb2, intake_pb2_grpc
 from liuhen.platform import deadlines
 from liuhen.platform.bootstrap import Platform
 from liuhen.platform.calendar import local_date
@@ -87,13 +88,42 @@ class EnforcementServicer(ServicerBase, enforcement_pb2_grpc.EnforcementServiceS
             fetch, cases_pb2.GetDocumentRequest(name=name), self.platform.forward(tenant)
         )
 
+    def _fetch_intake_document(self, name: str, intake_id: str) -> DocumentToServe:
+        """An intake's own document (不予受理决定书, 告知补正), read as the caller."""
+        stub = intake_pb2_grpc.IntakeServiceStub(self.platform.channel("intake"))
+        fetch: Callable[..., intake_pb2.GetIntakeDocumentResponse] = stub.GetIntakeDocument
+        got = call_sibling(
+            fetch,
+            intake_pb2.GetIntakeDocumentRequest(name=name),
+            self.platform.forward(current_principal().tenant),
+        )
+        d, i = got.document, got.intake
+        return handlers.document_to_serve(
+            name=d.name,
+            case_id=intake_id,
+            case_number=i.case_number,
+            party=i.employer.name,
+            handler="",
+            type_code=d.type,
+            state=d.state,
+            content_sha256=d.content_sha256,
+            content_json=d.content_json,
+            decision_document=d.decision_document,
+        )
+
+    def _document_to_serve(self, name: str) -> DocumentToServe:
+        if name.startswith("intakes/"):
+            intake_id, _ = parse_name(name, "intakes/*/documents/*", "document")
+            return self._fetch_intake_document(name, intake_id)
+        case_id, _ = parse_name(name, "cases/*/documents/*", "document")
+        return _document(case_id, self._fetch(name))
+
     def ServeDocument(
         self, request: pb.ServeDocumentRequest, context: grpc.ServicerContext
     ) -> pb.ServeDocumentResponse:
-        case_id, _ = parse_name(request.document, "cases/*/documents/*", "document")
-        handlers.authorise_service(current_principal())
         cmd = _command(request)
-        doc = _document(case_id, self._fetch(request.document))
+        doc = self._document_to_serve(request.document)
+        handlers.authorise_service(current_principal(), doc.type)
         return self.mutate(
             "ServeDocument",
             request,
@@ -110,11 +140,14 @@ class EnforcementServicer(ServicerBase, enforcement_pb2_grpc.EnforcementServiceS
     def GetServiceRecord(
         self, request: pb.GetServiceRecordRequest, context: grpc.ServicerContext
     ) -> pb.GetServiceRecordResponse:
-        case_id, record_id = parse_name(request.name, "cases/*/services/*")
+        collection = "intakes" if request.name.startswith("intakes/") else "cases"
+        case_id, record_id = parse_name(request.name, f"{collection}/*/services/*")
         return self.read(
             lambda uow, who: pb.GetServiceRecordResponse(
                 record=record_to_pb(
-                    *handlers.with_deadlines(uow, handlers.load(uow, case_id, record_id))
+                    *handlers.with_deadlines(
+                        uow, handlers.load(uow, collection, case_id, record_id)
+                    )
                 )
             )
         )
@@ -122,10 +155,15 @@ class EnforcementServicer(ServicerBase, enforcement_pb2_grpc.EnforcementServiceS
     def ListServiceRecords(
         self, request: pb.ListServiceRecordsRequest, context: grpc.ServicerContext
     ) -> pb.ListServiceRecordsResponse:
-        (case_id,) = parse_name(request.case, "cases/*", "case")
+        collection = "intakes" if request.case.startswith("intakes/") else "cases"
+        (case_id,) = parse_name(request.case, f"{collection}/*", "case")
         return self.read(
             lambda uow, who: pb.ListServiceRecordsResponse(
-                records=[record_to_pb(*pair) for pair in handlers.list_records(uow, case_id)]
+                records=[
+                    record_to_pb(*pair)
+                    for pair in handlers.list_records(uow, case_id)
+                    if pair[0].parent.startswith(collection)
+                ]
             )
         )
 

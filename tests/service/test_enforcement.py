@@ -386,3 +386,38 @@ def test_malformed_names_are_invalid(site: Site) -> None:
         lambda: enforcement.GetServiceRecord(pb.GetServiceRecordRequest(name="cases/x/services/y"))
     )
     assert code == grpc.StatusCode.INVALID_ARGUMENT
+
+
+def test_art11_the_desk_serves_the_non_acceptance_decision_on_the_complainant(site: Site) -> None:
+    """Art 11: the desk draws up the 不予受理决定书 and serves it on the complainant; as an
+    administrative decision it is never served by fax or e-mail (Art 37(4))."""
+    from tests.service.test_intake_acceptance import approve, draft, register
+
+    intake = register(site)
+    doc = draft(site, intake.name, "non_acceptance_decision", {"grounds": "不属监察范围"})
+    decision = approve(site, doc.document.name).document
+    desk = site.client("enforcement", "jiangan", "intake1")
+    by_fax = pb.ServeDocumentRequest(
+        request_id=rid(),
+        document=decision.name,
+        method=pb.SERVICE_METHOD_FAX,
+        recipient="张三",
+        fax_number="027-1234567",
+    )
+    with pytest.raises(grpc.RpcError) as err:
+        desk.ServeDocument(by_fax)
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    record = desk.ServeDocument(
+        pb.ServeDocumentRequest(
+            request_id=rid(),
+            document=decision.name,
+            method=pb.SERVICE_METHOD_DIRECT,
+            recipient="张三",
+            signed_by="张三",
+        )
+    ).record
+    assert record.name.startswith(f"{intake.name}/services/")
+    assert record.document == decision.name and record.document_type == "non_acceptance_decision"
+    assert desk.GetServiceRecord(pb.GetServiceRecordRequest(name=record.name)).record == record
+    listed = desk.ListServiceRecords(pb.ListServiceRecordsRequest(case=intake.name)).records
+    assert [r.name for r in listed] == [record.name]
