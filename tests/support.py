@@ -111,14 +111,23 @@ def running_site(
 ) -> Iterator[Site]:
     """The services on free ports; `base` (e.g. the stack profile's settings) defaults to
     the embedded default under `home`."""
-    ports = {s: free_port() for s in SERVICES}
-    settings = replace(
-        base or Settings(), home=home, ports=ports, relay_interval_s=0.05, **overrides
-    )
     running: dict[str, Running] = {}
+    for attempt in range(3):
+        ports = {s: free_port() for s in SERVICES}
+        settings = replace(
+            base or Settings(), home=home, ports=ports, relay_interval_s=0.05, **overrides
+        )
+        try:
+            for s in services:
+                running[s] = start(s, settings)
+            break
+        except RuntimeError as exc:  # a port taken between choosing and binding it
+            for r in running.values():
+                r.stop(grace=0)
+            running.clear()
+            if attempt == 2 or "bind" not in str(exc):
+                raise
     try:
-        for s in services:
-            running[s] = start(s, settings)
         yield Site(settings, running)
     finally:
         for r in running.values():

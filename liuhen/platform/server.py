@@ -185,6 +185,8 @@ def create_server(
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix=f"liuhen-{service}"),
         interceptors=[PlatformInterceptor(verifier, service)],
+        # No SO_REUSEPORT: a second server on a taken port must fail, not share it.
+        options=[("grpc.so_reuseport", 0)],
     )
     names = list(register(server))
     health_servicer = health.HealthServicer()
