@@ -284,3 +284,20 @@ def test_art34_major_case_needs_legal_review_and_collective_discussion(site: Sit
     assert discussion.approvals[0].startswith("bureau_head:")
     approval = draft(site, case, "penalty_approval", {"penalty": "罚款50000元"}, by="reviewer1")
     assert approval.state == "draft" and list(approval.approval_chain) == ["head"]
+
+
+def test_art39_the_reminder_period_runs_from_service_until_performance(site: Site) -> None:
+    case = file_case(site)
+    effective(site, case, "investigation_final_report", {"proposal": "拟作行政处理"})
+    effective(site, case, "proposed_penalty_approval", {"handling": "责令支付拖欠工资"})
+    effective(site, case, "penalty_prior_notice", {"handling": "责令支付拖欠工资"})
+    effective(site, case, "statement_waiver", {"note": "当事人放弃陈述申辩"}, by="reviewer1")
+    effective(site, case, "penalty_approval", {"handling": "责令支付拖欠工资"}, by="reviewer1")
+    decision = effective(site, case, "handling_decision", {"order": "支付工资"}, by="reviewer1")
+    serve(site, decision.name, by="reviewer1")
+    reminder = effective(site, case, "performance_reminder", {"order": "支付工资"}, by="reviewer1")
+    served = serve(site, reminder.name, by="reviewer1")
+    assert [(d.rule, d.amount) for d in served.deadlines] == [("reminder_period", 10)]
+    effective(site, case, "performance_record", {"paid_on": "2026-12-20"})
+    assert "reminder_period" not in deadlines(site, case)
+    assert state_of(site, case) == "performed"
