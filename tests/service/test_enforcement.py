@@ -125,13 +125,33 @@ def rectification_order(
     return doc
 
 
+def through_chain(site: Site, doc: cpb.Document) -> cpb.Document:
+    """Review and approve a submitted document along its catalogue chain."""
+    while doc.state != "effective":
+        role = doc.approval_chain[0]
+        officer = site.client("cases", JA, f"{role}1")
+        if role == "reviewer":
+            doc = officer.ReviewDocument(
+                cpb.ReviewDocumentRequest(request_id=rid(), document=doc.name, passed=True)
+            ).document
+        else:
+            doc = officer.ApproveDocument(
+                cpb.ApproveDocumentRequest(request_id=rid(), document=doc.name, comment="同意")
+            ).document
+    return doc
+
+
 def penalty_decision(site: Site, case: str) -> cpb.Document:
-    """reviewer1 drafts the 处罚审批表, head1 approves it, reviewer1 drafts the 决定书."""
-    approval = draft(site, case, "penalty_approval", {"penalty": "罚款5000元"}, by="reviewer1")
-    site.client("cases", JA, "head1").ApproveDocument(
-        cpb.ApproveDocumentRequest(request_id=rid(), document=approval.name, comment="同意")
-    )
-    decision = draft(site, case, "penalty_decision", {"penalty": "罚款5000元"}, by="reviewer1")
+    """The penalty path of Art 27 and 31–35 up to the 行政处罚决定书: final report,
+    proposed penalty and prior notice (reviewer, head), the party waives a statement,
+    the 处罚审批表 (head), then the decision."""
+    penalty = {"penalty": "罚款5000元"}
+    draft(site, case, "investigation_final_report", {"proposal": "拟处罚款"})
+    for step in ("proposed_penalty_approval", "penalty_prior_notice"):
+        through_chain(site, draft(site, case, step, penalty))
+    draft(site, case, "statement_waiver", {"waived_on": "2026-09-25"}, by="reviewer1")
+    through_chain(site, draft(site, case, "penalty_approval", penalty, by="reviewer1"))
+    decision = draft(site, case, "penalty_decision", penalty, by="reviewer1")
     assert decision.state == "effective"
     return decision
 
