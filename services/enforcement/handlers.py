@@ -45,6 +45,7 @@ def document_to_serve(
     content_sha256: str,
     content_json: str,
     decision_document: bool,
+    case_state: str = "",
 ) -> DocumentToServe:
     """The document the cases service returned, judged by the catalogue: a document is
     a decision document if either says so (Art 37(4) errs on the side of refusal)."""
@@ -64,6 +65,7 @@ def document_to_serve(
         decision_document=spec.decision_document or decision_document,
         deadline=spec.deadline,
         article=spec.article,
+        case_state=case_state,
     )
 
 

@@ -77,6 +77,7 @@ class DocumentToServe:
     decision_document: bool
     article: int = 0
     deadline: Mapping[str, Any] = field(default_factory=dict)
+    case_state: str = ""
 
 
 @dataclass
@@ -163,7 +164,16 @@ def servers_of(document_type: str) -> tuple[str, ...]:
 
 
 def check_serviceable(doc: DocumentToServe) -> None:
-    """Only an effective document that the catalogue serves on someone is served here."""
+    """Only an effective document that the catalogue serves on someone is served here,
+    and nothing once the case file is archived (Art 42)."""
+    if doc.case_state == "archived":
+        raise FailedPrecondition(
+            "CASE_ARCHIVED",
+            "the case file is archived and closed to changes",
+            "案件已立卷归档，不得变更",
+            article="seed Art 42",
+            field="document",
+        )
     if doc.state != "effective":
         raise FailedPrecondition(
             "DOCUMENT_NOT_EFFECTIVE",

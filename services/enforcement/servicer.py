@@ -74,6 +74,7 @@ def _document(case_id: str, got: cases_pb2.GetDocumentResponse) -> DocumentToSer
         content_sha256=d.content_sha256,
         content_json=d.content_json,
         decision_document=d.decision_document,
+        case_state=c.state,
     )
 
 

@@ -64,6 +64,7 @@ class AssignedCase:
     case_id: str
     labels: Labels
     handler_id: str
+    state: str = ""
 
 
 @dataclass(frozen=True)
@@ -187,7 +188,15 @@ def ended(cmd: UploadRecording) -> datetime:
 
 
 def check_uploader(case: AssignedCase, user_id: str) -> None:
-    """Only the case's handler stores its footage (Art 41: 案件首办责任人…储存)."""
+    """Only the case's handler stores its footage (Art 41: 案件首办责任人…储存), and not
+    once the file is archived (Art 42)."""
+    if case.state == "archived":
+        raise FailedPrecondition(
+            "CASE_ARCHIVED",
+            "the case file is archived and closed to changes",
+            "案件已立卷归档，不得变更",
+            article="seed Art 42",
+        )
     if not case.handler_id:
         raise FailedPrecondition(
             "NO_HANDLER",

@@ -122,6 +122,7 @@ class MediaServicer(ServicerBase, media_pb2_grpc.MediaServiceServicer):  # type:
         return AssignedCase(
             case_id=case_id,
             handler_id=case.handler,
+            state=case.state,
             labels=Labels(
                 case_number=case.case_number, party=case.party, handler=case.handler_name
             ),

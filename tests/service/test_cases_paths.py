@@ -5,9 +5,12 @@ decision and closing; a major case (Art 34). Each ends archived and the ledger v
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import grpc
 
 from liuhen.cases.v1 import cases_pb2 as cpb
+from liuhen.media.v1 import media_pb2 as mpb
 from tests.service.test_cases_steps import (
     cases,
     deadlines,
@@ -85,6 +88,30 @@ def test_art16_17_27_28_29_42_accept_investigate_rectify_close_and_archive(site:
     assert file.index_sha256 == archived.index_sha256
     assert transitions(site, case) == ["case.advanced"] * 3 + ["case.archived"]
     assert_closed_to_changes(site, case)
+    # Nor may the services that hold footage and service records add to the file.
+    code, reason, _, _ = fails(lambda _: serve(site, order.name), None)
+    assert (code, reason) == (grpc.StatusCode.FAILED_PRECONDITION, "CASE_ARCHIVED")
+    code, reason, _, _ = fails(
+        site.client("media", "jiangan", "handler1").UploadRecording, iter(recording(case))
+    )
+    assert (code, reason) == (grpc.StatusCode.FAILED_PRECONDITION, "CASE_ARCHIVED")
+
+
+def recording(case: str) -> list[mpb.UploadRecordingRequest]:
+    meta = mpb.RecordingMetadata(
+        request_id=rid(),
+        case=case,
+        kind="video",
+        device="执法记录仪",
+        place="现场",
+        content_type="video/mp4",
+    )
+    meta.start_time.FromDatetime(datetime.now(UTC) - timedelta(hours=1))
+    meta.end_time.FromDatetime(datetime.now(UTC) - timedelta(minutes=30))
+    return [
+        mpb.UploadRecordingRequest(metadata=meta),
+        mpb.UploadRecordingRequest(chunk=b"x" * 1024),
+    ]
 
 
 def test_art29_revocation_approved_by_reviewer_and_head_then_archived(site: Site) -> None:
