@@ -13,8 +13,9 @@ from liuhen.platform.auth import Principal
 from liuhen.platform.calendar import WorkingCalendar, local_date
 from liuhen.platform.catalogue import deadline_rules, document_type
 from liuhen.platform.db import UnitOfWork, utcnow
-from liuhen.platform.errors import InvalidArgument
+from liuhen.platform.errors import InvalidArgument, require
 from liuhen.platform.ledger import sha256_hex
+from liuhen.platform.stamps import stamps_for
 from services.cases import lifecycle, orm
 from services.cases.handlers import load_case, load_document, record
 from services.cases.model import (
@@ -163,6 +164,56 @@ def record_interview(
         "handler",
         "interview.recorded",
         {"document": doc.id, "content_sha256": doc.content_sha256},
+        (doc.content_sha256,),
+    )
+    return doc
+
+
+def record_material(
+    uow: UnitOfWork,
+    principal: Principal,
+    *,
+    case_id: str,
+    submitted_by: str,
+    description: str,
+    is_copy: bool,
+    checked: bool,
+    pages: int,
+) -> Document:
+    """Materials the party or the complainant hand in during the investigation, kept in
+    the file with the stamps of Art 18 ("年月日被监察单位提交资料", copy checked)."""
+    principal.require_role("handler", action="receiving materials in an investigation")
+    require(description, "description", "what was handed in", article="seed Art 18")
+    case = load_case(uow, case_id, changing=True)
+    case.require_handler(principal.user_id, "receiving materials")
+    lifecycle.check_state("submitted_material", case.state)
+    stamps = stamps_for(
+        submitted_by=submitted_by, day=local_date(utcnow()), is_copy=is_copy, checked=checked
+    )
+    content = {
+        "submitted_by": submitted_by,
+        "description": description,
+        "is_copy": is_copy,
+        "checked_against_original": checked,
+        "pages": pages,
+        "stamps": stamps,
+    }
+    doc = new_document(
+        uow,
+        case,
+        type_code="submitted_material",
+        content_json=json.dumps(content, ensure_ascii=False),
+        drafted_by=principal.user_id,
+        role="handler",
+        state="effective",
+    )
+    record(
+        uow,
+        case_id,
+        principal,
+        "handler",
+        "material.received",
+        {"document": doc.id, "stamps": stamps},
         (doc.content_sha256,),
     )
     return doc

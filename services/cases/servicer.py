@@ -80,6 +80,30 @@ class CasesServicer(ServicerBase, cases_pb2_grpc.CasesServiceServicer):  # type:
             )
         )
 
+    def RecordMaterial(
+        self, request: pb.RecordMaterialRequest, context: grpc.ServicerContext
+    ) -> pb.RecordMaterialResponse:
+        (case_id,) = parse_name(request.case, "cases/*", "case")
+        return self.mutate(
+            "RecordMaterial",
+            request,
+            pb.RecordMaterialResponse,
+            lambda uow, who: pb.RecordMaterialResponse(
+                document=document_to_pb(
+                    documents.record_material(
+                        uow,
+                        who,
+                        case_id=case_id,
+                        submitted_by=request.submitted_by,
+                        description=request.description,
+                        is_copy=request.is_copy,
+                        checked=request.checked_against_original,
+                        pages=request.pages,
+                    )
+                )
+            ),
+        )
+
     def RecordInterview(
         self, request: pb.RecordInterviewRequest, context: grpc.ServicerContext
     ) -> pb.RecordInterviewResponse:

@@ -12,13 +12,13 @@ from liuhen.platform.calendar import WorkingCalendar, local_date
 from liuhen.platform.catalogue import site
 from liuhen.platform.db import UnitOfWork, utcnow
 from liuhen.platform.errors import not_found
+from liuhen.platform.stamps import stamps_for
 from services.intake import orm
 from services.intake.model import (
     Intake,
     Material,
     RegisterComplaint,
     case_number,
-    stamps_for,
     validate_registration,
 )
 

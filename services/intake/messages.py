@@ -10,9 +10,9 @@ from datetime import date, datetime
 from typing import Any
 
 from liuhen.platform.errors import FailedPrecondition, InvalidArgument
+from liuhen.platform.stamps import SUBMITTERS
 from services.intake.documents import IntakeDocument
 from services.intake.model import (
-    SUBMITTERS,
     Intake,
     Material,
     RegisterComplaint,

@@ -421,3 +421,29 @@ def test_art28_a_period_past_its_due_date_is_listed_overdue(site: Site) -> None:
     overdue = cases(site).ListDeadlines(cpb.ListDeadlinesRequest(case=case, overdue_only=True))
     assert {d.rule for d in overdue.deadlines} == {"rectification_period", "rectification_verified"}
     assert "investigation_completed" in deadlines(site, case)  # open, not yet due
+
+
+def test_art18_materials_handed_in_during_the_investigation_are_stamped(site: Site) -> None:
+    case = file_case(site)
+    handler = cases(site, "handler1")
+    doc = handler.RecordMaterial(
+        cpb.RecordMaterialRequest(
+            request_id=rid(), case=case, submitted_by="employer", description="工资表（复印件）",
+            is_copy=True, checked_against_original=True, pages=12,
+        )
+    ).document  # fmt: skip
+    stamps = json.loads(doc.content_json)["stamps"]
+    assert stamps[0].endswith("被监察单位提交资料") and stamps[1] == "经核对，原件与复印件一致"
+    assert doc.type == "submitted_material" and doc.state == "effective"
+    code, reason, meta, _ = fails(
+        handler.RecordMaterial,
+        cpb.RecordMaterialRequest(
+            request_id=rid(), case=case, submitted_by="employer", description="考勤表复印件",
+            is_copy=True, checked_against_original=False,
+        ),
+    )  # fmt: skip
+    assert (code, reason, meta["article"]) == (
+        grpc.StatusCode.INVALID_ARGUMENT, "COPY_NOT_CHECKED", "seed Art 9, 18",
+    )  # fmt: skip
+    ledger = handler.GetCase(cpb.GetCaseRequest(name=case)).case.ledger
+    assert [e.action for e in ledger][-1] == "material.received"

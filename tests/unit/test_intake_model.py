@@ -5,11 +5,11 @@ from datetime import UTC, date, datetime
 import pytest
 
 from liuhen.platform.errors import FailedPrecondition, InvalidArgument, PermissionDenied
+from liuhen.platform.stamps import stamps_for
 from services.intake.model import (
     Intake,
     RegisterComplaint,
     case_number,
-    stamps_for,
     validate_registration,
 )
 
