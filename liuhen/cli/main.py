@@ -97,7 +97,10 @@ def cmd_deadlines(args: argparse.Namespace) -> int:
         "cases",
         "ListDeadlines",
         cpb.ListDeadlinesRequest(
-            case=args.case or "", officer=args.officer or "", overdue_only=args.overdue
+            case=args.case or "",
+            officer=args.officer or "",
+            overdue_only=args.overdue,
+            open_only=not args.all,
         ),
     )
     print(f"deadlines of {args.tenant} on {date.today()}:")
@@ -170,7 +173,8 @@ def parser() -> argparse.ArgumentParser:
     dl = sub.add_parser("deadlines", help="open and overdue deadlines")
     dl.add_argument("--case")
     dl.add_argument("--officer")
-    dl.add_argument("--overdue", action="store_true")
+    dl.add_argument("--overdue", action="store_true", help="only those past their due date")
+    dl.add_argument("--all", action="store_true", help="include deadlines already met")
     who(dl)
     dl.set_defaults(fn=cmd_deadlines)
     dm = sub.add_parser("demo", help="run the two-district scenario")
