@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from liuhen.platform.catalogue import document_type
 from liuhen.platform.errors import FailedPrecondition, InvalidArgument, PermissionDenied
 
 CITY = "wuhan"
@@ -21,19 +22,36 @@ CITY = "wuhan"
 
 @dataclass(frozen=True)
 class DocumentSpec:
+    """What the intake adds to the catalogue's entry for one of its documents: who
+    drafts it at a city or a district, the intake states it moves between, and the
+    message it sends. Title, approval chain and recipients are the catalogue's."""
+
     code: str
-    zh: str
     article: str
     drafters: Mapping[str, tuple[str, ...]]  # site level -> roles that may draft
-    approval: tuple[str, ...]  # [] = effective once drafted
     from_states: tuple[str, ...]
     drafted_state: str  # the intake's state while the draft waits for approval
     effective_state: str  # the intake's state once the document is effective
     required: tuple[str, ...] = ("grounds",)
-    served_to: tuple[str, ...] = ()
-    decision_document: bool = False
     message: str = ""  # the site-to-site message sent once effective
     recipient_levels: tuple[str, ...] = ()  # who may receive that message
+
+    @property
+    def zh(self) -> str:
+        return document_type(self.code).zh
+
+    @property
+    def approval(self) -> tuple[str, ...]:
+        """The chain after drafting ([] = effective once drafted)."""
+        return document_type(self.code).approval
+
+    @property
+    def served_to(self) -> tuple[str, ...]:
+        return document_type(self.code).served_to
+
+    @property
+    def decision_document(self) -> bool:
+        return document_type(self.code).decision_document
 
 
 SPECS: Mapping[str, DocumentSpec] = {
@@ -41,60 +59,45 @@ SPECS: Mapping[str, DocumentSpec] = {
     for s in (
         DocumentSpec(
             code="supplement_notice",
-            zh="劳动保障监察投诉材料补正通知（告知补正）",
             article="关于实施《劳动保障监察条例》若干规定 Art 15",
             drafters={"city": ("intake",), "district": ("intake",)},
-            approval=(),
             from_states=("registered",),
             drafted_state="supplement_requested",
             effective_state="supplement_requested",
             required=("missing",),
-            served_to=("complainant",),
         ),
         DocumentSpec(
             code="non_acceptance_decision",
-            zh="劳动保障监察不予受理决定书",
             article="seed Art 11",
             drafters={"city": ("intake",), "district": ("intake",)},
-            approval=("head",),
             from_states=("registered", "supplement_requested"),
             drafted_state="non_acceptance_drafted",
             effective_state="not_accepted",
-            served_to=("complainant",),
-            decision_document=True,
         ),
         DocumentSpec(
             code="jurisdiction_transfer_slip",
-            zh="劳动保障监察投诉（举报）案件移送管辖单",
             article="seed Art 13, 15",
             drafters={"city": ("reviewer",), "district": ("intake", "reviewer")},
-            approval=("head",),
             from_states=("to_transfer",),
             drafted_state="transfer_drafted",
             effective_state="transferred",
-            served_to=("peer",),
             message="jurisdiction_transfer",
             recipient_levels=("city", "district", "province"),
         ),
         DocumentSpec(
             code="designation_slip",
-            zh="劳动保障监察投诉（举报）案件指定办理单",
             article="seed Art 14",
             drafters={"city": ("reviewer",)},
-            approval=("head",),
             from_states=("registered", "to_transfer", "dispute_pending"),
             drafted_state="designation_drafted",
             effective_state="designated",
-            served_to=("peer",),
             message="designation",
             recipient_levels=("district",),
         ),
         DocumentSpec(
             code="jurisdiction_dispute_request",
-            zh="提请指定管辖（管辖争议）",
             article="seed Art 14",
             drafters={"district": ("intake", "reviewer")},
-            approval=("head",),
             from_states=("registered", "to_transfer"),
             drafted_state="dispute_drafted",
             effective_state="dispute_raised",
