@@ -27,6 +27,7 @@ from liuhen.media.v1 import media_pb2 as mpb
 from liuhen.media.v1 import media_pb2_grpc
 from liuhen.platform.config import Settings
 from liuhen.platform.db import utcnow
+from liuhen.platform.timestamps import timestamp
 from liuhen.routing.v1 import routing_pb2 as rpb
 from liuhen.routing.v1 import routing_pb2_grpc
 
@@ -177,8 +178,8 @@ def run(settings: Settings, say: Callable[[str], None] = print) -> dict[str, Any
                     name="王五", unit="江岸区劳动保障监察大队", certificate_no="JA-HA-0007"
                 ),
             ],
-            start_time=_ts(start),
-            end_time=_ts(start + timedelta(minutes=50)),
+            start_time=timestamp(start),
+            end_time=timestamp(start + timedelta(minutes=50)),
             place="武汉某建筑劳务有限公司办公室",
             interviewee="公司法定代表人",
             content="承认拖欠工资，称资金周转困难",
@@ -193,8 +194,8 @@ def run(settings: Settings, say: Callable[[str], None] = print) -> dict[str, Any
         kind="video",
         device="执法记录仪 JA-07",
         place="武汉某建筑劳务有限公司办公室",
-        start_time=_ts(start),
-        end_time=_ts(start + timedelta(minutes=50)),
+        start_time=timestamp(start),
+        end_time=timestamp(start + timedelta(minutes=50)),
         content_type="video/mp4",
         confidentiality="normal",
         description="现场调查询问全程录像",
@@ -381,14 +382,6 @@ def _effective(
             cpb.ApproveDocumentRequest(request_id=rid(), document=doc.name, comment="同意"),
         ).document
     return doc
-
-
-def _ts(value: Any) -> Any:
-    from google.protobuf.timestamp_pb2 import Timestamp
-
-    ts = Timestamp()
-    ts.FromDatetime(value)
-    return ts
 
 
 def summary_line(result: dict[str, Any]) -> str:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from google.protobuf.timestamp_pb2 import Timestamp
-
 from liuhen.cases.v1 import cases_pb2 as pb
 from liuhen.common.v1 import common_pb2
 from liuhen.media.v1 import media_pb2
@@ -13,23 +11,12 @@ from liuhen.platform import deadlines, ledger
 from liuhen.platform.calendar import local_date
 from liuhen.platform.catalogue import document_type
 from liuhen.platform.db import UnitOfWork, utcnow
+from liuhen.platform.timestamps import timestamp
 from services.cases import orm
 from services.cases.casefile import FileItem, RecordingRef
 from services.cases.model import Case, Document
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def _ts(value: datetime | None) -> Timestamp | None:
-    if value is None:
-        return None
-    ts = Timestamp()
-    ts.FromDatetime(value)
-    return ts
-
-
-def _time(ts: Timestamp, present: bool) -> datetime | None:
-    return ts.ToDatetime(tzinfo=UTC) if present else None
 
 
 def document_to_pb(d: Document) -> pb.Document:
@@ -46,8 +33,8 @@ def document_to_pb(d: Document) -> pb.Document:
         approval_chain=d.pending,
         approvals=[a for a in d.approvals.split("\n") if a],
         from_site=d.from_site,
-        drafted_time=_ts(d.drafted_at),
-        effective_time=_ts(d.effective_at),
+        drafted_time=timestamp(d.drafted_at),
+        effective_time=timestamp(d.effective_at),
         article=t.article,
         decision_document=t.decision_document,
         served_to=list(t.served_to),
@@ -82,7 +69,7 @@ def case_to_pb(c: Case, uow: UnitOfWork | None = None) -> pb.Case:
         handler=c.handler,
         handler_name=c.handler_name,
         reviewer=c.reviewer,
-        filed_time=_ts(c.filed_at),
+        filed_time=timestamp(c.filed_at),
         major=c.major,
         av_reasons=[r for r in c.av_reasons.split(",") if r],
         av_required=c.av_required,
@@ -109,7 +96,7 @@ def item_to_pb(i: FileItem) -> pb.CaseFileItem:
         name=i.name,
         type=i.type,
         title_zh=i.title_zh,
-        time=_ts(i.time),
+        time=timestamp(i.time),
         sha256=i.sha256,
         version=i.version,
         supersedes=i.supersedes,

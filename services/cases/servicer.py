@@ -16,10 +16,10 @@ from liuhen.platform.db import UnitOfWork, utcnow
 from liuhen.platform.errors import InvalidArgument
 from liuhen.platform.server import current_principal
 from liuhen.platform.service import ServicerBase, call_sibling, parse_name
+from liuhen.platform.timestamps import datetime_of
 from services.cases import casefile, desks, documents, handlers, orm
 from services.cases.casefile import RecordingRef
 from services.cases.convert import (
-    _time,
     case_to_pb,
     document_to_pb,
     item_to_pb,
@@ -111,8 +111,8 @@ class CasesServicer(ServicerBase, cases_pb2_grpc.CasesServiceServicer):  # type:
         officers = [Officer(o.name, o.unit, o.certificate_no) for o in request.officers]
         fields: dict[str, object] = {
             "certificates_shown": request.certificates_shown,
-            "start_time": _time(request.start_time, request.HasField("start_time")),
-            "end_time": _time(request.end_time, request.HasField("end_time")),
+            "start_time": datetime_of(request, "start_time"),
+            "end_time": datetime_of(request, "end_time"),
             "place": request.place,
             "interviewee": request.interviewee,
             "content": request.content,

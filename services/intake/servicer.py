@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date
 
 import grpc
-from google.protobuf.timestamp_pb2 import Timestamp
 
 from liuhen.intake.v1 import intake_pb2 as pb
 from liuhen.intake.v1 import intake_pb2_grpc
@@ -14,16 +13,10 @@ from liuhen.platform.bootstrap import Platform
 from liuhen.platform.db import UnitOfWork, utcnow
 from liuhen.platform.errors import InvalidArgument
 from liuhen.platform.service import ServicerBase, parse_name
+from liuhen.platform.timestamps import timestamp
 from services.intake import document_handlers, handlers
 from services.intake.documents import IntakeDocument
 from services.intake.model import Intake, Material, RegisterComplaint
-
-
-def _ts(value: datetime | None) -> Timestamp:
-    ts = Timestamp()
-    if value is not None:
-        ts.FromDatetime(value)
-    return ts
 
 
 def material_to_pb(m: Material) -> pb.Material:
@@ -35,7 +28,7 @@ def material_to_pb(m: Material) -> pb.Material:
         checked_against_original=m.checked_against_original,
         pages=m.pages,
         stamps=m.stamps.split("\n"),
-        received_time=_ts(m.received_at),
+        received_time=timestamp(m.received_at),
     )
 
 
@@ -49,7 +42,7 @@ def intake_to_pb(i: Intake) -> pb.Intake:
         ),
         employer=pb.Employer(name=i.employer_name, address=i.employer_address),
         violation=i.violation,
-        received_time=_ts(i.received_at),
+        received_time=timestamp(i.received_at),
         registered_by=i.registered_by,
         state=i.state,
         materials=[material_to_pb(m) for m in i.materials],
@@ -83,8 +76,8 @@ def document_to_pb(d: IntakeDocument) -> pb.IntakeDocument:
         drafted_by=d.drafted_by,
         drafted_role=d.drafted_role,
         approved_by=d.approved_by,
-        drafted_time=_ts(d.drafted_at),
-        effective_time=_ts(d.effective_at),
+        drafted_time=timestamp(d.drafted_at),
+        effective_time=timestamp(d.effective_at),
         served_to=list(spec.served_to),
         decision_document=spec.decision_document,
         recipient=d.recipient,

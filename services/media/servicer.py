@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
 
 import grpc
-from google.protobuf.timestamp_pb2 import Timestamp
 
 from liuhen.cases.v1 import cases_pb2, cases_pb2_grpc
 from liuhen.media.v1 import media_pb2 as pb
@@ -17,6 +15,7 @@ from liuhen.platform.db import UnitOfWork, utcnow
 from liuhen.platform.errors import InvalidArgument
 from liuhen.platform.server import current_principal
 from liuhen.platform.service import ServicerBase, call_sibling, parse_name
+from liuhen.platform.timestamps import datetime_of, timestamp
 from services.media import handlers
 from services.media.model import (
     DEFAULT_RETENTION_YEARS,
@@ -29,16 +28,6 @@ from services.media.model import (
 )
 
 
-def _ts(value: datetime) -> Timestamp:
-    ts = Timestamp()
-    ts.FromDatetime(value)
-    return ts
-
-
-def _time(msg: pb.RecordingMetadata, name: str) -> datetime | None:
-    return getattr(msg, name).ToDatetime(tzinfo=UTC) if msg.HasField(name) else None
-
-
 def recording_to_pb(r: Recording) -> pb.Recording:
     return pb.Recording(
         name=f"cases/{r.case_id}/recordings/{r.id}",
@@ -48,9 +37,9 @@ def recording_to_pb(r: Recording) -> pb.Recording:
         kind=r.kind,
         device=r.device,
         place=r.place,
-        start_time=_ts(r.start_time),
-        end_time=_ts(r.end_time),
-        stored_time=_ts(r.stored_at),
+        start_time=timestamp(r.start_time),
+        end_time=timestamp(r.end_time),
+        stored_time=timestamp(r.stored_at),
         late=r.late,
         recorder=r.recorder,
         object_key=r.object_key,
@@ -98,8 +87,8 @@ def _command(meta: pb.RecordingMetadata) -> UploadRecording:
         kind=meta.kind,
         device=meta.device,
         place=meta.place,
-        start_time=_time(meta, "start_time"),
-        end_time=_time(meta, "end_time"),
+        start_time=datetime_of(meta, "start_time"),
+        end_time=datetime_of(meta, "end_time"),
         content_type=meta.content_type,
         confidentiality=meta.confidentiality or "normal",
         description=meta.description,

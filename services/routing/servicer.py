@@ -2,26 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import grpc
-from google.protobuf.timestamp_pb2 import Timestamp
 
 from liuhen.platform.bootstrap import Platform
 from liuhen.platform.outbox import InboxRow, OutboxRow
 from liuhen.platform.service import ServicerBase, parse_name
+from liuhen.platform.timestamps import timestamp
 from liuhen.routing.v1 import routing_pb2 as pb
 from liuhen.routing.v1 import routing_pb2_grpc
 from services.routing import handlers
 from services.routing.relay import InboxConsumer, OutboxRelay
 from services.run import Worker
-
-
-def _ts(value: datetime | None) -> Timestamp:
-    ts = Timestamp()
-    if value is not None:
-        ts.FromDatetime(value)
-    return ts
 
 
 def message_to_pb(row: InboxRow | OutboxRow) -> pb.Message:
@@ -36,7 +27,7 @@ def message_to_pb(row: InboxRow | OutboxRow) -> pb.Message:
             envelope=envelope,
             direction="inbox",
             state=row.state,
-            time=_ts(row.received),
+            time=timestamp(row.received),
             detail=row.detail,
         )
     detail = f"log offset {row.log_offset}" if row.log_offset is not None else ""
@@ -45,7 +36,7 @@ def message_to_pb(row: InboxRow | OutboxRow) -> pb.Message:
         envelope=envelope,
         direction="outbox",
         state=row.state,
-        time=_ts(row.sent_at or row.created),
+        time=timestamp(row.sent_at or row.created),
         detail=detail,
     )
 
