@@ -19,6 +19,7 @@ from services.intake.model import (
     Material,
     RegisterComplaint,
     case_number,
+    check_referral,
     validate_registration,
 )
 
@@ -57,6 +58,7 @@ def register_complaint(
 ) -> Intake:
     principal.require_role("intake", action="registering a complaint or report")
     validate_registration(cmd)
+    check_referral(cmd)
     intake = Intake(
         id=str(uuid.uuid4()), tenant_id=uow.tenant, registered_by=principal.user_id, **cmd.__dict__
     )

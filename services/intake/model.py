@@ -39,6 +39,7 @@ class RegisterComplaint:
     received_at: datetime
     conduct_ended_on: date | None = None  # when the conduct ended (or took place)
     reported_within_two_years: bool = False  # reported or discovered in time before
+    referring_agency: str = ""  # the agency that forwarded it (转办/交办, Art 8(2), 12)
 
 
 @dataclass
@@ -68,6 +69,7 @@ class Intake:
     reported_within_two_years: bool = False
     time_barred: bool = False
     from_site: str = ""  # the organisation that transferred, designated or referred it
+    referring_agency: str = ""  # an outside agency that forwarded it (转办/交办)
     sender_intake: str = ""  # that organisation's intake name (correlation)
     inbound_message_id: str = ""
     origin_json: str = "{}"  # the sender's slip, as it arrived
@@ -146,6 +148,19 @@ class Material:
     pages: int
     stamps: str  # newline-separated
     received_at: datetime
+
+
+def check_referral(cmd: RegisterComplaint) -> None:
+    """A matter another agency forwarded (转办/交办, Art 8(2), 12) names that agency, so the
+    file shows where it came from and the answer can go back to it."""
+    if cmd.source in ("transfer", "assignment") and not cmd.referring_agency.strip():
+        raise InvalidArgument(
+            "REFERRING_AGENCY_REQUIRED",
+            "a transferred or assigned matter names the agency that forwarded it",
+            "转办、交办件须注明转（交）办机关",
+            article="seed Art 8, 12",
+            field="referring_agency",
+        )
 
 
 def validate_registration(cmd: RegisterComplaint) -> None:

@@ -39,6 +39,7 @@ intakes = Table(
     Column("reported_within_two_years", Boolean, nullable=False, server_default=false()),
     Column("time_barred", Boolean, nullable=False, server_default=false()),
     Column("from_site", String(64), nullable=False, server_default=""),
+    Column("referring_agency", String(200), nullable=False, server_default=""),
     Column("sender_intake", String(200), nullable=False, server_default=""),
     Column("inbound_message_id", String(36), nullable=False, server_default=""),
     Column("origin_json", Text, nullable=False, server_default="{}"),

@@ -57,6 +57,7 @@ def intake_to_pb(i: Intake) -> pb.Intake:
         reported_within_two_years=i.reported_within_two_years,
         time_barred=i.time_barred,
         from_site=i.from_site,
+        referring_agency=i.referring_agency,
         sender_intake=i.sender_intake,
         inbound_message_id=i.inbound_message_id,
         origin_json=i.origin_json,
@@ -127,6 +128,7 @@ class IntakeServicer(ServicerBase, intake_pb2_grpc.IntakeServiceServicer):  # ty
             received_at=received,
             conduct_ended_on=_date(request.conduct_ended_on, "conduct_ended_on"),
             reported_within_two_years=request.reported_within_two_years,
+            referring_agency=request.referring_agency.strip(),
         )
         return self.mutate(
             "RegisterComplaint",

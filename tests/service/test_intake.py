@@ -112,3 +112,17 @@ def test_a_complaint_without_an_employer_is_invalid_argument_naming_the_field(si
     code, reason, meta = status_of(err.value)
     assert (code, reason) == (grpc.StatusCode.INVALID_ARGUMENT, "MISSING_FIELD")
     assert meta["field"] == "employer.name"
+
+
+def test_art12_a_matter_forwarded_by_another_agency_names_that_agency(site):
+    desk = site.client("intake", "jiangan", "intake1")
+    with pytest.raises(grpc.RpcError) as err:
+        register(desk, source=pb.SOURCE_ASSIGNMENT)
+    code, reason, meta = status_of(err.value)
+    assert (code, reason) == (grpc.StatusCode.INVALID_ARGUMENT, "REFERRING_AGENCY_REQUIRED")
+    assert meta["field"] == "referring_agency" and meta["article"] == "seed Art 8, 12"
+    intake = register(desk, source=pb.SOURCE_TRANSFER, referring_agency="武汉市人民政府12345热线")
+    assert intake.source == pb.SOURCE_TRANSFER
+    assert desk.GetIntake(pb.GetIntakeRequest(name=intake.name)).intake.referring_agency == (
+        "武汉市人民政府12345热线"
+    )

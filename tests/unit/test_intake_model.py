@@ -81,3 +81,13 @@ def test_art15_approved_filing_carries_the_case_number():
     i.draft_filing(user="u-desk", within_jurisdiction=True, summary="s")
     i.approve_filing(user="u-head", case_number=case_number("江岸区", 2026, 7))
     assert i.state == "filed" and i.case_number == "江岸区劳监立〔2026〕7号"
+
+
+def test_art12_transfer_and_assignment_by_hand_name_the_referring_agency():
+    from services.intake.model import check_referral
+
+    check_referral(cmd(source="transfer", referring_agency="市信访局"))
+    check_referral(cmd(source="phone"))
+    with pytest.raises(InvalidArgument) as err:
+        check_referral(cmd(source="assignment", referring_agency="  "))
+    assert err.value.reason == "REFERRING_AGENCY_REQUIRED"
