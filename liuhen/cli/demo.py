@@ -311,6 +311,12 @@ def run(settings: Settings, say: Callable[[str], None] = print) -> dict[str, Any
         f"{period.due_on} (Art 28)"
     )
 
+    transfer = _transfer(intake1, head1, Officer(settings, PEER, "intake1"))
+    step(
+        f"another complaint is {PEER}'s: 移送管辖单 approved and sent (Art 13, 15); "
+        f"registered there as {transfer['received_as']}"
+    )
+
     full = handler1("cases", "GetCase", cpb.GetCaseRequest(name=case.name)).case
     verified = handler1("cases", "VerifyLedger", cpb.VerifyLedgerRequest(case=case.name))
     open_deadlines = [
@@ -353,8 +359,73 @@ def run(settings: Settings, say: Callable[[str], None] = print) -> dict[str, Any
             "due_on": period.due_on,
         },
         "open_deadlines": open_deadlines,
+        "transfer": transfer,
         "ledger_entries": verified.entries,
         "ledger_verified": verified.ok,
+    }
+
+
+def _transfer(desk: Officer, head: Officer, peer_desk: Officer) -> dict[str, str]:
+    """A complaint that is not this organisation's: found so at filing, transferred with
+    a 移送管辖单 the head approves, and registered by the district with jurisdiction."""
+    other = desk(
+        "intake",
+        "RegisterComplaint",
+        ipb.RegisterComplaintRequest(
+            request_id=rid(),
+            source=ipb.SOURCE_VISIT,
+            kind=ipb.INTAKE_KIND_CONSTRUCTION_COMPLAINT,
+            complainant=ipb.Person(name="王六", contact="13900000000"),
+            employer=ipb.Employer(name="洪山某建设工程公司", address="洪山区珞喻路1号"),
+            violation="拖欠农民工工资",
+        ),
+    ).intake
+    desk(
+        "intake",
+        "DraftFilingApproval",
+        ipb.DraftFilingApprovalRequest(
+            request_id=rid(),
+            intake=other.name,
+            within_jurisdiction=False,
+            summary="用工地及工资发放地均在洪山区，不属本机构管辖",
+        ),
+    )
+    head("intake", "ApproveFiling", ipb.ApproveFilingRequest(request_id=rid(), intake=other.name))
+    drafted = desk(
+        "intake",
+        "DraftIntakeDocument",
+        ipb.DraftIntakeDocumentRequest(
+            request_id=rid(),
+            intake=other.name,
+            type="jurisdiction_transfer_slip",
+            recipient=PEER,
+            content_json=json.dumps({"grounds": "用工地在洪山区"}, ensure_ascii=False),
+        ),
+    ).document
+    slip = head(
+        "intake",
+        "ApproveIntakeDocument",
+        ipb.ApproveIntakeDocumentRequest(request_id=rid(), document=drafted.name),
+    ).document
+    received = wait_for(
+        f"the transfer registered at {PEER}",
+        lambda: next(
+            (
+                m.detail.removeprefix("registered as ")
+                for m in peer_desk(
+                    "routing", "ListMessages", rpb.ListMessagesRequest(direction="inbox")
+                ).messages
+                if m.envelope.message_id == slip.message_id and m.state == "applied"
+            ),
+            None,
+        ),
+    )
+    return {
+        "intake": other.name,
+        "slip": slip.name,
+        "message_id": slip.message_id,
+        "recipient": PEER,
+        "received_as": received,
     }
 
 
