@@ -27,9 +27,6 @@ log = logging.getLogger("liuhen.server")
 _principal: contextvars.ContextVar[Principal | None] = contextvars.ContextVar(
     "principal", default=None
 )
-_caller_service: contextvars.ContextVar[Principal | None] = contextvars.ContextVar(
-    "caller_service", default=None
-)
 _raw_token: contextvars.ContextVar[str] = contextvars.ContextVar("raw_token", default="")
 
 SERVICE_AUTH_HEADER = "x-liuhen-service-authorization"
@@ -46,10 +43,6 @@ def current_principal() -> Principal:
 def current_token() -> str:
     """The caller's bearer token, forwarded on service-to-service calls (DESIGN §3)."""
     return _raw_token.get()
-
-
-def calling_service() -> Principal | None:
-    return _caller_service.get()
 
 
 def _bearer(metadata: dict[str, str], key: str) -> str:
@@ -112,13 +105,14 @@ class PlatformInterceptor(grpc.ServerInterceptor):  # type: ignore[misc]
             )
         return handler  # no streaming responses in Liuhen's APIs
 
-    def _authenticate(self, metadata: dict[str, str]) -> tuple[Principal, Principal | None, str]:
+    def _authenticate(self, metadata: dict[str, str]) -> tuple[Principal, str]:
+        """The caller's principal and raw token; a calling service's own token, when
+        present, must verify and belong to a service of the same tenant (DESIGN §3)."""
         token = _bearer(metadata, "authorization")
         if not token:
             raise Unauthenticated("MISSING_TOKEN", "a bearer token is required", "需要提供访问令牌")
         principal = self.verifier.verify(token)
         service_token = _bearer(metadata, SERVICE_AUTH_HEADER)
-        caller = None
         if service_token:
             caller = self.verifier.verify(service_token)
             if caller.tenant != principal.tenant or not caller.is_service:
@@ -128,7 +122,7 @@ class PlatformInterceptor(grpc.ServerInterceptor):  # type: ignore[misc]
                     "服务令牌与调用者机构不符",
                     article="DESIGN §3",
                 )
-        return principal, caller, token
+        return principal, token
 
     def _wrap(
         self, behaviour: Callable[[Any, grpc.ServicerContext], Any], method: str
@@ -140,13 +134,9 @@ class PlatformInterceptor(grpc.ServerInterceptor):  # type: ignore[misc]
             ) as span:
                 tokens: list[contextvars.Token[Any]] = []
                 try:
-                    principal, caller, raw = self._authenticate(metadata)
+                    principal, raw = self._authenticate(metadata)
                     span.set_attribute("liuhen.tenant", principal.tenant)
-                    tokens = [
-                        _principal.set(principal),
-                        _caller_service.set(caller),
-                        _raw_token.set(raw),
-                    ]
+                    tokens = [_principal.set(principal), _raw_token.set(raw)]
                     return behaviour(request, context)
                 except LiuhenError as exc:
                     span.set_attribute("liuhen.error", exc.reason)
@@ -165,8 +155,7 @@ class PlatformInterceptor(grpc.ServerInterceptor):  # type: ignore[misc]
                 finally:
                     if tokens:
                         _principal.reset(tokens[0])
-                        _caller_service.reset(tokens[1])
-                        _raw_token.reset(tokens[2])
+                        _raw_token.reset(tokens[1])
             return None
 
         return call
