@@ -56,15 +56,19 @@ def prepare_schema(settings: Settings) -> None:
 def start(service: str, settings: Settings, address: str | None = None) -> Running:
     telemetry.configure(service, settings.otlp_endpoint)
     platform = bootstrap(settings, service)
-    prepare_schema(settings)
-    module = importlib.import_module(f"services.{service}.servicer")
-    register: Callable[[grpc.Server], Sequence[str]] = module.register(platform)
-    server, port = create_server(
-        service=service,
-        verifier=platform.verifier,
-        register=register,
-        address=address or settings.address(service),
-    )
+    try:
+        prepare_schema(settings)
+        module = importlib.import_module(f"services.{service}.servicer")
+        register: Callable[[grpc.Server], Sequence[str]] = module.register(platform)
+        server, port = create_server(
+            service=service,
+            verifier=platform.verifier,
+            register=register,
+            address=address or settings.address(service),
+        )
+    except BaseException:
+        platform.close()  # e.g. the port is taken: release the database and log clients
+        raise
     workers: Sequence[Worker] = getattr(module, "workers", lambda p: [])(platform)
     server.start()
     for w in workers:
