@@ -36,10 +36,24 @@ class Running:
     port: int
     platform: Platform
     workers: Sequence[Worker] = field(default_factory=list)
+    serving: bool = False
+
+    def serve(self) -> None:
+        self.server.start()
+        for w in self.workers:
+            w.start()
+        self.serving = True
+        log.info(
+            "%s serving on port %d (%s profile)",
+            self.service,
+            self.port,
+            self.platform.settings.profile,
+        )
 
     def stop(self, grace: float = 2.0) -> None:
-        for w in self.workers:
-            w.stop()
+        if self.serving:
+            for w in self.workers:
+                w.stop()
         self.server.stop(grace).wait()
         self.platform.close()
 
@@ -53,7 +67,8 @@ def prepare_schema(settings: Settings) -> None:
         migrate.upgrade(settings.database_owner_url)
 
 
-def start(service: str, settings: Settings, address: str | None = None) -> Running:
+def bind(service: str, settings: Settings, address: str | None = None) -> Running:
+    """Bootstrap a service and bind its port, without serving yet."""
     telemetry.configure(service, settings.otlp_endpoint)
     platform = bootstrap(settings, service)
     try:
@@ -65,16 +80,38 @@ def start(service: str, settings: Settings, address: str | None = None) -> Runni
             verifier=platform.verifier,
             register=register,
             address=address or settings.address(service),
+            port_variable=f"LIUHEN_{service.upper()}_PORT",
         )
     except BaseException:
         platform.close()  # e.g. the port is taken: release the database and log clients
         raise
     workers: Sequence[Worker] = getattr(module, "workers", lambda p: [])(platform)
-    server.start()
-    for w in workers:
-        w.start()
-    log.info("%s serving on port %d (%s profile)", service, port, settings.profile)
     return Running(service, server, port, platform, workers)
+
+
+def start(service: str, settings: Settings, address: str | None = None) -> Running:
+    running = bind(service, settings, address)
+    running.serve()
+    return running
+
+
+def start_together(services: Sequence[str], settings: Settings) -> dict[str, Running]:
+    """Start services in one process on ports the OS picks: every server binds port 0
+    first, then each learns the ports its siblings got, then all serve. Nothing picks a
+    "free" port and binds it later, when an outgoing connection may have taken it."""
+    running: dict[str, Running] = {}
+    try:
+        for s in services:
+            running[s] = bind(s, settings, f"{settings.host}:0")
+        site = settings.with_ports({s: r.port for s, r in running.items()})
+        for r in running.values():
+            r.platform.settings = site
+            r.serve()
+    except BaseException:
+        for r in running.values():
+            r.stop(grace=0)
+        raise
+    return running
 
 
 def main(service: str) -> None:

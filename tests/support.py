@@ -3,11 +3,13 @@ with the embedded adapters, and officers' tokens from the embedded issuer."""
 
 from __future__ import annotations
 
-import socket
+import os
+import subprocess
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +23,22 @@ from liuhen.media.v1 import media_pb2_grpc
 from liuhen.platform.bootstrap import embedded_issuer
 from liuhen.platform.config import SERVICES, Settings
 from liuhen.routing.v1 import routing_pb2_grpc
-from services.run import Running, start
+from services.run import Running, start_together
+
+ROOT = Path(__file__).resolve().parents[1]
+STACK_SCRIPT = ROOT / "deploy" / "stack" / "stack.sh"
+
+
+@cache
+def stack_env() -> dict[str, str]:
+    """The local stack's LIUHEN_* settings as `deploy/stack/stack.sh env` prints them (its
+    ports live there alone), each overridden by the environment to point at other servers."""
+    out = subprocess.run(
+        ["bash", str(STACK_SCRIPT), "env"], capture_output=True, text=True, check=True, timeout=30
+    ).stdout
+    pairs = (line.removeprefix("export ").split("=", 1) for line in out.splitlines())
+    return {key: os.environ.get(key, value) for key, value in pairs}
+
 
 STUBS = {
     "intake": intake_pb2_grpc.IntakeServiceStub,
@@ -42,12 +59,6 @@ OFFICERS = {
     "bureau_head1": ("bureau_head", "局长甲", "JA-0501"),
     "legal1": ("legal", "法制员甲", "JA-0601"),
 }
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def rid() -> str:
@@ -109,26 +120,20 @@ def running_site(
     base: Settings | None = None,
     **overrides: Any,
 ) -> Iterator[Site]:
-    """The services on free ports; `base` (e.g. the stack profile's settings) defaults to
-    the embedded default under `home`."""
-    running: dict[str, Running] = {}
-    for attempt in range(3):
-        ports = {s: free_port() for s in SERVICES}
-        settings = replace(
-            base or Settings(), home=home, ports=ports, relay_interval_s=0.05, **overrides
-        )
-        try:
-            for s in services:
-                running[s] = start(s, settings)
-            break
-        except RuntimeError as exc:  # a port taken between choosing and binding it
-            for r in running.values():
-                r.stop(grace=0)
-            running.clear()
-            if attempt == 2 or "bind" not in str(exc):
-                raise
+    """The services in-process on ports the OS picks (port 0); `base` (e.g. the stack
+    profile's settings) defaults to the embedded default under `home`."""
+    # Services not started here keep port 0: a call to one fails at once, never reaching
+    # whatever listens on its default port.
+    settings = replace(
+        base or Settings(),
+        home=home,
+        ports=dict.fromkeys(SERVICES, 0),
+        relay_interval_s=0.05,
+        **overrides,
+    )
+    running = start_together(services, settings)
     try:
-        yield Site(settings, running)
+        yield Site(settings.with_ports({s: r.port for s, r in running.items()}), running)
     finally:
         for r in running.values():
             r.stop(grace=0.5)

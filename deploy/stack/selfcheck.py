@@ -25,15 +25,32 @@ import uuid
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime, timedelta
 
-PG_HOST, PG_PORT = "127.0.0.1", int(os.environ.get("LIUHEN_STACK_PG_PORT", "55432"))
-KAFKA = os.environ.get("LIUHEN_KAFKA_BOOTSTRAP", "127.0.0.1:59092")
-S3_PRIMARY = os.environ.get("LIUHEN_S3_ENDPOINT", "127.0.0.1:57480")
-S3_OFFSITE = os.environ.get("LIUHEN_S3_OFFSITE_ENDPOINT", "127.0.0.1:57481")
-S3_KEY = os.environ.get("LIUHEN_S3_ACCESS_KEY", "liuhen-app")
-S3_SECRET = os.environ.get("LIUHEN_S3_SECRET_KEY", "liuhen-app-secret-key")
-S3_ADMIN_KEY = os.environ.get("LIUHEN_S3_ADMIN_ACCESS_KEY", "liuhen-admin")
-S3_ADMIN_SECRET = os.environ.get("LIUHEN_S3_ADMIN_SECRET_KEY", "liuhen-admin-secret-key")
-KEYCLOAK = os.environ.get("LIUHEN_KEYCLOAK_URL", "http://127.0.0.1:58080")
+
+def _stack_env() -> dict[str, str]:
+    """The stack's addresses and ports as stack.sh prints them (they live there alone),
+    each overridden by the environment."""
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "stack.sh")
+
+    def lines(command: str) -> list[str]:
+        return subprocess.run(
+            ["bash", script, command], capture_output=True, text=True, check=True
+        ).stdout.splitlines()
+
+    env = dict(line.removeprefix("export ").split("=", 1) for line in lines("env"))
+    env.update(line.split() for line in lines("ports"))
+    return {key: os.environ.get(key, value) for key, value in env.items()}
+
+
+ENV = _stack_env()
+PG_HOST, PG_PORT = "127.0.0.1", int(ENV["LIUHEN_STACK_PG_PORT"])
+KAFKA = ENV["LIUHEN_KAFKA_BOOTSTRAP"]
+S3_PRIMARY = ENV["LIUHEN_S3_ENDPOINT"]
+S3_OFFSITE = ENV["LIUHEN_S3_OFFSITE_ENDPOINT"]
+S3_KEY = ENV["LIUHEN_S3_ACCESS_KEY"]
+S3_SECRET = ENV["LIUHEN_S3_SECRET_KEY"]
+S3_ADMIN_KEY = ENV["LIUHEN_S3_ADMIN_ACCESS_KEY"]
+S3_ADMIN_SECRET = ENV["LIUHEN_S3_ADMIN_SECRET_KEY"]
+KEYCLOAK = ENV["LIUHEN_KEYCLOAK_URL"]
 
 TAG = f"selfcheck-{int(time.time())}-{uuid.uuid4().hex[:6]}"
 

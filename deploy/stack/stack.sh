@@ -6,6 +6,7 @@
 #   stack.sh down [component ...]                   stop (all without arguments)
 #   stack.sh status                                 one line per component + memory
 #   stack.sh env                                    export lines for the services
+#   stack.sh ports                                  every port the stack listens on
 #   stack.sh reset                                  down, then delete the run folder
 #   stack.sh fresh-db                               drop and recreate the liuhen database
 #
@@ -20,14 +21,18 @@ REPO_ROOT="$(cd "$HERE/../.." && pwd)"
 CACHE="${LIUHEN_STACK_CACHE:-${HOME:-/root}/.cache/liuhen-stack}"
 RUN="${LIUHEN_STACK_RUN:-$CACHE/run}"
 
-PG_PORT="${LIUHEN_STACK_PG_PORT:-55432}"
-KAFKA_PORT="${LIUHEN_STACK_KAFKA_PORT:-59092}"
-KAFKA_CONTROLLER_PORT="${LIUHEN_STACK_KAFKA_CONTROLLER_PORT:-59093}"
-MON_PORT="${LIUHEN_STACK_MON_PORT:-56789}"
-RGW_PRIMARY_PORT="${LIUHEN_STACK_RGW_PRIMARY_PORT:-57480}"
-RGW_OFFSITE_PORT="${LIUHEN_STACK_RGW_OFFSITE_PORT:-57481}"
-KC_PORT="${LIUHEN_STACK_KEYCLOAK_PORT:-58080}"
-KC_MGMT_PORT="${LIUHEN_STACK_KEYCLOAK_MGMT_PORT:-58081}"
+# Ports: all below Linux's ephemeral range (32768-60999 by default), which the kernel
+# hands out as the local port of outgoing connections; inside it, one of the many
+# connections the tests open could hold a port a server is about to bind. The Ceph OSD
+# binds in Ceph's own 6800-7568. `stack.sh ports` lists them; tests/unit checks them.
+PG_PORT="${LIUHEN_STACK_PG_PORT:-25432}"
+KAFKA_PORT="${LIUHEN_STACK_KAFKA_PORT:-29092}"
+KAFKA_CONTROLLER_PORT="${LIUHEN_STACK_KAFKA_CONTROLLER_PORT:-29093}"
+MON_PORT="${LIUHEN_STACK_MON_PORT:-26789}"
+RGW_PRIMARY_PORT="${LIUHEN_STACK_RGW_PRIMARY_PORT:-27480}"
+RGW_OFFSITE_PORT="${LIUHEN_STACK_RGW_OFFSITE_PORT:-27481}"
+KC_PORT="${LIUHEN_STACK_KEYCLOAK_PORT:-28080}"
+KC_MGMT_PORT="${LIUHEN_STACK_KEYCLOAK_MGMT_PORT:-28081}"
 
 KAFKA_VERSION="${LIUHEN_STACK_KAFKA_VERSION:-4.1.1}"
 KEYCLOAK_VERSION="${LIUHEN_STACK_KEYCLOAK_VERSION:-26.4.7}"
@@ -199,25 +204,43 @@ fail_with_log() { # NAME LOGFILE MESSAGE
     exit 1
 }
 
-# wait_for NAME PIDNAME TIMEOUT LOGFILE CMD... : poll CMD until it succeeds; fail with
-# the server's log tail on timeout, or at once if the process PIDNAME died.
-wait_for() {
-    local name=$1 pidname=$2 t=$3 logf=$4; shift 4
+# poll PIDNAME TIMEOUT CMD... : poll CMD until it succeeds (0); 1 if the process PIDNAME
+# died, 2 on timeout.
+poll() {
+    local pidname=$1 t=$2; shift 2
     local deadline=$((SECONDS + t))
     until "$@" >/dev/null 2>&1; do
-        if [ "$pidname" != - ] && ! is_alive "$pidname"; then
-            fail_with_log "$name" "$logf" "process exited during startup"
-        fi
-        ((SECONDS < deadline)) || fail_with_log "$name" "$logf" "not ready after ${t}s"
+        if [ "$pidname" != - ] && ! is_alive "$pidname"; then return 1; fi
+        ((SECONDS < deadline)) || return 2
         sleep 1
     done
 }
 
+# wait_for NAME PIDNAME TIMEOUT LOGFILE CMD... : poll CMD until it succeeds; fail with
+# the server's log tail on timeout, or at once if the process PIDNAME died.
+wait_for() {
+    local name=$1 pidname=$2 t=$3 logf=$4 rc=0; shift 4
+    poll "$pidname" "$t" "$@" || rc=$?
+    case $rc in
+        0) ;;
+        1) fail_with_log "$name" "$logf" "process exited during startup (waiting for: $*)" ;;
+        *) fail_with_log "$name" "$logf" "not ready after ${t}s (waiting for: $*); a slow machine may need LIUHEN_STACK_TIMEOUT_* raised" ;;
+    esac
+}
+
 tcp_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-ports_free() { # NAME PORT... : refuse to start over a port another process holds
-    local name=$1 p; shift
-    for p in "$@"; do
-        tcp_open "$p" && die "$name: 127.0.0.1:$p is already in use by a process this run folder ($RUN) does not know"
+port_holder() { # PORT : "pid N (command)" of the process listening there, if ss can tell
+    command -v ss >/dev/null 2>&1 || return 0
+    ss -Htlnp "sport = :$1" 2>/dev/null | sed -nE 's/.*users:\(\("([^"]+)",pid=([0-9]+).*/pid \2 (\1)/p' | head -n 1
+}
+ports_free() { # NAME VARIABLE=PORT... : refuse to start over a port another process holds
+    local name=$1 pair var p who; shift
+    for pair in "$@"; do
+        var=${pair%%=*} p=${pair#*=}
+        if tcp_open "$p"; then
+            who="$(port_holder "$p")"
+            die "$name: 127.0.0.1:$p is already in use${who:+ by $who}, a process this run folder ($RUN) does not know; set $var to move it"
+        fi
     done
     return 0
 }
@@ -282,7 +305,7 @@ pg_up() {
                 --auth-local=trust --auth-host=scram-sha-256 >"$PG_DIR/initdb.log" 2>&1 \
                 || fail_with_log postgres "$PG_DIR/initdb.log" "initdb failed"
         fi
-        ports_free postgres "$PG_PORT"
+        ports_free postgres LIUHEN_STACK_PG_PORT="$PG_PORT"
         rm -f "$PG_DATA/postmaster.pid" # stale (not ours or not alive)
         as_pg mkdir -p "$PG_DIR/sock"
         [ -f "$PG_DIR/postgres.log" ] && mv -f "$PG_DIR/postgres.log" "$PG_DIR/postgres.log.prev"
@@ -346,10 +369,16 @@ kafka_launch() {
         return 0
     fi
     ensure_java_maven
-    ports_free kafka "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT"
+    ports_free kafka LIUHEN_STACK_KAFKA_PORT="$KAFKA_PORT" LIUHEN_STACK_KAFKA_CONTROLLER_PORT="$KAFKA_CONTROLLER_PORT"
     mkdir -p "$KAFKA_DIR/data"
     sed -e "s#@PORT@#$KAFKA_PORT#g" -e "s#@CONTROLLER_PORT@#$KAFKA_CONTROLLER_PORT#g" \
         -e "s#@DATA@#$KAFKA_DIR/data#g" "$HERE/kafka/server.properties.in" >"$KAFKA_DIR/server.properties"
+    # KRaft keeps the controller's address in its storage: made for another port, start anew
+    if [ -f "$KAFKA_DIR/data/meta.properties" ] && [ "$(cat "$KAFKA_DIR/controller.port" 2>/dev/null)" != "$KAFKA_CONTROLLER_PORT" ]; then
+        log "kafka: storage was formatted for another controller port: formatting anew"
+        rm -rf "$KAFKA_DIR/data" && mkdir -p "$KAFKA_DIR/data"
+    fi
+    echo "$KAFKA_CONTROLLER_PORT" >"$KAFKA_DIR/controller.port"
     if [ ! -f "$KAFKA_DIR/data/meta.properties" ]; then
         local cid
         cid="$(kafka_java -cp "$KAFKA_HOME/libs/*" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -n 1)"
@@ -407,7 +436,8 @@ rgw_up() {
     fi
     # memstore keeps the data in RAM: any partial state is rebuilt from scratch
     rgw_down
-    ports_free rgw "$MON_PORT" "$RGW_PRIMARY_PORT" "$RGW_OFFSITE_PORT"
+    ports_free rgw LIUHEN_STACK_MON_PORT="$MON_PORT" LIUHEN_STACK_RGW_PRIMARY_PORT="$RGW_PRIMARY_PORT" \
+        LIUHEN_STACK_RGW_OFFSITE_PORT="$RGW_OFFSITE_PORT"
     rm -rf "$CEPH_DIR"
     mkdir -p "$CEPH_DIR/run" "$CEPH_DIR/log" "$CEPH_DIR/mon" "$CEPH_DIR/osd"
     local fsid; fsid="$(cat /proc/sys/kernel/random/uuid)"
@@ -430,8 +460,20 @@ rgw_up() {
     ceph-osd -c "$CEPH_CONF" -i "$osd_id" --mkfs --osd-uuid "$osd_uuid" >"$CEPH_DIR/log/mkfs-osd.log" 2>&1 \
         || fail_with_log rgw "$CEPH_DIR/log/mkfs-osd.log" "ceph-osd --mkfs failed"
     cephc osd crush add "osd.$osd_id" 1.0 host=localhost root=default >/dev/null
-    launch ceph-osd "$CEPH_DIR/log/osd.out" ceph-osd -c "$CEPH_CONF" -f -i "$osd_id"
-    wait_for ceph-osd ceph-osd "$T_RGW" "$CEPH_DIR/log/ceph-osd.$osd_id.log" osd_up
+    # On a loaded machine the OSD has died once at boot, right after registering with the
+    # monitor ('wrong fsid' in its log); a second start of the same OSD comes up.
+    local try rc osd_log="$CEPH_DIR/log/ceph-osd.$osd_id.log"
+    for try in 1 2 3; do
+        launch ceph-osd "$CEPH_DIR/log/osd.out" ceph-osd -c "$CEPH_CONF" -f -i "$osd_id"
+        rc=0
+        poll ceph-osd "$T_RGW" osd_up || rc=$?
+        case "$rc:$try" in
+            0:*) break ;;
+            1:3) fail_with_log ceph-osd "$osd_log" "process exited during startup, three times" ;;
+            1:*) log "rgw: ceph-osd exited during startup (try $try of 3): starting it again" ;;
+            *) fail_with_log ceph-osd "$osd_log" "not up after ${T_RGW}s (LIUHEN_STACK_TIMEOUT_RGW)" ;;
+        esac
+    done
 
     log "rgw: realm liuhen, zonegroup wuhan, master zone primary"
     local pe="http://127.0.0.1:$RGW_PRIMARY_PORT" oe="http://127.0.0.1:$RGW_OFFSITE_PORT"
@@ -480,7 +522,7 @@ kc_ready() { http_ok "http://127.0.0.1:$KC_MGMT_PORT/health/ready"; }
 kc_launch() {
     if is_alive keycloak; then log "keycloak: already running (pid $(getpid keycloak))"; return 0; fi
     ensure_java_maven
-    ports_free keycloak "$KC_PORT" "$KC_MGMT_PORT"
+    ports_free keycloak LIUHEN_STACK_KEYCLOAK_PORT="$KC_PORT" LIUHEN_STACK_KEYCLOAK_MGMT_PORT="$KC_MGMT_PORT"
     local tmp="$KC_DIR/realms.tmp" sum old="" py="$PYTHON"
     rm -rf "$tmp"
     mkdir -p "$tmp"
@@ -601,6 +643,19 @@ export LIUHEN_KEYCLOAK_URL=http://127.0.0.1:$KC_PORT
 EOF
 }
 
+cmd_ports() { # VARIABLE PORT, one a line: every port the stack listens on
+    cat <<EOF
+LIUHEN_STACK_PG_PORT $PG_PORT
+LIUHEN_STACK_KAFKA_PORT $KAFKA_PORT
+LIUHEN_STACK_KAFKA_CONTROLLER_PORT $KAFKA_CONTROLLER_PORT
+LIUHEN_STACK_MON_PORT $MON_PORT
+LIUHEN_STACK_RGW_PRIMARY_PORT $RGW_PRIMARY_PORT
+LIUHEN_STACK_RGW_OFFSITE_PORT $RGW_OFFSITE_PORT
+LIUHEN_STACK_KEYCLOAK_PORT $KC_PORT
+LIUHEN_STACK_KEYCLOAK_MGMT_PORT $KC_MGMT_PORT
+EOF
+}
+
 cmd_fresh_db() { # drop the liuhen database and make it anew, empty (a test run's start)
     pg_alive || die "fresh-db: postgres is not running (stack.sh up postgres)"
     as_pg "$(pg_bin)/psql" -X -q -v ON_ERROR_STOP=1 -h "$PG_DIR/sock" -p "$PG_PORT" \
@@ -623,10 +678,11 @@ main() {
         down) cmd_down "$@" ;;
         status) cmd_status ;;
         env) cmd_env ;;
+        ports) cmd_ports ;;
         reset) cmd_reset ;;
         fresh-db) cmd_fresh_db ;;
         *)
-            sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
+            sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
             [ -z "$cmd" ] || [ "$cmd" = -h ] || [ "$cmd" = --help ] || exit 2
             ;;
     esac

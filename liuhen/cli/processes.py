@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -15,18 +16,29 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from liuhen.platform.config import SERVICES, Settings
+from liuhen.platform.sockets import ephemeral_range
 
 
 def free_ports(services: Sequence[str]) -> dict[str, int]:
-    """Ports the OS says are free now (for services started on fresh state)."""
-    socks = [socket.socket() for _ in services]
-    try:
-        for sock in socks:
-            sock.bind(("127.0.0.1", 0))
-        return {s: int(sock.getsockname()[1]) for s, sock in zip(services, socks, strict=True)}
-    finally:
-        for sock in socks:
-            sock.close()
+    """Ports for services started as separate processes, which must know each other's
+    ports before they start. Drawn from 10000-19999, below the kernel's ephemeral range
+    (so that no outgoing connection can take one between this choice and the service's
+    bind) and apart from the default ports of the services and the stack (20000-29999);
+    checked free now."""
+    top = max(11000, min(20000, ephemeral_range()[0]))
+    rng = random.SystemRandom()
+    ports: dict[str, int] = {}
+    while len(ports) < len(services):
+        port = rng.randrange(10000, top)
+        if port in ports.values():
+            continue
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        ports[services[len(ports)]] = port
+    return ports
 
 
 def serving(address: str, timeout: float = 1.0) -> bool:

@@ -13,17 +13,37 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 SERVICES = ("intake", "cases", "media", "routing", "enforcement")
+# Below Linux's ephemeral range (32768-60999 by default), which the kernel hands out as
+# the local port of outgoing connections: one of those could hold a port a service is
+# about to bind. The stack's servers keep to the same rule (deploy/stack/stack.sh).
 DEFAULT_PORTS = {
-    "intake": 50151,
-    "cases": 50152,
-    "media": 50153,
-    "routing": 50154,
-    "enforcement": 50155,
+    "intake": 21151,
+    "cases": 21152,
+    "media": 21153,
+    "routing": 21154,
+    "enforcement": 21155,
 }
+# The stack profile has no default addresses: a deployment names its servers
+# (`deploy/stack/stack.sh env` prints the local stack's).
+STACK_REQUIRED = (
+    "LIUHEN_DATABASE_URL",
+    "LIUHEN_KAFKA_BOOTSTRAP",
+    "LIUHEN_S3_ENDPOINT",
+    "LIUHEN_S3_OFFSITE_ENDPOINT",
+    "LIUHEN_S3_ACCESS_KEY",
+    "LIUHEN_S3_SECRET_KEY",
+    "LIUHEN_KEYCLOAK_URL",
+)
 
 
 class ConfigError(Exception):
     pass
+
+
+def _port(key: str, value: str) -> int:
+    if not value.isdigit() or not 0 <= int(value) <= 65535:
+        raise ConfigError(f"{key} must be a port number (0-65535), not {value!r}")
+    return int(value)
 
 
 @dataclass(frozen=True)
@@ -44,12 +64,12 @@ class Settings:
     ports: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_PORTS))
     database_url: str = ""
     database_owner_url: str = ""
-    kafka_bootstrap: str = "127.0.0.1:59092"
-    s3_endpoint: str = "127.0.0.1:57480"
-    s3_offsite_endpoint: str = "127.0.0.1:57481"
+    kafka_bootstrap: str = ""
+    s3_endpoint: str = ""
+    s3_offsite_endpoint: str = ""
     s3_access_key: Secret = Secret("")
     s3_secret_key: Secret = Secret("")
-    keycloak_url: str = "http://127.0.0.1:58080"
+    keycloak_url: str = ""
     otlp_endpoint: str = ""
     relay_interval_s: float = 0.2
 
@@ -82,7 +102,7 @@ class Settings:
         for name in SERVICES:
             key = f"LIUHEN_{name.upper()}_PORT"
             if key in env:
-                ports[name] = int(env[key])
+                ports[name] = _port(key, env[key])
         settings = cls(
             profile=profile,
             home=Path(env.get("LIUHEN_HOME", ".liuhen")).absolute(),
@@ -90,16 +110,19 @@ class Settings:
             ports=ports,
             database_url=env.get("LIUHEN_DATABASE_URL", ""),
             database_owner_url=env.get("LIUHEN_DATABASE_OWNER_URL", ""),
-            kafka_bootstrap=env.get("LIUHEN_KAFKA_BOOTSTRAP", "127.0.0.1:59092"),
-            s3_endpoint=env.get("LIUHEN_S3_ENDPOINT", "127.0.0.1:57480"),
-            s3_offsite_endpoint=env.get("LIUHEN_S3_OFFSITE_ENDPOINT", "127.0.0.1:57481"),
+            kafka_bootstrap=env.get("LIUHEN_KAFKA_BOOTSTRAP", ""),
+            s3_endpoint=env.get("LIUHEN_S3_ENDPOINT", ""),
+            s3_offsite_endpoint=env.get("LIUHEN_S3_OFFSITE_ENDPOINT", ""),
             s3_access_key=Secret(env.get("LIUHEN_S3_ACCESS_KEY", "")),
             s3_secret_key=Secret(env.get("LIUHEN_S3_SECRET_KEY", "")),
-            keycloak_url=env.get("LIUHEN_KEYCLOAK_URL", "http://127.0.0.1:58080"),
+            keycloak_url=env.get("LIUHEN_KEYCLOAK_URL", ""),
             otlp_endpoint=env.get("LIUHEN_OTLP_ENDPOINT", ""),
         )
         if profile == "stack":
-            for key in ("LIUHEN_DATABASE_URL", "LIUHEN_S3_ACCESS_KEY", "LIUHEN_S3_SECRET_KEY"):
-                if not env.get(key):
-                    raise ConfigError(f"{key} is required when LIUHEN_PROFILE=stack")
+            missing = [key for key in STACK_REQUIRED if not env.get(key)]
+            if missing:
+                raise ConfigError(
+                    f"{', '.join(missing)} required when LIUHEN_PROFILE=stack "
+                    '(for the local stack: eval "$(bash deploy/stack/stack.sh env)")'
+                )
         return settings

@@ -21,6 +21,7 @@ from opentelemetry import trace
 from liuhen.platform import telemetry
 from liuhen.platform.auth import Principal, TokenVerifier
 from liuhen.platform.errors import LiuhenError, PermissionDenied, Unauthenticated
+from liuhen.platform.sockets import port_taken_message
 
 log = logging.getLogger("liuhen.server")
 
@@ -168,9 +169,11 @@ def create_server(
     register: Callable[[grpc.Server], Sequence[str]],
     address: str = "127.0.0.1:0",
     max_workers: int = 16,
+    port_variable: str = "",
 ) -> tuple[grpc.Server, int]:
     """Build (not start) a server: `register` adds the servicers and returns their full
-    service names. Returns the server and the bound port (useful with port 0)."""
+    service names. Returns the server and the bound port (useful with port 0). A taken
+    port raises OSError naming the port, its holder if seen, and `port_variable`."""
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix=f"liuhen-{service}"),
         interceptors=[PlatformInterceptor(verifier, service)],
@@ -185,9 +188,12 @@ def create_server(
     reflection.enable_server_reflection(
         [*names, health.SERVICE_NAME, reflection.SERVICE_NAME], server
     )
-    port = server.add_insecure_port(address)
+    try:
+        port = server.add_insecure_port(address)
+    except RuntimeError:  # grpcio >= 1.60 raises where older ones returned 0
+        port = 0
     if port == 0:
-        raise OSError(f"could not bind {address}")
+        raise OSError(port_taken_message(address, port_variable))
     return server, port
 
 

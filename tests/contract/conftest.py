@@ -4,11 +4,12 @@ when a server does not answer: the CI starts the stack first."""
 
 from __future__ import annotations
 
-import os
 import uuid
 from dataclasses import dataclass
 
 import pytest
+
+from tests.support import stack_env
 
 
 @dataclass(frozen=True)
@@ -23,19 +24,19 @@ class S3Settings:
 
 @pytest.fixture(scope="session")
 def kafka_bootstrap() -> str:
-    return os.environ.get("LIUHEN_KAFKA_BOOTSTRAP", "127.0.0.1:59092")
+    return stack_env()["LIUHEN_KAFKA_BOOTSTRAP"]
 
 
 @pytest.fixture(scope="session")
 def s3_settings() -> S3Settings:
-    env = os.environ.get
+    env = stack_env()
     return S3Settings(
-        endpoint=env("LIUHEN_S3_ENDPOINT", "127.0.0.1:57480"),
-        offsite_endpoint=env("LIUHEN_S3_OFFSITE_ENDPOINT", "127.0.0.1:57481"),
-        access_key=env("LIUHEN_S3_ACCESS_KEY", "liuhen-app"),
-        secret_key=env("LIUHEN_S3_SECRET_KEY", "liuhen-app-secret-key"),
-        admin_access_key=env("LIUHEN_S3_ADMIN_ACCESS_KEY", "liuhen-admin"),
-        admin_secret_key=env("LIUHEN_S3_ADMIN_SECRET_KEY", "liuhen-admin-secret-key"),
+        endpoint=env["LIUHEN_S3_ENDPOINT"],
+        offsite_endpoint=env["LIUHEN_S3_OFFSITE_ENDPOINT"],
+        access_key=env["LIUHEN_S3_ACCESS_KEY"],
+        secret_key=env["LIUHEN_S3_SECRET_KEY"],
+        admin_access_key=env["LIUHEN_S3_ADMIN_ACCESS_KEY"],
+        admin_secret_key=env["LIUHEN_S3_ADMIN_SECRET_KEY"],
     )
 
 

@@ -8,7 +8,6 @@ Every test uses its own tenant and case ids, so runs can share one database."""
 
 from __future__ import annotations
 
-import os
 import threading
 import uuid
 from collections.abc import Iterator
@@ -26,9 +25,10 @@ from liuhen.platform.db import Database, IdempotencyRecord, UnitOfWork, idempote
 from liuhen.platform.errors import AlreadyExists
 from liuhen.platform.migrate import upgrade
 from services.schema import metadata
+from tests.support import stack_env
 
-OWNER_URL = "postgresql+psycopg://liuhen_owner:liuhen_owner@127.0.0.1:55432/liuhen"
-APP_URL = "postgresql+psycopg://liuhen_app:liuhen_app@127.0.0.1:55432/liuhen"
+OWNER_URL = stack_env()["LIUHEN_DATABASE_OWNER_URL"]
+APP_URL = stack_env()["LIUHEN_DATABASE_URL"]
 ACTOR = {
     "user_id": "u-1",
     "username": "handler1",
@@ -62,7 +62,7 @@ def append_committed(db: Database, tenant: str, case: str, action: str) -> ledge
 
 def migrate_postgres() -> None:
     """Migrate the stack's database as its owner; fail (never skip) if it is down."""
-    url = os.environ.get("LIUHEN_DATABASE_OWNER_URL", OWNER_URL)
+    url = OWNER_URL
     try:
         upgrade(url)
     except OperationalError as exc:
@@ -253,7 +253,7 @@ class TestSqliteDatabase(DatabaseContract):
 @pytest.fixture(scope="module")
 def postgres_db() -> Iterator[Database]:
     migrate_postgres()
-    database = Database(os.environ.get("LIUHEN_DATABASE_URL", APP_URL))
+    database = Database(APP_URL)
     yield database
     database.dispose()
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import threading
 import time
 import uuid
@@ -32,6 +31,7 @@ from liuhen.platform.auth import EmbeddedIssuer, TokenVerifier
 from liuhen.platform.errors import Unauthenticated, Unavailable
 from liuhen.platform.keycloak import KeycloakServiceTokens, KeycloakVerifier
 from liuhen.platform.keycloak_realms import cert_prefix
+from tests.support import stack_env
 
 JIANGAN, HONGSHAN = "jiangan", "hongshan"
 OFFICER = "handler1"
@@ -481,7 +481,7 @@ class TestKeycloakAdapterOnStandInRealms(IdentityContract):
 @pytest.fixture(scope="module")
 def keycloak_url() -> str:
     """The stack's Keycloak; the tests fail (never skip) when it does not answer."""
-    url = os.environ.get("LIUHEN_KEYCLOAK_URL", "http://127.0.0.1:58080").rstrip("/")
+    url = stack_env()["LIUHEN_KEYCLOAK_URL"].rstrip("/")
     try:
         requests.get(f"{url}/realms/{JIANGAN}", timeout=5).raise_for_status()
     except requests.RequestException as exc:

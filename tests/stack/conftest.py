@@ -3,7 +3,6 @@ PostgreSQL, Kafka, Ceph RGW and Keycloak. They fail, never skip, when one is mis
 
 from __future__ import annotations
 
-import os
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,27 +10,10 @@ from pathlib import Path
 import pytest
 
 from liuhen.platform.config import Settings
-from tests.support import Site, running_site
+from tests.support import STACK_SCRIPT, Site, running_site, stack_env
 
-ROOT = Path(__file__).resolve().parents[2]
-STACK_SCRIPT = ROOT / "deploy" / "stack" / "stack.sh"
-
-_DEFAULTS = {
-    "LIUHEN_PROFILE": "stack",
-    "LIUHEN_DATABASE_URL": "postgresql+psycopg://liuhen_app:liuhen_app@127.0.0.1:55432/liuhen",
-    "LIUHEN_DATABASE_OWNER_URL": (
-        "postgresql+psycopg://liuhen_owner:liuhen_owner@127.0.0.1:55432/liuhen"
-    ),
-    "LIUHEN_KAFKA_BOOTSTRAP": "127.0.0.1:59092",
-    "LIUHEN_S3_ENDPOINT": "127.0.0.1:57480",
-    "LIUHEN_S3_OFFSITE_ENDPOINT": "127.0.0.1:57481",
-    "LIUHEN_S3_ACCESS_KEY": "liuhen-app",
-    "LIUHEN_S3_SECRET_KEY": "liuhen-app-secret-key",
-    "LIUHEN_KEYCLOAK_URL": "http://127.0.0.1:58080",
-}
 # The local stack's addresses, unless the environment points at other servers.
-STACK_ENV = {key: os.environ.get(key, default) for key, default in _DEFAULTS.items()}
-STACK_ENV["LIUHEN_PROFILE"] = "stack"
+STACK_ENV = {**stack_env(), "LIUHEN_PROFILE": "stack"}
 
 
 def stack(*args: str) -> None:
