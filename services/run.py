@@ -80,7 +80,7 @@ def start(service: str, settings: Settings, address: str | None = None) -> Runni
 def main(service: str) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     logging.getLogger("kafka").setLevel(logging.WARNING)  # its INFO is per-connection chatter
-    running = start(service, Settings.from_env())
+    running = start(service, Settings.from_env(services=(service,)))
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from liuhen.platform.config import Settings
+from liuhen.platform.config import SERVICES, Settings, client_secret_variable
+from liuhen.platform.keycloak_realms import dev_client_secret
 from tests.support import Site, running_site
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -28,6 +29,8 @@ _DEFAULTS = {
     "LIUHEN_S3_ACCESS_KEY": "liuhen-app",
     "LIUHEN_S3_SECRET_KEY": "liuhen-app-secret-key",
     "LIUHEN_KEYCLOAK_URL": "http://127.0.0.1:58080",
+    # The development realms' client secrets, as `stack.sh env` prints them.
+    **{client_secret_variable(s): dev_client_secret(f"liuhen-{s}") for s in SERVICES},
 }
 # The local stack's addresses, unless the environment points at other servers.
 STACK_ENV = {key: os.environ.get(key, default) for key, default in _DEFAULTS.items()}
@@ -42,6 +45,6 @@ def stack(*args: str) -> None:
 @pytest.fixture
 def stack_site(tmp_path: Path) -> Iterator[Site]:
     """The five services in-process on the stack profile (real adapters)."""
-    base = Settings.from_env({**STACK_ENV, "LIUHEN_HOME": str(tmp_path)})
+    base = Settings.from_env({**STACK_ENV, "LIUHEN_HOME": str(tmp_path)}, services=SERVICES)
     with running_site(tmp_path, base=base) as site:
         yield site
