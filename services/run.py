@@ -50,7 +50,7 @@ def prepare_schema(settings: Settings) -> None:
     if settings.profile == "embedded":
         migrate.upgrade(settings.db_url())
     elif settings.database_owner_url:
-        migrate.upgrade(settings.database_owner_url)
+        migrate.upgrade(settings.database_owner_url, app_role=settings.database_app_role)
 
 
 def start(service: str, settings: Settings, address: str | None = None) -> Running:

@@ -49,6 +49,7 @@ class Settings:
     ports: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_PORTS))
     database_url: str = ""
     database_owner_url: str = ""
+    database_app_role: str = "liuhen_app"  # the role the services log in as (migrations grant)
     kafka_bootstrap: str = "127.0.0.1:59092"
     s3_endpoint: str = "127.0.0.1:57480"
     s3_offsite_endpoint: str = "127.0.0.1:57481"
@@ -111,6 +112,7 @@ class Settings:
             ports=ports,
             database_url=env.get("LIUHEN_DATABASE_URL", ""),
             database_owner_url=env.get("LIUHEN_DATABASE_OWNER_URL", ""),
+            database_app_role=env.get("LIUHEN_DB_APP_ROLE", "liuhen_app"),
             kafka_bootstrap=env.get("LIUHEN_KAFKA_BOOTSTRAP", "127.0.0.1:59092"),
             s3_endpoint=env.get("LIUHEN_S3_ENDPOINT", "127.0.0.1:57480"),
             s3_offsite_endpoint=env.get("LIUHEN_S3_OFFSITE_ENDPOINT", "127.0.0.1:57481"),
