@@ -279,7 +279,12 @@ def secret_manifest(secrets_: dict[str, str], options: DeploymentOptions) -> dic
 def _write_once(path: Path, text: str) -> None:
     """Create `path` readable by its owner only; never overwrite (a second run would
     silently replace secrets already imported)."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError as exc:
+        raise FileExistsError(
+            f"{path} exists: write into a new directory (a new run draws new secrets)"
+        ) from exc
     with os.fdopen(fd, "w", encoding="utf-8") as out:
         out.write(text)
 
