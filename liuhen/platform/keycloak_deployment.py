@@ -295,7 +295,7 @@ def write_deployment_realms(
     """Write each tenant's ``<tenant>-realm.json`` and the Secret manifest into `out_dir`
     (the realms first, the manifest last); returns their paths."""
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     secrets_ = generate_client_secrets()
     paths = []
     for t in load_tenants() if tenants is None else tenants:

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
+from liuhen.cli.main import main as cli
 from liuhen.platform.keycloak_deployment import (
     BROWSER_FLOW,
     SECOND_FACTOR_ROLE,
@@ -165,3 +166,14 @@ def test_the_console_address_must_be_https(console: str) -> None:
 def test_an_unknown_second_factor_role_is_refused() -> None:
     with pytest.raises(ValueError, match="officer roles"):
         DeploymentOptions(console_url=CONSOLE, second_factor_roles=("root",))
+
+
+def test_the_cli_names_each_output_and_refuses_a_plain_http_console(tmp_path: Path) -> None:
+    dev, deployment = tmp_path / "dev", tmp_path / "deployment"
+    assert cli(["keycloak", "dev-realms", str(dev)]) == 0
+    assert all(json.loads(p.read_text())["users"] for p in dev.glob("*-realm.json"))
+    args = ["keycloak", "deployment-realms", str(deployment), "--console-url"]
+    assert cli([*args, "http://console.example"]) == 2
+    assert cli([*args, CONSOLE, "--second-factor-roles", "head"]) == 0
+    assert not any("users" in json.loads(p.read_text()) for p in deployment.glob("*.json"))
+    assert cli([*args, CONSOLE]) == 2  # never over the secrets already written
