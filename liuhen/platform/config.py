@@ -121,11 +121,7 @@ class Settings:
             keycloak_url=env.get("LIUHEN_KEYCLOAK_URL", "http://127.0.0.1:58080"),
             otlp_endpoint=env.get("LIUHEN_OTLP_ENDPOINT", ""),
             media_retention_years=_retention_years(env),
-            client_secrets={
-                name: Secret(env[client_secret_variable(name)])
-                for name in SERVICES
-                if env.get(client_secret_variable(name))
-            },
+            client_secrets=_client_secrets(env),
         )
         if profile == "stack":
             for key in ("LIUHEN_DATABASE_URL", "LIUHEN_S3_ACCESS_KEY", "LIUHEN_S3_SECRET_KEY"):
@@ -134,6 +130,11 @@ class Settings:
             for name in services:
                 settings.client_secret(name)
         return settings
+
+
+def _client_secrets(env: Mapping[str, str]) -> dict[str, Secret]:
+    variables = {name: client_secret_variable(name) for name in SERVICES}
+    return {name: Secret(env[var]) for name, var in variables.items() if env.get(var)}
 
 
 def client_secret_variable(service: str) -> str:
