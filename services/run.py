@@ -64,7 +64,7 @@ def prepare_schema(settings: Settings) -> None:
     if settings.profile == "embedded":
         migrate.upgrade(settings.db_url())
     elif settings.database_owner_url:
-        migrate.upgrade(settings.database_owner_url)
+        migrate.upgrade(settings.database_owner_url, app_role=settings.database_app_role)
 
 
 def bind(service: str, settings: Settings, address: str | None = None) -> Running:
@@ -117,7 +117,7 @@ def start_together(services: Sequence[str], settings: Settings) -> dict[str, Run
 def main(service: str) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     logging.getLogger("kafka").setLevel(logging.WARNING)  # its INFO is per-connection chatter
-    running = start(service, Settings.from_env())
+    running = start(service, Settings.from_env(services=(service,)))
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())

@@ -641,6 +641,12 @@ export LIUHEN_S3_ADMIN_ACCESS_KEY=$S3_ADMIN_ACCESS
 export LIUHEN_S3_ADMIN_SECRET_KEY=$S3_ADMIN_SECRET
 export LIUHEN_KEYCLOAK_URL=http://127.0.0.1:$KC_PORT
 EOF
+    # The development realms' client secrets (keycloak_realms.dev_client_secret): the
+    # services refuse to start on the stack profile without theirs.
+    local s
+    for s in intake cases media routing enforcement; do
+        echo "export LIUHEN_${s^^}_CLIENT_SECRET=liuhen-$s-secret"
+    done
 }
 
 cmd_ports() { # VARIABLE PORT, one a line: every port the stack listens on

@@ -26,7 +26,7 @@ def _settings() -> Settings:
 
 
 def cmd_up(args: argparse.Namespace) -> int:
-    settings = _settings()
+    settings = Settings.from_env(services=SERVICES)  # on the stack: every client secret
     procs = ServiceProcesses(settings, env_for(settings))
     procs.start()
     print(f"Liuhen is up ({settings.profile} profile, state in {settings.home}):")
@@ -133,12 +133,57 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0 if result["ledger_verified"] else 1
 
 
-def cmd_keycloak_realms(args: argparse.Namespace) -> int:
+def cmd_keycloak_dev_realms(args: argparse.Namespace) -> int:
     from liuhen.platform import keycloak_realms
 
-    for path in keycloak_realms.write_realms(Path(args.out)):
+    for path in keycloak_realms.write_dev_realms(Path(args.out)):
         print(path)
     return 0
+
+
+def cmd_keycloak_deployment_realms(args: argparse.Namespace) -> int:
+    from liuhen.platform import keycloak_deployment as kd
+
+    try:
+        options = kd.DeploymentOptions(
+            console_url=args.console_url,
+            second_factor_roles=tuple(r for r in args.second_factor_roles.split(",") if r),
+            second_factor=args.second_factor,
+            secret_name=args.secret_name,
+            namespace=args.namespace,
+        )
+        paths = kd.write_deployment_realms(Path(args.out), options)
+    except (ValueError, FileExistsError) as exc:
+        print(f"keycloak deployment-realms: {exc}", file=sys.stderr)
+        return 2
+    for path in paths:
+        print(path)
+    print(
+        "These files hold the service clients' secrets (readable by you only): import the "
+        "realms, apply the Secret manifest, then delete them.",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def _keycloak_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    kc = sub.add_parser("keycloak", help="Keycloak").add_subparsers(dest="kc_cmd", required=True)
+    dev = kc.add_parser(
+        "dev-realms", help="realms for development and tests: test users, known secrets"
+    )
+    dev.add_argument("out")
+    dev.set_defaults(fn=cmd_keycloak_dev_realms)
+    dep = kc.add_parser(
+        "deployment-realms",
+        help="realms for a deployment: no users, random secrets (and their Secret manifest)",
+    )
+    dep.add_argument("out", help="a new directory: existing files are never overwritten")
+    dep.add_argument("--console-url", required=True, help="https://... where officers sign in")
+    dep.add_argument("--second-factor-roles", default="head,bureau_head")
+    dep.add_argument("--second-factor", choices=("totp", "webauthn"), default="totp")
+    dep.add_argument("--secret-name", default="liuhen-keycloak-clients")
+    dep.add_argument("--namespace", default="")
+    dep.set_defaults(fn=cmd_keycloak_deployment_realms)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -182,10 +227,7 @@ def parser() -> argparse.ArgumentParser:
         "--fresh", action="store_true", help="start fresh services even if some are already running"
     )
     dm.set_defaults(fn=cmd_demo)
-    kc = sub.add_parser("keycloak", help="Keycloak").add_subparsers(dest="kc_cmd", required=True)
-    realms = kc.add_parser("realms", help="write one realm JSON per tenant")
-    realms.add_argument("out")
-    realms.set_defaults(fn=cmd_keycloak_realms)
+    _keycloak_commands(sub)
     return p
 
 

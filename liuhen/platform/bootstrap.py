@@ -114,7 +114,9 @@ def bootstrap(settings: Settings, service: str) -> Platform:
         from liuhen.platform import keycloak
 
         verifier: TokenVerifier = keycloak.KeycloakVerifier(settings.keycloak_url)
-        tokens: ServiceTokens = keycloak.KeycloakServiceTokens(settings.keycloak_url, service)
+        tokens: ServiceTokens = keycloak.KeycloakServiceTokens(
+            settings.keycloak_url, service, secret=settings.client_secret(service)
+        )
     else:
         issuer = embedded_issuer(settings)
         verifier, tokens = issuer, ServiceTokens(service, issuer)

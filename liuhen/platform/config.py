@@ -2,13 +2,15 @@
 
 Profiles: `embedded` (the default: SQLite, the SQLite message log, a local object
 folder and a local token issuer under LIUHEN_HOME) and `stack` (PostgreSQL, Kafka,
-S3/Ceph RGW, Keycloak, at the addresses given by the LIUHEN_* variables).
+S3/Ceph RGW, Keycloak, at the addresses given by the LIUHEN_* variables). On the stack
+each service signs in to Keycloak with its own client secret,
+`LIUHEN_<SERVICE>_CLIENT_SECRET`; none is ever derived from a name.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -34,6 +36,9 @@ STACK_REQUIRED = (
     "LIUHEN_S3_SECRET_KEY",
     "LIUHEN_KEYCLOAK_URL",
 )
+# Art 43: recordings are kept as long as their case file (the archives law); 30 years is
+# the long retention term of the archives rules for case files.
+DEFAULT_MEDIA_RETENTION_YEARS = 30
 
 
 class ConfigError(Exception):
@@ -64,6 +69,7 @@ class Settings:
     ports: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_PORTS))
     database_url: str = ""
     database_owner_url: str = ""
+    database_app_role: str = "liuhen_app"  # the role the services log in as (migrations grant)
     kafka_bootstrap: str = ""
     s3_endpoint: str = ""
     s3_offsite_endpoint: str = ""
@@ -72,6 +78,8 @@ class Settings:
     keycloak_url: str = ""
     otlp_endpoint: str = ""
     relay_interval_s: float = 0.2
+    media_retention_years: int = DEFAULT_MEDIA_RETENTION_YEARS
+    client_secrets: Mapping[str, Secret] = field(default_factory=dict)
 
     @property
     def issuer_base(self) -> str:
@@ -89,11 +97,25 @@ class Settings:
     def address(self, service: str) -> str:
         return f"{self.host}:{self.ports[service]}"
 
+    def client_secret(self, service: str) -> Secret:
+        """The service's Keycloak client secret; refused, with the variable named, if unset."""
+        secret = self.client_secrets.get(service)
+        if secret is None or not secret.value:
+            raise ConfigError(
+                f"{client_secret_variable(service)} is required when LIUHEN_PROFILE=stack"
+            )
+        return secret
+
     def with_ports(self, ports: Mapping[str, int]) -> Settings:
         return replace(self, ports={**self.ports, **ports})
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+    def from_env(
+        cls, env: Mapping[str, str] | None = None, *, services: Iterable[str] = ()
+    ) -> Settings:
+        """The settings in `env` (the process environment by default). On the stack
+        profile the client secret of each of `services` (those this process runs) is
+        required: a pod holds only its own."""
         env = os.environ if env is None else env
         profile = env.get("LIUHEN_PROFILE", "embedded")
         if profile not in ("embedded", "stack"):
@@ -110,6 +132,7 @@ class Settings:
             ports=ports,
             database_url=env.get("LIUHEN_DATABASE_URL", ""),
             database_owner_url=env.get("LIUHEN_DATABASE_OWNER_URL", ""),
+            database_app_role=env.get("LIUHEN_DB_APP_ROLE", "liuhen_app"),
             kafka_bootstrap=env.get("LIUHEN_KAFKA_BOOTSTRAP", ""),
             s3_endpoint=env.get("LIUHEN_S3_ENDPOINT", ""),
             s3_offsite_endpoint=env.get("LIUHEN_S3_OFFSITE_ENDPOINT", ""),
@@ -117,6 +140,8 @@ class Settings:
             s3_secret_key=Secret(env.get("LIUHEN_S3_SECRET_KEY", "")),
             keycloak_url=env.get("LIUHEN_KEYCLOAK_URL", ""),
             otlp_endpoint=env.get("LIUHEN_OTLP_ENDPOINT", ""),
+            media_retention_years=_retention_years(env),
+            client_secrets=_client_secrets(env),
         )
         if profile == "stack":
             missing = [key for key in STACK_REQUIRED if not env.get(key)]
@@ -125,4 +150,28 @@ class Settings:
                     f"{', '.join(missing)} required when LIUHEN_PROFILE=stack "
                     '(for the local stack: eval "$(bash deploy/stack/stack.sh env)")'
                 )
+            for name in services:
+                settings.client_secret(name)
         return settings
+
+
+def _client_secrets(env: Mapping[str, str]) -> dict[str, Secret]:
+    variables = {name: client_secret_variable(name) for name in SERVICES}
+    return {name: Secret(env[var]) for name, var in variables.items() if env.get(var)}
+
+
+def client_secret_variable(service: str) -> str:
+    """`LIUHEN_CASES_CLIENT_SECRET`: the secret of Keycloak client `liuhen-cases`."""
+    return f"LIUHEN_{service.upper()}_CLIENT_SECRET"
+
+
+def _retention_years(env: Mapping[str, str]) -> int:
+    key = "LIUHEN_MEDIA_RETENTION_YEARS"
+    raw = env.get(key, str(DEFAULT_MEDIA_RETENTION_YEARS))
+    try:
+        years = int(raw)
+    except ValueError:
+        years = 0
+    if not 1 <= years <= 1000:
+        raise ConfigError(f"{key} must be a whole number of years from 1 to 1000, not {raw!r}")
+    return years

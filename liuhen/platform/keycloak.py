@@ -9,7 +9,6 @@ realm `hongshan` can never be a `jiangan` principal, whatever it claims.
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from dataclasses import dataclass, field
@@ -149,17 +148,16 @@ class KeycloakServiceTokens(ServiceTokens):
         base_url: str,
         service: str,
         *,
-        secret: str | None = None,
+        secret: Secret,
         http_timeout_s: float = 5,
     ) -> None:
         super().__init__(service)
         self.base = base_url.rstrip("/")
         self.client_id = f"liuhen-{service}"
         self.http_timeout_s = http_timeout_s
-        if secret is None:
-            env_name = f"LIUHEN_{service.upper().replace('-', '_')}_CLIENT_SECRET"
-            secret = os.environ.get(env_name, f"{self.client_id}-secret")
-        self._secret = Secret(secret)
+        if not secret.value:  # Settings.client_secret refuses this first; never guess one
+            raise ValueError(f"no client secret for {self.client_id}")
+        self._secret = secret
         self._sites = frozenset(catalogue.sites())
         self._cache: dict[str, tuple[str, float]] = {}  # tenant -> (token, renew at)
         self._locks: dict[str, threading.Lock] = {}

@@ -1,4 +1,7 @@
-"""Keycloak realm JSON for the local "real stack" (deploy/stack/stack.sh).
+"""Keycloak realm JSON for development and tests: the local stack (deploy/stack/stack.sh
+imports these) and the stack tests. Never for a deployment: they hold test users with a
+known password and client secrets anyone can derive; `keycloak_deployment` writes the
+realms for a deployment from the same roles, clients and mappers.
 
 One realm per tenant (realm name = tenant id), generated deterministically from
 ``catalog/sites.yaml``:
@@ -6,7 +9,8 @@ One realm per tenant (realm name = tenant id), generated deterministically from
 * realm roles ``intake handler reviewer head bureau_head legal supervisor`` and
   ``service``;
 * one confidential client per service (``liuhen-intake`` ...), client credentials
-  only, secret ``<client-id>-secret``, its service account holding ``service``;
+  only, secret ``<client-id>-secret`` (`dev_client_secret`), its service account
+  holding ``service``;
 * the public client ``liuhen-officer`` with direct access grants (password grant);
 * every client adds ``liuhen`` to ``aud`` and maps the user attribute
   ``certificate_no`` to the claim of that name;
@@ -65,7 +69,7 @@ CERT_PREFIX = {
 }
 
 
-def _user_profile_config() -> str:
+def user_profile_config() -> str:
     """Declarative user profile (Keycloak 24+) with ``certificate_no`` declared,
     so the attribute is kept on import and readable by the protocol mapper."""
     both = {"view": ["admin", "user"], "edit": ["admin", "user"]}
@@ -125,7 +129,7 @@ def _user_profile_config() -> str:
     return json.dumps(profile, ensure_ascii=False, separators=(",", ":"))
 
 
-def _mappers() -> list[dict[str, Any]]:
+def mappers() -> list[dict[str, Any]]:
     return [
         {
             "name": "audience-liuhen",
@@ -157,7 +161,13 @@ def _mappers() -> list[dict[str, Any]]:
     ]
 
 
-def _service_client(client_id: str) -> dict[str, Any]:
+def dev_client_secret(client_id: str) -> str:
+    """The development secret of a service client: known to all, for the local stack only."""
+    return f"{client_id}-secret"
+
+
+def service_client(client_id: str, secret: str) -> dict[str, Any]:
+    """A service's confidential client: client credentials only."""
     return {
         "clientId": client_id,
         "name": client_id,
@@ -165,13 +175,13 @@ def _service_client(client_id: str) -> dict[str, Any]:
         "protocol": "openid-connect",
         "publicClient": False,
         "clientAuthenticatorType": "client-secret",
-        "secret": f"{client_id}-secret",
+        "secret": secret,
         "serviceAccountsEnabled": True,
         "standardFlowEnabled": False,
         "implicitFlowEnabled": False,
         "directAccessGrantsEnabled": False,
         "fullScopeAllowed": True,
-        "protocolMappers": _mappers(),
+        "protocolMappers": mappers(),
     }
 
 
@@ -190,7 +200,7 @@ def _officer_client() -> dict[str, Any]:
         "redirectUris": ["http://127.0.0.1/*", "http://localhost/*"],
         "webOrigins": ["+"],
         "attributes": {"pkce.code.challenge.method": "S256"},
-        "protocolMappers": _mappers(),
+        "protocolMappers": mappers(),
     }
 
 
@@ -232,8 +242,27 @@ def _test_users(tenant_id: str) -> list[dict[str, Any]]:
     return users
 
 
-def build_realm(tenant_id: str, tenant_zh: str, level: str) -> dict[str, Any]:
-    """The realm representation (import JSON) for one tenant."""
+def realm_roles() -> list[dict[str, Any]]:
+    return [
+        {"name": role, "description": f"liuhen {role}", "composite": False, "clientRole": False}
+        for role in REALM_ROLES
+    ]
+
+
+def user_profile_component() -> dict[str, Any]:
+    return {
+        "org.keycloak.userprofile.UserProfileProvider": [
+            {
+                "providerId": "declarative-user-profile",
+                "subComponents": {},
+                "config": {"kc.user.profile.config": [user_profile_config()]},
+            }
+        ]
+    }
+
+
+def build_dev_realm(tenant_id: str, tenant_zh: str, level: str) -> dict[str, Any]:
+    """The development realm representation (import JSON) for one tenant."""
     return {
         "realm": tenant_id,
         "displayName": tenant_zh,
@@ -244,28 +273,11 @@ def build_realm(tenant_id: str, tenant_zh: str, level: str) -> dict[str, Any]:
         "duplicateEmailsAllowed": False,
         "accessTokenLifespan": ACCESS_TOKEN_LIFESPAN,
         "attributes": {"liuhen.tenant": tenant_id, "liuhen.level": level},
-        "roles": {
-            "realm": [
-                {
-                    "name": role,
-                    "description": f"liuhen {role}",
-                    "composite": False,
-                    "clientRole": False,
-                }
-                for role in REALM_ROLES
-            ]
-        },
-        "clients": [_service_client(c) for c in SERVICE_CLIENTS] + [_officer_client()],
+        "roles": {"realm": realm_roles()},
+        "clients": [service_client(c, dev_client_secret(c)) for c in SERVICE_CLIENTS]
+        + [_officer_client()],
         "users": _test_users(tenant_id),
-        "components": {
-            "org.keycloak.userprofile.UserProfileProvider": [
-                {
-                    "providerId": "declarative-user-profile",
-                    "subComponents": {},
-                    "config": {"kc.user.profile.config": [_user_profile_config()]},
-                }
-            ]
-        },
+        "components": user_profile_component(),
     }
 
 
@@ -274,15 +286,15 @@ def load_tenants(path: Path = SITES_YAML) -> list[dict[str, Any]]:
     return list(data["tenants"])
 
 
-def write_realms(out_dir: Path, tenants: list[dict[str, Any]] | None = None) -> list[Path]:
-    """Write ``<tenant>-realm.json`` for each tenant into ``out_dir``."""
+def write_dev_realms(out_dir: Path, tenants: list[dict[str, Any]] | None = None) -> list[Path]:
+    """Write the development ``<tenant>-realm.json`` of each tenant into ``out_dir``."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     if tenants is None:
         tenants = load_tenants()
     paths = []
     for t in tenants:
-        realm = build_realm(str(t["id"]), str(t["zh"]), str(t["level"]))
+        realm = build_dev_realm(str(t["id"]), str(t["zh"]), str(t["level"]))
         path = out_dir / f"{t['id']}-realm.json"
         path.write_text(json.dumps(realm, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
         paths.append(path)
@@ -292,9 +304,12 @@ def write_realms(out_dir: Path, tenants: list[dict[str, Any]] | None = None) -> 
 def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if len(args) != 1 or args[0] in ("-h", "--help"):
-        print("usage: python -m liuhen.platform.keycloak_realms OUT_DIR", file=sys.stderr)
+        print(
+            "usage: python -m liuhen.platform.keycloak_realms OUT_DIR  (development realms)",
+            file=sys.stderr,
+        )
         return 2
-    for path in write_realms(Path(args[0])):
+    for path in write_dev_realms(Path(args[0])):
         print(path)
     return 0
 

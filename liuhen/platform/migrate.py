@@ -8,12 +8,13 @@ grants, DESIGN §3, §4). Run as the schema owner:
 from __future__ import annotations
 
 import logging
-import os
 import sys
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+
+from liuhen.platform.config import Settings
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -30,13 +31,14 @@ def config(url: str, *, app_role: str | None = None) -> Config:
 
 def upgrade(url: str, *, app_role: str | None = None) -> None:
     """Migrate `url` to head. `app_role` (PostgreSQL: the role the services log in as)
-    defaults to $LIUHEN_DB_APP_ROLE or `liuhen_app`."""
+    defaults to `liuhen_app`; `Settings.database_app_role` reads $LIUHEN_DB_APP_ROLE."""
     command.upgrade(config(url, app_role=app_role), "head")
 
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
-    url = args[0] if args else os.environ.get("LIUHEN_DATABASE_OWNER_URL", "")
+    settings = Settings.from_env()
+    url = args[0] if args else settings.database_owner_url
     if not url:
         print(
             "usage: python -m liuhen.platform.migrate URL (or set LIUHEN_DATABASE_OWNER_URL)",
@@ -44,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 2
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    upgrade(url)
+    upgrade(url, app_role=settings.database_app_role)
     return 0
 
 

@@ -206,7 +206,7 @@ class MediaServicer(ServicerBase, media_pb2_grpc.MediaServiceServicer):  # type:
 
 
 def register(platform: Platform) -> object:
-    years = getattr(platform.settings, "media_retention_years", DEFAULT_RETENTION_YEARS)
+    years = platform.settings.media_retention_years  # LIUHEN_MEDIA_RETENTION_YEARS
 
     def add(server: grpc.Server) -> list[str]:
         media_pb2_grpc.add_MediaServiceServicer_to_server(MediaServicer(platform, years), server)

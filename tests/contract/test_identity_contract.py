@@ -28,14 +28,16 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from liuhen.platform import keycloak
 from liuhen.platform.auth import EmbeddedIssuer, TokenVerifier
+from liuhen.platform.config import Secret
 from liuhen.platform.errors import Unauthenticated, Unavailable
 from liuhen.platform.keycloak import KeycloakServiceTokens, KeycloakVerifier
-from liuhen.platform.keycloak_realms import cert_prefix
+from liuhen.platform.keycloak_realms import cert_prefix, dev_client_secret
 from tests.support import stack_env
 
 JIANGAN, HONGSHAN = "jiangan", "hongshan"
 OFFICER = "handler1"
 Mint = Callable[[str], str]
+DEV_SECRET = Secret(dev_client_secret("liuhen-cases"))  # the stand-in realms' and the stack's
 # Well-formed `<base>/realms/<name>` issuers whose name is not a site.
 UNKNOWN_SITE_ISSUERS = (
     "{base}/realms/master",
@@ -333,7 +335,7 @@ class FakeRealms:
                 realms.hits[f"token {tenant}"] += 1
                 form = parse_qs(self.rfile.read(int(self.headers["Content-Length"])).decode())
                 time.sleep(realms.token_delay_s)
-                if form.get("client_secret") != ["liuhen-cases-secret"]:
+                if form.get("client_secret") != [DEV_SECRET.value]:
                     return self._send(401, {"error": "unauthorized_client"})
                 claims = realms.claims(
                     tenant, "service-account-liuhen-cases", ["service"], "liuhen-cases"
@@ -375,7 +377,7 @@ class TestKeycloakAdapterOnStandInRealms(IdentityContract):
 
     @pytest.fixture
     def service_token(self, realms: FakeRealms) -> Mint:
-        return KeycloakServiceTokens(realms.base, "cases").token
+        return KeycloakServiceTokens(realms.base, "cases", secret=DEV_SECRET).token
 
     @pytest.fixture
     def expired_token(self, realms: FakeRealms) -> str:
@@ -438,19 +440,19 @@ class TestKeycloakAdapterOnStandInRealms(IdentityContract):
     def test_a_service_token_is_cached_until_30_s_before_it_expires(
         self, realms: FakeRealms
     ) -> None:
-        tokens = KeycloakServiceTokens(realms.base, "cases")
+        tokens = KeycloakServiceTokens(realms.base, "cases", secret=DEV_SECRET)
         assert tokens.token(JIANGAN) == tokens.token(JIANGAN)
         tokens.token(HONGSHAN)
         assert realms.hits == {f"token {JIANGAN}": 1, f"token {HONGSHAN}": 1}
         realms.expires_in = 30  # renewed at once: no margin left
-        short = KeycloakServiceTokens(realms.base, "cases")
+        short = KeycloakServiceTokens(realms.base, "cases", secret=DEV_SECRET)
         short.token(JIANGAN)
         short.token(JIANGAN)
         assert realms.hits[f"token {JIANGAN}"] == 3
 
     def test_concurrent_callers_share_one_service_token_request(self, realms: FakeRealms) -> None:
         realms.token_delay_s = 0.2
-        tokens = KeycloakServiceTokens(realms.base, "cases")
+        tokens = KeycloakServiceTokens(realms.base, "cases", secret=DEV_SECRET)
         got: list[str] = []
         threads = [
             threading.Thread(target=lambda: got.append(tokens.token(JIANGAN))) for _ in range(12)
@@ -462,17 +464,15 @@ class TestKeycloakAdapterOnStandInRealms(IdentityContract):
         assert len(set(got)) == 1 and len(got) == 12
         assert realms.hits[f"token {JIANGAN}"] == 1
 
-    def test_the_client_secret_comes_from_the_environment_and_a_wrong_one_fails(
-        self, realms: FakeRealms, monkeypatch: pytest.MonkeyPatch
+    def test_a_wrong_client_secret_fails_and_the_realm_must_be_a_site(
+        self, realms: FakeRealms
     ) -> None:
-        monkeypatch.setenv("LIUHEN_CASES_CLIENT_SECRET", "wrong")
         with pytest.raises(RuntimeError, match="liuhen-cases"):
-            KeycloakServiceTokens(realms.base, "cases").token(JIANGAN)
-        assert KeycloakServiceTokens(realms.base, "cases", secret="liuhen-cases-secret").token(
-            JIANGAN
-        )
+            KeycloakServiceTokens(realms.base, "cases", secret=Secret("wrong")).token(JIANGAN)
+        tokens = KeycloakServiceTokens(realms.base, "cases", secret=DEV_SECRET)
+        assert tokens.token(JIANGAN)
         with pytest.raises(ValueError):
-            KeycloakServiceTokens(realms.base, "cases").token("../master")
+            tokens.token("../master")
 
 
 # ------------------------------------------------------------------ real Keycloak ----
@@ -489,6 +489,11 @@ def keycloak_url() -> str:
             f"Keycloak does not answer at {url} (bash deploy/stack/stack.sh up keycloak): {exc}"
         )
     return url
+
+
+def stack_secret() -> Secret:
+    """liuhen-cases' secret in the Keycloak under test (the local stack's by default)."""
+    return Secret(stack_env()["LIUHEN_CASES_CLIENT_SECRET"])
 
 
 def password_grant(url: str, tenant: str, kind: str = "access_token") -> str:
@@ -525,7 +530,7 @@ class TestKeycloak(IdentityContract):
 
     @pytest.fixture
     def service_token(self, keycloak_url: str) -> Mint:
-        return KeycloakServiceTokens(keycloak_url, "cases").token
+        return KeycloakServiceTokens(keycloak_url, "cases", secret=stack_secret()).token
 
     @pytest.fixture
     def expired_token(self, officer_token: Mint, monkeypatch: pytest.MonkeyPatch) -> str:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from liuhen.platform.config import Settings
+from liuhen.platform.config import SERVICES, Settings
 from tests.support import STACK_SCRIPT, Site, running_site, stack_env
 
 # The local stack's addresses, unless the environment points at other servers.
@@ -24,6 +24,6 @@ def stack(*args: str) -> None:
 @pytest.fixture
 def stack_site(tmp_path: Path) -> Iterator[Site]:
     """The five services in-process on the stack profile (real adapters)."""
-    base = Settings.from_env({**STACK_ENV, "LIUHEN_HOME": str(tmp_path)})
+    base = Settings.from_env({**STACK_ENV, "LIUHEN_HOME": str(tmp_path)}, services=SERVICES)
     with running_site(tmp_path, base=base) as site:
         yield site

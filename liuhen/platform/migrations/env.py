@@ -7,8 +7,6 @@ migrate do it one after the other and the later ones find the schema at head.
 
 from __future__ import annotations
 
-import os
-
 from alembic import context
 from sqlalchemy import text
 
@@ -16,12 +14,10 @@ from liuhen.platform.db import make_engine
 from services.schema import metadata
 
 config = context.config
-# The role the services log in as on PostgreSQL: migrate.upgrade(app_role=...), then
-# `-x app_role=...`, then $LIUHEN_DB_APP_ROLE.
+# The role the services log in as on PostgreSQL: migrate.upgrade(app_role=...) (from
+# Settings.database_app_role), then `-x app_role=...`, then liuhen_app.
 config.attributes.setdefault(
-    "app_role",
-    context.get_x_argument(as_dictionary=True).get("app_role")
-    or os.environ.get("LIUHEN_DB_APP_ROLE", "liuhen_app"),
+    "app_role", context.get_x_argument(as_dictionary=True).get("app_role") or "liuhen_app"
 )
 MIGRATION_LOCK = 0x6C6975686E  # "liuhn": any fixed key shared by every migrator
 

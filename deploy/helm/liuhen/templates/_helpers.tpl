@@ -30,6 +30,8 @@ helm.sh/chart: {{ .Chart.Name }}-{{ .Chart.Version }}
   value: {{ .Values.config.keycloakUrl | quote }}
 - name: LIUHEN_OTLP_ENDPOINT
   value: {{ .Values.config.otlpEndpoint | quote }}
+- name: LIUHEN_MEDIA_RETENTION_YEARS
+  value: {{ .Values.config.mediaRetentionYears | quote }}
 - name: LIUHEN_DATABASE_URL
   valueFrom:
     secretKeyRef: {name: {{ .Values.secrets.database }}, key: url}

@@ -1,0 +1,69 @@
+"""Settings come from the environment in one place, and the stack profile refuses to
+start without what it needs (issue 10, 15): no client secret is ever guessed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from liuhen.platform.bootstrap import bootstrap
+from liuhen.platform.config import SERVICES, ConfigError, Secret, Settings
+from liuhen.platform.keycloak import KeycloakServiceTokens
+
+STACK = {
+    "LIUHEN_PROFILE": "stack",
+    "LIUHEN_DATABASE_URL": "postgresql+psycopg://app@db/liuhen",
+    "LIUHEN_S3_ACCESS_KEY": "access",
+    "LIUHEN_S3_SECRET_KEY": "secret",
+}
+SECRETS = {f"LIUHEN_{s.upper()}_CLIENT_SECRET": f"random-{s}-value" for s in SERVICES}
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_the_stack_profile_refuses_a_service_without_its_client_secret(service: str) -> None:
+    variable = f"LIUHEN_{service.upper()}_CLIENT_SECRET"
+    others = {k: v for k, v in SECRETS.items() if k != variable}
+    with pytest.raises(ConfigError, match=variable):
+        Settings.from_env({**STACK, **others}, services=(service,))
+    with pytest.raises(ConfigError, match=variable):
+        Settings.from_env({**STACK, **others, variable: ""}, services=(service,))
+
+
+def test_a_service_needs_only_its_own_secret() -> None:
+    """A pod holds only its own secret (deploy/helm/liuhen)."""
+    env = {**STACK, "LIUHEN_CASES_CLIENT_SECRET": "random-cases-value"}
+    settings = Settings.from_env(env, services=("cases",))
+    assert settings.client_secret("cases").value == "random-cases-value"
+    assert "random-cases-value" not in repr(settings)
+    with pytest.raises(ConfigError, match="LIUHEN_MEDIA_CLIENT_SECRET"):
+        settings.client_secret("media")
+
+
+def test_the_embedded_profile_needs_no_client_secret() -> None:
+    assert Settings.from_env({}, services=SERVICES).client_secrets == {}
+
+
+def test_bootstrap_refuses_the_stack_without_the_secret_before_opening_anything(
+    tmp_path: Path,
+) -> None:
+    settings = Settings.from_env({**STACK, "LIUHEN_HOME": str(tmp_path)})
+    with pytest.raises(ConfigError, match="LIUHEN_INTAKE_CLIENT_SECRET"):
+        bootstrap(settings, "intake")
+
+
+def test_the_keycloak_adapter_takes_no_empty_secret() -> None:
+    with pytest.raises(ValueError, match="liuhen-cases"):
+        KeycloakServiceTokens("http://keycloak", "cases", secret=Secret(""))
+
+
+def test_art43_the_media_retention_comes_from_the_environment() -> None:
+    assert Settings.from_env({}).media_retention_years == 30
+    years = Settings.from_env({"LIUHEN_MEDIA_RETENTION_YEARS": "50"}).media_retention_years
+    assert years == 50
+
+
+@pytest.mark.parametrize("raw", ["0", "-1", "thirty", "", "1.5"])
+def test_a_retention_that_is_not_a_number_of_years_is_refused(raw: str) -> None:
+    with pytest.raises(ConfigError, match="LIUHEN_MEDIA_RETENTION_YEARS"):
+        Settings.from_env({"LIUHEN_MEDIA_RETENTION_YEARS": raw})
