@@ -38,7 +38,7 @@ lint: install
 	$(VENV)/bin/ruff format --check .
 
 typecheck: install
-	$(VENV)/bin/mypy liuhen/platform
+	$(VENV)/bin/mypy liuhen/platform services
 
 # The whole suite: lint, types, unit, service, contract (both adapters), e2e, and the
 # stack tests against real PostgreSQL, Kafka, Ceph RGW and Keycloak, started here.

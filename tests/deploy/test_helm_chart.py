@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import yaml
 
-from liuhen.platform.config import SERVICES, Settings, client_secret_variable
+from liuhen.platform.config import SERVICES, STACK_REQUIRED, Settings, client_secret_variable
 
 ROOT = Path(__file__).resolve().parents[2]
 CHART = ROOT / "deploy" / "helm" / "liuhen"
@@ -77,11 +77,7 @@ class Asked(dict[str, str]):
 def settings_variables() -> set[str]:
     """The variables `Settings.from_env` reads on the stack profile."""
     secrets = {client_secret_variable(s): "x" for s in SERVICES}
-    required = {
-        "LIUHEN_DATABASE_URL": "x",
-        "LIUHEN_S3_ACCESS_KEY": "x",
-        "LIUHEN_S3_SECRET_KEY": "x",
-    }
+    required = dict.fromkeys(STACK_REQUIRED, "x")
     env = Asked({"LIUHEN_PROFILE": "stack", **required, **secrets})
     Settings.from_env(env, services=SERVICES)
     return env.asked

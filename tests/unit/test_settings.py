@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from liuhen.platform.bootstrap import bootstrap
-from liuhen.platform.config import SERVICES, ConfigError, Secret, Settings
+from liuhen.platform.config import SERVICES, STACK_REQUIRED, ConfigError, Secret, Settings
 from liuhen.platform.keycloak import KeycloakServiceTokens
 
 STACK = {
@@ -16,6 +16,10 @@ STACK = {
     "LIUHEN_DATABASE_URL": "postgresql+psycopg://app@db/liuhen",
     "LIUHEN_S3_ACCESS_KEY": "access",
     "LIUHEN_S3_SECRET_KEY": "secret",
+    "LIUHEN_KAFKA_BOOTSTRAP": "kafka:9092",
+    "LIUHEN_S3_ENDPOINT": "s3:443",
+    "LIUHEN_S3_OFFSITE_ENDPOINT": "s3-offsite:443",
+    "LIUHEN_KEYCLOAK_URL": "https://sso.example",
 }
 SECRETS = {f"LIUHEN_{s.upper()}_CLIENT_SECRET": f"random-{s}-value" for s in SERVICES}
 
@@ -67,3 +71,18 @@ def test_art43_the_media_retention_comes_from_the_environment() -> None:
 def test_a_retention_that_is_not_a_number_of_years_is_refused(raw: str) -> None:
     with pytest.raises(ConfigError, match="LIUHEN_MEDIA_RETENTION_YEARS"):
         Settings.from_env({"LIUHEN_MEDIA_RETENTION_YEARS": raw})
+
+
+@pytest.mark.parametrize("variable", STACK_REQUIRED)
+def test_the_stack_profile_has_no_default_server_addresses(variable: str) -> None:
+    """A deployment names its servers; none falls back to the local stack's ports."""
+    env = {**STACK, **SECRETS}
+    del env[variable]
+    with pytest.raises(ConfigError, match=variable):
+        Settings.from_env(env)
+
+
+def test_a_port_variable_must_be_a_port() -> None:
+    with pytest.raises(ConfigError, match="LIUHEN_CASES_PORT"):
+        Settings.from_env({"LIUHEN_CASES_PORT": "http"})
+    assert Settings.from_env({"LIUHEN_CASES_PORT": "21999"}).ports["cases"] == 21999
