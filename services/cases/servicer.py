@@ -26,9 +26,10 @@ from services.cases.convert import (
     recording_ref,
 )
 from services.cases.model import Officer
+from services.cases.print_servicer import PrintsMixin
 
 
-class CasesServicer(ServicerBase, cases_pb2_grpc.CasesServiceServicer):  # type: ignore[misc]
+class CasesServicer(PrintsMixin, cases_pb2_grpc.CasesServiceServicer):  # type: ignore[misc]
     def OpenCase(
         self, request: pb.OpenCaseRequest, context: grpc.ServicerContext
     ) -> pb.OpenCaseResponse:

@@ -103,3 +103,11 @@ def _signatures(pen: Pen, s: Sheet) -> None:
 
 
 __all__ = ["HEADING", "VERIFY_TAG", "pdf", "qr_payload"]
+
+
+def code_in(pdf: bytes) -> str:
+    """The verification code a Liuhen PDF carries in its keywords ('' if none)."""
+    import re
+
+    found = re.search(rb"liuhen-verify:([0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{2})", pdf)
+    return found.group(1).decode() if found else ""

@@ -136,14 +136,20 @@ class Pen:
         for para in s.split("\n"):
             line, room = "", width - indent
             for ch in para:
-                if line and fonts.width(line + ch, font, size) > room and ch not in "，。；：、）》」":
+                if (
+                    line
+                    and fonts.width(line + ch, font, size) > room
+                    and ch not in "，。；：、）》」"
+                ):
                     lines.append(line)
                     line, room = "", width
                 line += ch
             lines.append(line)
         return lines
 
-    def centred(self, s: str, font: str, size: float, *, bold: bool = False, color: Color = black) -> None:
+    def centred(
+        self, s: str, font: str, size: float, *, bold: bool = False, color: Color = black
+    ) -> None:
         for line in self.wrap(s, font, size, self.width):
             self.room(size * 1.6)
             self.y -= size * 1.4
@@ -151,7 +157,9 @@ class Pen:
             self.text(x, self.y, line, font, size, bold=bold, color=color)
         self.y -= size * 0.4
 
-    def paragraph(self, s: str, *, size: float = 0, indent_chars: int = 2, font: str = BODY) -> None:
+    def paragraph(
+        self, s: str, *, size: float = 0, indent_chars: int = 2, font: str = BODY
+    ) -> None:
         size = size or self.body_pt
         indent = indent_chars * size
         for i, line in enumerate(self.wrap(s, font, size, self.width, indent)):
@@ -190,9 +198,17 @@ class Pen:
             height = max(len(chunk), len(label_lines)) * step + 2 * pad
             self._cell_box(lw, height)
             for i, line in enumerate(label_lines):
-                self.text(self.left + pad, self.y - pad - (i + 1) * step + size * 0.3, line, HEADING, size)
+                self.text(
+                    self.left + pad, self.y - pad - (i + 1) * step + size * 0.3, line, HEADING, size
+                )
             for i, line in enumerate(chunk):
-                self.text(self.left + lw + pad, self.y - pad - (i + 1) * step + size * 0.3, line, BODY, size)
+                self.text(
+                    self.left + lw + pad,
+                    self.y - pad - (i + 1) * step + size * 0.3,
+                    line,
+                    BODY,
+                    size,
+                )
             self.y -= height
             label_lines = [f"{label}（续）"] if lines else label_lines
 
@@ -212,7 +228,12 @@ class Pen:
         self.right(day)
         if self.c is not None:
             r = 21 * mm
-            cx = self.left + self.width - 4 * self.body_pt - fonts.width(bureau, BODY, self.body_pt) / 2
+            cx = (
+                self.left
+                + self.width
+                - 4 * self.body_pt
+                - fonts.width(bureau, BODY, self.body_pt) / 2
+            )
             self.c.setDash(3, 3)
             self.c.setStrokeColor(red)
             self.c.circle(cx, self.y + self.line_pt * 0.5, r)
