@@ -4,6 +4,7 @@ write-once in the object store (Art 41, 45)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -107,6 +108,30 @@ class PrintsMixin(ServicerBase):
                 ledger_seq=r.ledger_seq, ledger_hash=r.ledger_hash, recorded_sha256=r.pdf_sha256,
                 sha256=v.sha256, ledger_verified=v.ledger_verified,
             )  # fmt: skip
+
+        return self.read(work)
+
+    def GetCaseFilePdf(
+        self, request: pb.GetCaseFilePdfRequest, context: grpc.ServicerContext
+    ) -> pb.GetCaseFilePdfResponse:
+        """The bound file, rendered afresh (deterministic: the same file gives the same
+        bytes, so the parts of one PDF read in several calls fit together)."""
+        from services.cases import binder_glue, casefile, file_sources, handlers, orm
+
+        (case_id,) = parse_name(request.case, "cases/*", "case")
+        sources = file_sources.gather(self.platform, case_id)
+
+        def work(uow: UnitOfWork, _who: Principal) -> pb.GetCaseFilePdfResponse:
+            case = handlers.load_case(uow, case_id)
+            items = casefile.build(
+                case, orm.case_documents(uow, case_id), sources.recordings, sources.others
+            )
+            data, manifest = binder_glue.bind(uow, case, items, sources.media)
+            manifest["index_sha256"] = casefile.index_sha256(items)
+            return pb.GetCaseFilePdfResponse(
+                part=pdf_part(data, request.offset),
+                manifest_json=json.dumps(manifest, ensure_ascii=False, sort_keys=True),
+            )
 
         return self.read(work)
 

@@ -29,11 +29,12 @@ def pdf(sheet: Sheet) -> bytes:
     )
     footer = f"验证码 {sheet.code}（liuhen verify 核验）  {sheet.document}"
     return render(
-        lambda pen: _draw(pen, sheet), meta, footer=footer, qr=qr_payload(sheet.tenant, sheet.code)
+        lambda pen: draw(pen, sheet), meta, footer=footer, qr=qr_payload(sheet.tenant, sheet.code)
     )
 
 
-def _draw(pen: Pen, s: Sheet) -> None:
+def draw(pen: Pen, s: Sheet) -> None:
+    """The sheet on the pen's pages (also bound into the case file)."""
     pen.centred(s.bureau, TITLE, pen.title_pt, bold=True, color=red)
     pen.centred(s.title, TITLE, pen.title_pt, bold=True)
     if s.number:

@@ -212,6 +212,26 @@ class Pen:
             self.y -= height
             label_lines = [f"{label}（续）"] if lines else label_lines
 
+    def grid(self, cells: list[str], widths: list[float], *, head: bool = False) -> None:
+        """One row of a bordered table of several columns (widths as fractions)."""
+        size, pad = self.small_pt + 1, 1.5 * mm
+        cols = [w * self.width for w in widths]
+        font = HEADING if head else BODY
+        wrapped = [self.wrap(c, font, size, w - 2 * pad) for c, w in zip(cells, cols, strict=True)]
+        height = max(len(w) for w in wrapped) * size * 1.45 + 2 * pad
+        self.room(height)
+        x = self.left
+        for lines, w in zip(wrapped, cols, strict=True):
+            if self.c is not None:
+                self.c.setLineWidth(0.6)
+                self.c.rect(x, self.y - height, w, height)
+            for i, line in enumerate(lines):
+                self.text(
+                    x + pad, self.y - pad - (i + 1) * size * 1.45 + size * 0.3, line, font, size
+                )
+            x += w
+        self.y -= height
+
     def _cell_box(self, lw: float, height: float) -> None:
         if self.c is None:
             return
