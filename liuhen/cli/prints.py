@@ -93,3 +93,36 @@ def add_commands(sub: Any, case: Any, who: Callable[[argparse.ArgumentParser], N
     f.add_argument("-o", "--output", required=True, help="the PDF to write")
     who(f)
     f.set_defaults(fn=cmd_case_file)
+
+
+def write_demo_pdfs(
+    officer: demo.Officer, order: str, case: str, out_dir: Path, say: Callable[[str], None]
+) -> dict[str, Any]:
+    """The served 限期改正指令书 and the bound case file, written as PDFs (make demo)."""
+    from liuhen.cases.v1 import cases_pb2 as cpb
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    data, got = fetch_parts(
+        lambda offset: officer(
+            "cases", "GetDocumentPdf", cpb.GetDocumentPdfRequest(name=order, offset=offset)
+        )
+    )
+    order_path = out_dir / "rectification_order.pdf"
+    order_path.write_bytes(data)
+    ok, _ = verify(officer, order_path)
+    file_sha, manifest = case_file(officer, case, out_dir / "case_file.pdf")
+    say(f"  限期改正指令书 {got.number}: {order_path}  sha256 {got.part.sha256}")
+    say(f"  案卷 (case file): {out_dir / 'case_file.pdf'}  sha256 {file_sha}  ({manifest.name})")
+    return {
+        "rectification_order": {
+            "path": str(order_path),
+            "sha256": got.part.sha256,
+            "number": got.number,
+            "verified": ok,
+        },
+        "case_file": {
+            "path": str(out_dir / "case_file.pdf"),
+            "sha256": file_sha,
+            "manifest": str(manifest),
+        },
+    }

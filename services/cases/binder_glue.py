@@ -32,11 +32,17 @@ def _sheet(uow: UnitOfWork, case: Case, it: FileItem) -> tuple[Sheet, str, str]:
         return Sheet.from_json(row.sheet_json), row.number, row.pdf_sha256
     content = json.loads(it.content_json or "{}")
     made = sheet(
-        tenant=uow.tenant, document=it.name, type_code=it.type, content=content, number="",
-        case_number=case.case_number, addressee=case.party, signatures=(),
+        tenant=uow.tenant,
+        document=it.name,
+        type_code=it.type,
+        content=content,
+        number="",
+        case_number=case.case_number,
+        addressee=case.party,
+        signatures=(),
         issued=it.time if it.time.tzinfo else it.time.replace(tzinfo=UTC),
         code=registry.verification_code(uow.tenant, it.name),
-    )  # fmt: skip
+    )
     return made, "", ""
 
 
@@ -61,8 +67,11 @@ def _bag(items: Sequence[FileItem], place: str) -> list[binder.Bagged]:
         content: dict[str, Any] = json.loads(it.content_json or "{}")
         if it.type == "submitted_material" and content.get("is_copy") is False:
             pages = content.get("pages") or 1
-            out.append(binder.Bagged(str(content.get("description", "")), f"{pages}页",
-                                     time_zh(it.time), place))  # fmt: skip
+            out.append(
+                binder.Bagged(
+                    str(content.get("description", "")), f"{pages}页", time_zh(it.time), place
+                )
+            )
     return out
 
 
@@ -75,16 +84,35 @@ def bind(
         made: tuple[Sheet | None, str, str] = (None, "", "")
         if it.kind != "recording":
             made = _sheet(uow, case, it)
-        bound.append(binder.Item(it.seq, it.stage, it.kind, it.name, it.title_zh, made[1],
-                                 it.time, it.sha256, made[0], made[2]))  # fmt: skip
+        bound.append(
+            binder.Item(
+                it.seq,
+                it.stage,
+                it.kind,
+                it.name,
+                it.title_zh,
+                made[1],
+                it.time,
+                it.sha256,
+                made[0],
+                made[2],
+            )
+        )
     registration = next((i for i in items if i.name.endswith("/registration")), None)
     matter = json.loads(registration.content_json).get("violation", "") if registration else ""
     times = [i.time for i in items] or [case.filed_at]
     cover = binder.Cover(
-        tenant=uow.tenant, case=f"cases/{case.id}", bureau=bureau(uow.tenant),
-        case_number=case.case_number, party=case.party, matter=matter,
-        filed=day_zh(case.filed_at), handler=case.handler_name, state=case.state,
-        retention=kept.label, retention_source=kept.source,
+        tenant=uow.tenant,
+        case=f"cases/{case.id}",
+        bureau=bureau(uow.tenant),
+        case_number=case.case_number,
+        party=case.party,
+        matter=matter,
+        filed=day_zh(case.filed_at),
+        handler=case.handler_name,
+        state=case.state,
+        retention=kept.label,
+        retention_source=kept.source,
         issued=max(t if t.tzinfo else t.replace(tzinfo=UTC) for t in times),
-    )  # fmt: skip
+    )
     return binder.bind(cover, bound, [_recording(r) for r in media], _bag(items, cover.bureau))

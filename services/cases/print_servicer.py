@@ -19,6 +19,7 @@ from liuhen.platform.errors import InvalidArgument, NotFound, not_found
 from liuhen.platform.ledger import sha256_hex
 from liuhen.platform.printing import registry
 from liuhen.platform.printing.documents import code_in
+from liuhen.platform.printing.forms import Sheet
 from liuhen.platform.service import ServicerBase, parse_name
 
 M = TypeVar("M", bound=Message)
@@ -29,13 +30,17 @@ MAX_VERIFY_BYTES = 3 << 20
 def pdf_part(data: bytes, offset: int) -> pb.PdfPart:
     if offset < 0 or (offset and offset >= len(data)):
         raise InvalidArgument(
-            "BAD_OFFSET", f"offset must be within 0..{len(data) - 1}", "读取位置超出范围",
+            "BAD_OFFSET",
+            f"offset must be within 0..{len(data) - 1}",
+            "读取位置超出范围",
             field="offset",
-        )  # fmt: skip
+        )
     return pb.PdfPart(
-        data=data[offset : offset + PART], offset=offset, total_size=len(data),
+        data=data[offset : offset + PART],
+        offset=offset,
+        total_size=len(data),
         sha256=sha256_hex(data),
-    )  # fmt: skip
+    )
 
 
 class PrintsMixin(ServicerBase):
@@ -73,9 +78,11 @@ class PrintsMixin(ServicerBase):
                 raise not_found("printed document", request.name)
             data = registry.read(self.platform.objects, who.tenant, row)
             return pb.GetDocumentPdfResponse(
-                part=pdf_part(data, request.offset), number=row.number,
-                verification_code=row.code, ledger_seq=row.ledger_seq,
-            )  # fmt: skip
+                part=pdf_part(data, request.offset),
+                number=row.number,
+                verification_code=row.code,
+                ledger_seq=row.ledger_seq,
+            )
 
         return self.read(work)
 
@@ -86,15 +93,19 @@ class PrintsMixin(ServicerBase):
         if request.pdf:
             if len(request.pdf) > MAX_VERIFY_BYTES:
                 raise InvalidArgument(
-                    "PDF_TOO_LARGE", "send the code and the SHA-256 instead of the PDF",
-                    "文件过大，请提供验证码与哈希值", field="pdf",
-                )  # fmt: skip
+                    "PDF_TOO_LARGE",
+                    "send the code and the SHA-256 instead of the PDF",
+                    "文件过大，请提供验证码与哈希值",
+                    field="pdf",
+                )
             code, sha = code or code_in(request.pdf), sha256_hex(request.pdf)
         if not code or len(sha) != 64:
             raise InvalidArgument(
-                "NO_VERIFICATION_CODE", "give the PDF, or its verification code and SHA-256",
-                "须提供文件，或验证码与哈希值", field="verification_code",
-            )  # fmt: skip
+                "NO_VERIFICATION_CODE",
+                "give the PDF, or its verification code and SHA-256",
+                "须提供文件，或验证码与哈希值",
+                field="verification_code",
+            )
 
         def work(uow: UnitOfWork, _who: Principal) -> pb.VerifyDocumentPdfResponse:
             v = registry.verify(uow, code, sha.lower())
@@ -102,12 +113,20 @@ class PrintsMixin(ServicerBase):
                 raise NotFound("NOT_FOUND", f"no document with code {code}", "验证码不存在")
             r = v.row
             return pb.VerifyDocumentPdfResponse(
-                matches=v.matches, document=r.document, case=r.document.rsplit("/", 2)[0],
-                case_number=registry.Sheet.from_json(r.sheet_json).case_number, type=r.type,
-                title_zh=document_type(r.type).zh, number=r.number, verification_code=r.code,
-                ledger_seq=r.ledger_seq, ledger_hash=r.ledger_hash, recorded_sha256=r.pdf_sha256,
-                sha256=v.sha256, ledger_verified=v.ledger_verified,
-            )  # fmt: skip
+                matches=v.matches,
+                document=r.document,
+                case=r.document.rsplit("/", 2)[0],
+                case_number=Sheet.from_json(r.sheet_json).case_number,
+                type=r.type,
+                title_zh=document_type(r.type).zh,
+                number=r.number,
+                verification_code=r.code,
+                ledger_seq=r.ledger_seq,
+                ledger_hash=r.ledger_hash,
+                recorded_sha256=r.pdf_sha256,
+                sha256=v.sha256,
+                ledger_verified=v.ledger_verified,
+            )
 
         return self.read(work)
 

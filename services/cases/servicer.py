@@ -14,7 +14,7 @@ from liuhen.platform.calendar import local_date
 from liuhen.platform.db import UnitOfWork, utcnow
 from liuhen.platform.errors import InvalidArgument
 from liuhen.platform.server import current_principal
-from liuhen.platform.service import ServicerBase, call_sibling, parse_name
+from liuhen.platform.service import call_sibling, parse_name
 from liuhen.platform.timestamps import datetime_of
 from services.cases import binder_glue, casefile, desks, documents, file_sources, handlers, orm
 from services.cases.convert import (

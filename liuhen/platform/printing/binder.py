@@ -17,8 +17,13 @@ from liuhen.platform.printing.documents import draw
 from liuhen.platform.printing.forms import Sheet, day_zh
 from liuhen.platform.printing.pen import TITLE, Meta, Pen, render
 
-STAGES = {"intake": "受理立案", "investigation": "调查取证", "decision": "审查决定",
-          "service": "送达执行", "records": "归档管理"}  # fmt: skip
+STAGES = {
+    "intake": "受理立案",
+    "investigation": "调查取证",
+    "decision": "审查决定",
+    "service": "送达执行",
+    "records": "归档管理",
+}
 
 
 @dataclass(frozen=True)
@@ -80,10 +85,13 @@ def bind(
 ) -> tuple[bytes, dict[str, Any]]:
     starts: dict[int, tuple[int, int]] = {}
     meta = Meta(
-        title=f"劳动保障监察案卷 {cover.case_number}", author=cover.bureau, subject=cover.case,
-        keywords=f"liuhen-casefile:{cover.case}", issued=cover.issued,
+        title=f"劳动保障监察案卷 {cover.case_number}",
+        author=cover.bureau,
+        subject=cover.case,
+        keywords=f"liuhen-casefile:{cover.case}",
+        issued=cover.issued,
         identity=f"{cover.tenant}/{cover.case}/{len(items)}",
-    )  # fmt: skip
+    )
 
     def lay_out(pen: Pen) -> None:
         _cover(pen, cover, len(items))
@@ -99,18 +107,30 @@ def bind(
 
     pdf = render(lay_out, meta, footer=f"案号 {cover.case_number}  {cover.case}")
     manifest = {
-        "case": cover.case, "case_number": cover.case_number, "retention": cover.retention,
+        "case": cover.case,
+        "case_number": cover.case_number,
+        "retention": cover.retention,
         "retention_source": cover.retention_source,
         "items": [
-            {"seq": it.seq, "stage": it.stage, "stage_zh": STAGES.get(it.stage, ""),
-             "kind": it.kind, "name": it.name, "title": it.title, "number": it.number,
-             "time": it.time.isoformat(), "sha256": it.sha256, "pdf_sha256": it.pdf_sha256,
-             "first_page": starts.get(it.seq, (0, 0))[0], "pages": starts.get(it.seq, (0, 0))[1]}
+            {
+                "seq": it.seq,
+                "stage": it.stage,
+                "stage_zh": STAGES.get(it.stage, ""),
+                "kind": it.kind,
+                "name": it.name,
+                "title": it.title,
+                "number": it.number,
+                "time": it.time.isoformat(),
+                "sha256": it.sha256,
+                "pdf_sha256": it.pdf_sha256,
+                "first_page": starts.get(it.seq, (0, 0))[0],
+                "pages": starts.get(it.seq, (0, 0))[1],
+            }
             for it in items
         ],
         "recordings": [r.__dict__ for r in recordings],
         "evidence_bag": [b.__dict__ for b in bag],
-    }  # fmt: skip
+    }
     return pdf, manifest
 
 
@@ -120,11 +140,18 @@ def _cover(pen: Pen, c: Cover, count: int) -> None:
     pen.gap(1)
     pen.centred("劳动保障监察案卷", TITLE, 26, bold=True)
     pen.gap(1)
-    for label, value in (("案号", c.case_number), ("当事人", c.party), ("案由", c.matter),
-                         ("立案日期", c.filed), ("承办人", c.handler), ("案件状态", c.state),
-                         ("卷内文件", f"{count} 件"), ("本卷页数", f"共 {pen.total or 0} 页"),
-                         ("保管期限", f"{c.retention}（{c.retention_source}）"),
-                         ("立卷单位", "案件审理部门")):  # fmt: skip
+    for label, value in (
+        ("案号", c.case_number),
+        ("当事人", c.party),
+        ("案由", c.matter),
+        ("立案日期", c.filed),
+        ("承办人", c.handler),
+        ("案件状态", c.state),
+        ("卷内文件", f"{count} 件"),
+        ("本卷页数", f"共 {pen.total or 0} 页"),
+        ("保管期限", f"{c.retention}（{c.retention_source}）"),
+        ("立卷单位", "案件审理部门"),
+    ):
         pen.row(label, value)
 
 
@@ -136,8 +163,9 @@ def _catalogue(pen: Pen, items: Sequence[Item], starts: dict[int, tuple[int, int
     for it in items:
         page = "备考表" if it.sheet is None else _pages(starts.get(it.seq))
         title = f"{it.title}（{it.number}）" if it.number else it.title
-        pen.grid([str(it.seq), STAGES.get(it.stage, it.stage), title, day_zh(it.time), page],
-                 widths)  # fmt: skip
+        pen.grid(
+            [str(it.seq), STAGES.get(it.stage, it.stage), title, day_zh(it.time), page], widths
+        )
 
 
 def _pages(span: tuple[int, int] | None) -> str:
@@ -150,8 +178,10 @@ def _pages(span: tuple[int, int] | None) -> str:
 def _notes(pen: Pen, bag: Sequence[Bagged], recordings: Sequence[Recording], bureau: str) -> None:
     pen.new_page()
     pen.centred("截屏、截图、拍照资料说明", TITLE, pen.title_pt, bold=True)
-    pen.paragraph("本案以截屏、截图、拍照等形式记录的资料：无（音、视频记录见证据材料备考表）。"
-                  "依第四十一条，此类资料应打印并注明时间、地点、内容、记录人员姓名及身份。")  # fmt: skip
+    pen.paragraph(
+        "本案以截屏、截图、拍照等形式记录的资料：无（音、视频记录见证据材料备考表）。"
+        "依第四十一条，此类资料应打印并注明时间、地点、内容、记录人员姓名及身份。"
+    )
     pen.gap(0.5)
     pen.centred("证据袋清单", TITLE, pen.title_pt, bold=True)
     widths = [0.08, 0.40, 0.12, 0.22, 0.18]
@@ -163,9 +193,14 @@ def _notes(pen: Pen, bag: Sequence[Bagged], recordings: Sequence[Recording], bur
     pen.new_page()
     pen.centred("证据材料备考表", TITLE, pen.title_pt, bold=True)
     for i, r in enumerate(recordings, start=1):
-        for label, value in ((f"{i}. 录制内容", r.content), ("录制时间", r.time),
-                             ("录制地点", r.place), ("录制人员及身份", r.recorder),
-                             ("存放地点", r.storage), ("SHA-256", r.sha256)):  # fmt: skip
+        for label, value in (
+            (f"{i}. 录制内容", r.content),
+            ("录制时间", r.time),
+            ("录制地点", r.place),
+            ("录制人员及身份", r.recorder),
+            ("存放地点", r.storage),
+            ("SHA-256", r.sha256),
+        ):
             pen.row(label, value)
         pen.gap(0.3)
     if not recordings:

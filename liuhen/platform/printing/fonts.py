@@ -95,7 +95,7 @@ def runs(text: str, font: str) -> Iterator[tuple[str, str]]:
 
 
 def width(text: str, font: str, size: float) -> float:
-    return sum(pdfmetrics.stringWidth(t, f, size) for f, t in runs(text, font))
+    return float(sum(pdfmetrics.stringWidth(t, f, size) for f, t in runs(text, font)))
 
 
 def missing_glyphs(text: str, font: str) -> set[str]:

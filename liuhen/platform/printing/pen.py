@@ -259,8 +259,14 @@ class Pen:
             self.c.circle(cx, self.y + self.line_pt * 0.5, r)
             self.c.setDash()
             self.c.setStrokeColor(black)
-            self.text(cx - fonts.width("（印章）", BODY, 9) / 2, self.y + self.line_pt * 0.5 - r + 4,
-                      "（印章）", BODY, 9, color=red)  # fmt: skip
+            self.text(
+                cx - fonts.width("（印章）", BODY, 9) / 2,
+                self.y + self.line_pt * 0.5 - r + 4,
+                "（印章）",
+                BODY,
+                9,
+                color=red,
+            )
 
 
 def _canvas(meta: Meta) -> Canvas:

@@ -7,7 +7,7 @@ write-once in the object store beside the recordings (`store`)."""
 
 from __future__ import annotations
 
-import base64
+import contextlib
 import hashlib
 import itertools
 from collections.abc import Iterable, Mapping, Sequence
@@ -30,8 +30,15 @@ from liuhen.platform.printing.forms import sheet as make_sheet
 
 EFFECTIVE = "document.effective"
 # Ledger steps that sign a document, and the line each prints as (roles.yaml).
-SIGNING = {"document.drafted", "document.reviewed", "document.approved", "interview.recorded",
-           "material.received", "service.recorded", "document.served"}  # fmt: skip
+SIGNING = {
+    "document.drafted",
+    "document.reviewed",
+    "document.approved",
+    "interview.recorded",
+    "material.received",
+    "service.recorded",
+    "document.served",
+}
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 
@@ -188,16 +195,26 @@ def issue(
             "number": number,
             "verification_code": code,
             "pdf_sha256": pdf_sha256,
-        },  # fmt: skip
+        },
         refs=(subject.content_sha256, pdf_sha256),
     )
     row = PrintRow(
-        tenant_id=uow.tenant, document=subject.document, case_id=subject.case_id,
-        type=subject.type, series=word, year=year, seq=seq, number=number, code=code,
-        sheet_json=sheet.to_json(), pdf_sha256=pdf_sha256,
-        object_key=object_key(subject.document), ledger_seq=entry.seq,
-        ledger_hash=entry.hash, issued_at=subject.issued,
-    )  # fmt: skip
+        tenant_id=uow.tenant,
+        document=subject.document,
+        case_id=subject.case_id,
+        type=subject.type,
+        series=word,
+        year=year,
+        seq=seq,
+        number=number,
+        code=code,
+        sheet_json=sheet.to_json(),
+        pdf_sha256=pdf_sha256,
+        object_key=object_key(subject.document),
+        ledger_seq=entry.seq,
+        ledger_hash=entry.hash,
+        issued_at=subject.issued,
+    )
     uow.add(row)
     return row
 
@@ -207,20 +224,25 @@ def render(row: PrintRow) -> bytes:
     return documents.pdf(Sheet.from_json(row.sheet_json))
 
 
+def _stored(objects: ObjectStore, tenant: str, key: str) -> bool:
+    try:
+        objects.head(tenant, key)
+    except ObjectNotFound:
+        return False
+    return True
+
+
 def store(objects: ObjectStore, tenant: str, row: PrintRow) -> None:
     """Write the PDF once into the object store (kept as long as a case file's default
     period, Art 43); a copy already there is left as it is."""
-    try:
-        objects.head(tenant, row.object_key)
+    if _stored(objects, tenant, row.object_key):
         return
-    except ObjectNotFound:
-        pass
     data = render(row)
     if ledger.sha256_hex(data) != row.pdf_sha256:
         raise RuntimeError(f"{row.document}: the PDF no longer renders to the recorded bytes")
     objects.ensure_bucket(tenant)
     issued = row.issued_at if row.issued_at.tzinfo else row.issued_at.replace(tzinfo=UTC)
-    try:
+    with contextlib.suppress(ObjectExists):  # a concurrent store wrote the same bytes
         objects.put(
             tenant,
             row.object_key,
@@ -229,11 +251,9 @@ def store(objects: ObjectStore, tenant: str, row: PrintRow) -> None:
                 "document": row.document,
                 "verification-code": row.code,
                 "content-type": "application/pdf",
-            },  # fmt: skip
+            },
             retain_until=retention.until(max(issued, datetime.now(UTC)), retention.default_years()),
         )
-    except ObjectExists:
-        pass
 
 
 def read(objects: ObjectStore, tenant: str, row: PrintRow) -> bytes:
