@@ -14,11 +14,12 @@ import pytest
 
 from liuhen.cases.v1 import cases_pb2 as cpb
 from liuhen.cli import demo, prints
+from liuhen.enforcement.v1 import enforcement_pb2 as epb
 from liuhen.platform.catalogue import document_type
 from services.cases.casefile import STAGES
 from tests.printing_support import fonts_embedded, pdf_text, squeeze
 from tests.service.test_cases_steps import cases, effective, interview, serve
-from tests.support import Site, file_case
+from tests.support import Site, file_case, rid
 
 ORDER = {
     "period_days": 10,
@@ -139,3 +140,38 @@ def test_art41_42_the_case_file_is_complete_in_the_order_of_the_stages(
     ):
         assert squeeze(part) in text
     assert hashlib.sha256(out.read_bytes()).hexdigest() == sha == manifest["sha256"]
+
+
+def test_art37_the_service_receipt_prints_the_service_and_the_signature_field(site: Site) -> None:
+    case = file_case(site)
+    order = effective(site, case, "rectification_order", ORDER)
+    _, got_order = fetch_pdf(site, order.name)
+    record = (
+        site.client("enforcement", "jiangan", "handler1")
+        .ServeDocument(
+            epb.ServeDocumentRequest(
+                request_id=rid(),
+                document=order.name,
+                method=epb.SERVICE_METHOD_DIRECT,
+                recipient="武汉某某建筑劳务有限公司",
+                signed_by="王五（法定代表人）",
+                place="江岸区解放大道1号公司办公室",
+            )
+        )
+        .record
+    )
+    assert record.place == "江岸区解放大道1号公司办公室"
+    data, got = fetch_pdf(site, record.name)
+    text = pdf_text(data)
+    for part in (
+        "劳动保障监察送达回执",
+        "直接送达",
+        "江岸区解放大道1号公司办公室",
+        "武汉某某建筑劳务有限公司",
+        "王五（法定代表人）",
+        got_order.number,
+        "受送达人签名（盖章）",
+        got.verification_code,
+    ):
+        assert part in text, part
+    assert cases(site).VerifyDocumentPdf(cpb.VerifyDocumentPdfRequest(pdf=data)).matches

@@ -185,7 +185,12 @@ class Pen:
         size, pad = self.table_pt, 2 * mm
         lw = self.width * label_ratio
         vw = self.width - lw
-        label_lines = self.wrap(label, HEADING, size, lw - 2 * pad)
+        # A label on one line where a smaller size allows (text extraction then reads a
+        # row as label, value), wrapped only when even 9 pt is too wide.
+        label_pt = size
+        while label_pt > 9 and fonts.width(label, HEADING, label_pt) > lw - 2 * pad:
+            label_pt -= 0.5
+        label_lines = self.wrap(label, HEADING, label_pt, lw - 2 * pad)
         lines = self.wrap(value, BODY, size, vw - 2 * pad)
         lines += [""] * max(0, min_lines - len(lines))
         step = size * 1.5
@@ -199,7 +204,11 @@ class Pen:
             self._cell_box(lw, height)
             for i, line in enumerate(label_lines):
                 self.text(
-                    self.left + pad, self.y - pad - (i + 1) * step + size * 0.3, line, HEADING, size
+                    self.left + pad,
+                    self.y - pad - (i + 1) * step + size * 0.3,
+                    line,
+                    HEADING,
+                    label_pt,
                 )
             for i, line in enumerate(chunk):
                 self.text(
