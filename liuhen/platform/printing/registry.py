@@ -36,7 +36,6 @@ SIGNING = {
     "document.approved",
     "interview.recorded",
     "material.received",
-    "service.recorded",
     "document.served",
 }
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -249,8 +248,8 @@ def store(objects: ObjectStore, tenant: str, row: PrintRow) -> None:
             iter([data]),
             metadata={
                 "document": row.document,
-                "verification-code": row.code,
-                "content-type": "application/pdf",
+                "verification_code": row.code,
+                "content_type": "application/pdf",
             },
             retain_until=retention.until(max(issued, datetime.now(UTC)), retention.default_years()),
         )
