@@ -231,9 +231,9 @@ def _stored(objects: ObjectStore, tenant: str, key: str) -> bool:
     return True
 
 
-def store(objects: ObjectStore, tenant: str, row: PrintRow) -> None:
-    """Write the PDF once into the object store (kept as long as a case file's default
-    period, Art 43); a copy already there is left as it is."""
+def store(objects: ObjectStore, tenant: str, row: PrintRow, *, years: int = 0) -> None:
+    """Write the PDF once into the object store (kept `years`, by default as long as a
+    case file's default period, Art 43); a copy already there is left as it is."""
     if _stored(objects, tenant, row.object_key):
         return
     data = render(row)
@@ -251,7 +251,9 @@ def store(objects: ObjectStore, tenant: str, row: PrintRow) -> None:
                 "verification_code": row.code,
                 "content_type": "application/pdf",
             },
-            retain_until=retention.until(max(issued, datetime.now(UTC)), retention.default_years()),
+            retain_until=retention.until(
+                max(issued, datetime.now(UTC)), years or retention.default_years()
+            ),
         )
 
 
