@@ -122,8 +122,8 @@ def display(value: Any, ftype: str = "") -> str:
             return time_zh(parsed)
         if isinstance(parsed, date):
             return day_zh(parsed)
-    if ftype == "amount" and isinstance(value, int | float | str):
-        return f"人民币{value}元"
+    if ftype == "amount":
+        return _amount(value)
     if isinstance(value, Mapping):
         return _mapping(value)
     if isinstance(value, list | tuple):
@@ -132,6 +132,14 @@ def display(value: Any, ftype: str = "") -> str:
             return "；".join(f"{i}. {t}" for i, t in enumerate(items, start=1))
         return "".join(items)
     return str(value)
+
+
+def _amount(value: Any) -> str:
+    """An amount in yuan and fen: {"yuan": 1234, "fen": 56}, or yuan as a number or a
+    decimal string ("1234.56")."""
+    if isinstance(value, Mapping) and "yuan" in value:
+        return f"人民币{value['yuan']}.{int(value.get('fen', 0)):02d}元"
+    return f"人民币{value}元"
 
 
 def _date(value: str) -> date | None:

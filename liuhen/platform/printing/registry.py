@@ -162,12 +162,33 @@ def issue(
     existing = find(uow, subject.document)
     if existing is not None:
         return existing
-    word = form(subject.type).number
-    year = local_time(subject.issued).year
+    word, year = form(subject.type).number, local_time(subject.issued).year
     seq = _next_seq(uow, word, year) if word else None
-    number = format_number(uow.tenant, word, year, seq) if seq else ""
-    code = verification_code(uow.tenant, subject.document)
-    sheet = make_sheet(
+    sheet = _sheet_of(uow, subject, format_number(uow.tenant, word, year, seq) if seq else "")
+    pdf_sha256 = ledger.sha256_hex(documents.pdf(sheet))
+    entry = ledger.append(
+        uow,
+        case_id=subject.case_id,
+        service=service,
+        action=EFFECTIVE,
+        actor=ledger.actor_of(principal, role),
+        payload={"document": subject.document, "type": subject.type, "number": sheet.number,
+                 "verification_code": sheet.code, "pdf_sha256": pdf_sha256},
+        refs=(subject.content_sha256, pdf_sha256),
+    )  # fmt: skip
+    row = PrintRow(
+        tenant_id=uow.tenant, document=subject.document, case_id=subject.case_id,
+        type=subject.type, series=word, year=year, seq=seq, number=sheet.number,
+        code=sheet.code, sheet_json=sheet.to_json(), pdf_sha256=pdf_sha256,
+        object_key=object_key(subject.document), ledger_seq=entry.seq,
+        ledger_hash=entry.hash, issued_at=subject.issued,
+    )  # fmt: skip
+    uow.add(row)
+    return row
+
+
+def _sheet_of(uow: UnitOfWork, subject: Subject, number: str) -> Sheet:
+    return make_sheet(
         tenant=uow.tenant,
         document=subject.document,
         type_code=subject.type,
@@ -177,45 +198,9 @@ def issue(
         addressee=subject.addressee,
         signatures=signatures(ledger.entries(uow, subject.case_id), subject.content_sha256),
         issued=subject.issued,
-        code=code,
+        code=verification_code(uow.tenant, subject.document),
         extra_rows=subject.extra_rows,
     )
-    pdf = documents.pdf(sheet)
-    pdf_sha256 = ledger.sha256_hex(pdf)
-    entry = ledger.append(
-        uow,
-        case_id=subject.case_id,
-        service=service,
-        action=EFFECTIVE,
-        actor=ledger.actor_of(principal, role),
-        payload={
-            "document": subject.document,
-            "type": subject.type,
-            "number": number,
-            "verification_code": code,
-            "pdf_sha256": pdf_sha256,
-        },
-        refs=(subject.content_sha256, pdf_sha256),
-    )
-    row = PrintRow(
-        tenant_id=uow.tenant,
-        document=subject.document,
-        case_id=subject.case_id,
-        type=subject.type,
-        series=word,
-        year=year,
-        seq=seq,
-        number=number,
-        code=code,
-        sheet_json=sheet.to_json(),
-        pdf_sha256=pdf_sha256,
-        object_key=object_key(subject.document),
-        ledger_seq=entry.seq,
-        ledger_hash=entry.hash,
-        issued_at=subject.issued,
-    )
-    uow.add(row)
-    return row
 
 
 def render(row: PrintRow) -> bytes:
