@@ -41,7 +41,7 @@ def _sheet(uow: UnitOfWork, case: Case, it: FileItem) -> tuple[Sheet, str, str]:
         addressee=case.party,
         signatures=(),
         issued=it.time if it.time.tzinfo else it.time.replace(tzinfo=UTC),
-        code=registry.verification_code(uow.tenant, it.name),
+        code="",  # not a print of its own: nothing to verify it against
     )
     return made, "", ""
 

@@ -5,6 +5,7 @@ the servicer then stores the PDF write-once beside the recordings."""
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 from liuhen.platform.auth import Principal
 from liuhen.platform.db import UnitOfWork
@@ -16,8 +17,7 @@ def document_name(d: Document) -> str:
     return f"cases/{d.case_id}/documents/{d.id}"
 
 
-def subject(case: Case, doc: Document) -> registry.Subject:
-    assert doc.effective_at is not None
+def subject(case: Case, doc: Document, issued: datetime) -> registry.Subject:
     return registry.Subject(
         case_id=case.id,
         document=document_name(doc),
@@ -26,7 +26,7 @@ def subject(case: Case, doc: Document) -> registry.Subject:
         content_sha256=doc.content_sha256,
         case_number=case.case_number,
         addressee=case.party,
-        issued=doc.effective_at,
+        issued=issued,
     )
 
 
@@ -36,4 +36,4 @@ def on_effective(uow: UnitOfWork, principal: Principal, case: Case, doc: Documen
     if doc.state != "effective" or doc.effective_at is None:
         return
     role = doc.drafted_role if principal.user_id == doc.drafted_by else ""
-    registry.issue(uow, principal, role, subject(case, doc), service="cases")
+    registry.issue(uow, principal, role, subject(case, doc, doc.effective_at), service="cases")
