@@ -6,9 +6,12 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+import grpc
 
 from liuhen.cli import demo
 from liuhen.platform.printing.documents import code_in
@@ -52,10 +55,18 @@ def verify(officer: demo.Officer, path: Path) -> tuple[bool, str]:
     return ok, "\n".join(lines)
 
 
+def _failed(exc: grpc.RpcError) -> int:
+    print(f"failed: {exc.code().name}: {exc.details()}", file=sys.stderr)
+    return 2
+
+
 def cmd_verify(args: argparse.Namespace) -> int:
-    ok, report = verify(
-        demo.Officer(demo.Settings.from_env(), args.tenant, args.user), Path(args.file)
-    )
+    try:
+        ok, report = verify(
+            demo.Officer(demo.Settings.from_env(), args.tenant, args.user), Path(args.file)
+        )
+    except grpc.RpcError as exc:
+        return _failed(exc)
     print(report)
     return 0 if ok else 1
 
@@ -78,7 +89,10 @@ def case_file(officer: demo.Officer, case: str, out: Path) -> tuple[str, Path]:
 
 def cmd_case_file(args: argparse.Namespace) -> int:
     officer = demo.Officer(demo.Settings.from_env(), args.tenant, args.user)
-    sha, manifest = case_file(officer, args.name, Path(args.output))
+    try:
+        sha, manifest = case_file(officer, args.name, Path(args.output))
+    except grpc.RpcError as exc:
+        return _failed(exc)
     print(f"{args.output}  sha256 {sha}\n{manifest}")
     return 0
 

@@ -158,7 +158,7 @@ def _cover(pen: Pen, c: Cover, count: int) -> None:
 def _catalogue(pen: Pen, items: Sequence[Item], starts: dict[int, tuple[int, int]]) -> None:
     pen.new_page()
     pen.centred("卷 内 目 录", TITLE, pen.title_pt, bold=True)
-    widths = [0.07, 0.13, 0.45, 0.23, 0.12]
+    widths = [0.08, 0.13, 0.44, 0.23, 0.12]
     pen.grid(["序号", "阶段", "题名（文号）", "日期", "页号"], widths, head=True)
     for it in items:
         page = "备考表" if it.sheet is None else _pages(starts.get(it.seq))
