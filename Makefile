@@ -7,7 +7,7 @@ PROTOS := $(shell find protos -name '*.proto')
 GEN_STAMP := liuhen/.protos.stamp
 STACK := deploy/stack/stack.sh
 
-.PHONY: install protos demo test lint typecheck unit service contract stack-tests e2e bench chart \
+.PHONY: install system-packages protos demo test lint typecheck unit service contract stack-tests e2e bench chart \
         stack-up stack-down stack-status up clean
 
 $(VENV)/.installed: pyproject.toml
@@ -16,7 +16,21 @@ $(VENV)/.installed: pyproject.toml
 	$(VENV)/bin/pip install -q -e '.[dev]'
 	touch $@
 
-install: $(VENV)/.installed $(GEN_STAMP)
+install: system-packages $(VENV)/.installed $(GEN_STAMP)
+
+# What the printing needs from the system (docs/printing.md): TrueType CJK fonts that
+# ReportLab embeds (AR PL UMing for titles, AR PL UKai for the body, WenQuanYi Zen Hei
+# for any glyph the others lack) and poppler-utils (pdftotext, pdffonts) for the tests.
+SYSTEM_PACKAGES := fonts-arphic-uming fonts-arphic-ukai fonts-wqy-zenhei fonts-dejavu-core \
+                   poppler-utils
+system-packages:
+	@missing=$$(for p in $(SYSTEM_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing $$missing (apt)"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
 
 # Generated code lives in liuhen/<service>/v1/ and is never edited by hand.
 $(GEN_STAMP): $(PROTOS) $(VENV)/.installed

@@ -324,6 +324,10 @@ def run(settings: Settings, say: Callable[[str], None] = print) -> dict[str, Any
         for d in full.deadlines
         if d.state != "met"
     ]
+    from liuhen.cli import prints
+
+    say("PDFs (docs/printing.md):")
+    pdfs = prints.write_demo_pdfs(handler1, order.name, case.name, settings.home / "pdf", say)
     say("")
     say(f"Case {full.case_number} ({full.name})")
     say("Open deadlines:")
@@ -360,6 +364,7 @@ def run(settings: Settings, say: Callable[[str], None] = print) -> dict[str, Any
         },
         "open_deadlines": open_deadlines,
         "transfer": transfer,
+        "pdfs": pdfs,
         "ledger_entries": verified.entries,
         "ledger_verified": verified.ok,
     }

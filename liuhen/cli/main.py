@@ -15,7 +15,7 @@ from pathlib import Path
 
 import grpc
 
-from liuhen.cli import demo
+from liuhen.cli import demo, prints
 from liuhen.cli.processes import ServiceProcesses, all_serving, env_for, free_ports
 from liuhen.cli.tokens import officer_token
 from liuhen.platform.config import SERVICES, ConfigError, Settings
@@ -215,6 +215,7 @@ def parser() -> argparse.ArgumentParser:
     ver.add_argument("case", help="cases/{id}")
     who(ver)
     ver.set_defaults(fn=cmd_ledger_verify)
+    prints.add_commands(sub, case, who)
     dl = sub.add_parser("deadlines", help="open and overdue deadlines")
     dl.add_argument("--case")
     dl.add_argument("--officer")

@@ -40,6 +40,8 @@ class FileItem:
     supersedes: str = ""
     related_document: str = ""
     missing_recording: bool = False  # Art 23: a record made without its mandatory recording
+    stage: str = ""  # Art 41: intake | investigation | decision | service | records
+    content_json: str = ""  # the fields it prints from, where it has no print of its own
 
 
 def _utc(moment: datetime) -> datetime:
@@ -50,15 +52,37 @@ def document_name(d: Document) -> str:
     return f"cases/{d.case_id}/documents/{d.id}"
 
 
+# The four stages of Art 41 in the order the file binds them (Art 42: 按顺序编目分类),
+# then what the review department adds when it archives (the stage `records`).
+STAGES = {"intake": "受理立案", "investigation": "调查取证", "decision": "审查决定",
+          "service": "送达执行", "records": "归档管理"}  # fmt: skip
+
+
+def stage_of(type_code: str) -> str:
+    try:
+        return document_type(type_code).stage
+    except LookupError:
+        return "investigation"
+
+
+def _order(item: FileItem) -> tuple[int, datetime]:
+    return list(STAGES).index(item.stage or "investigation"), _utc(item.time)
+
+
 def build(
-    case: Case, documents: Iterable[Document], recordings: Iterable[RecordingRef]
+    case: Case,
+    documents: Iterable[Document],
+    recordings: Iterable[RecordingRef],
+    others: Iterable[FileItem] = (),
 ) -> list[FileItem]:
-    """The file in order of time (a document when it became effective, a recording when it
-    started), numbered from 1 (按顺序编目, Art 42)."""
-    recordings = list(recordings)
+    """The file by the stages of Art 41 and, within a stage, in order of time (a document
+    when it became effective, a recording when it started), numbered from 1 (按顺序编目,
+    Art 42). `others`: the intake's documents and materials and the service receipts,
+    which other services hold."""
+    recordings, documents_list = list(recordings), list(documents)
     referenced = {r.related_document for r in recordings if r.related_document}
     rows: list[tuple[datetime, FileItem]] = []
-    for d in documents:
+    for d in documents_list:
         if d.state != "effective" or d.effective_at is None:
             continue
         name = document_name(d)
@@ -66,16 +90,20 @@ def build(
         supersedes = f"cases/{d.case_id}/documents/{d.supersedes}" if d.supersedes else ""
         item = FileItem(
             0, "document", name, d.type, document_type(d.type).zh, d.effective_at,
-            d.content_sha256, d.version, supersedes, "", missing,
+            d.content_sha256, d.version, supersedes, "", missing, stage_of(d.type),
+            d.content_json,
         )  # fmt: skip
         rows.append((d.effective_at, item))
+    types = {document_name(d): d.type for d in documents_list}
     for r in recordings:
         item = FileItem(
             0, "recording", r.name, r.kind, "音视频记录", r.start, r.sha256,
             related_document=r.related_document,
+            stage=stage_of(types.get(r.related_document, "interview_record")),
         )  # fmt: skip
         rows.append((r.start, item))
-    rows.sort(key=lambda pair: _utc(pair[0]))
+    rows.extend((o.time, o) for o in others)
+    rows.sort(key=lambda pair: _order(pair[1]))
     return [FileItem(**{**asdict(item), "seq": i}) for i, (_, item) in enumerate(rows, start=1)]
 
 

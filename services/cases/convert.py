@@ -102,4 +102,5 @@ def item_to_pb(i: FileItem) -> pb.CaseFileItem:
         supersedes=i.supersedes,
         related_document=i.related_document,
         missing_recording=i.missing_recording,
+        stage=i.stage,
     )

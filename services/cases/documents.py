@@ -16,7 +16,7 @@ from liuhen.platform.db import UnitOfWork, utcnow
 from liuhen.platform.errors import InvalidArgument, require
 from liuhen.platform.ledger import sha256_hex
 from liuhen.platform.stamps import stamps_for
-from services.cases import lifecycle, orm
+from services.cases import lifecycle, orm, prints
 from services.cases.handlers import load_case, load_document, record
 from services.cases.model import (
     Case,
@@ -157,6 +157,7 @@ def record_interview(
         role="handler",
         state="effective",
     )
+    prints.on_effective(uow, principal, case, doc)
     record(
         uow,
         case_id,
@@ -207,6 +208,7 @@ def record_material(
         role="handler",
         state="effective",
     )
+    prints.on_effective(uow, principal, case, doc)
     record(
         uow,
         case_id,
@@ -287,8 +289,9 @@ def approve_document(
 def settle(
     uow: UnitOfWork, principal: Principal, calendar: WorkingCalendar, case: Case, doc: Document
 ) -> None:
-    """Once a document is effective it moves its case (a correction does not; a document
-    that leaves the tenant moves it when sent, desks.py)."""
+    """Once a document is effective it is printed (prints.py) and moves its case (a
+    correction does not; a document that leaves the tenant moves it when sent, desks.py)."""
+    prints.on_effective(uow, principal, case, doc)
     if doc.state != "effective" or doc.supersedes or lifecycle.step(doc.type).sent_through:
         return
     advance(uow, principal, calendar, case, doc)

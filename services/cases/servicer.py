@@ -7,7 +7,6 @@ import grpc
 from liuhen.cases.v1 import cases_pb2 as pb
 from liuhen.cases.v1 import cases_pb2_grpc
 from liuhen.intake.v1 import intake_pb2, intake_pb2_grpc
-from liuhen.media.v1 import media_pb2, media_pb2_grpc
 from liuhen.platform import deadlines, ledger
 from liuhen.platform.auth import Principal
 from liuhen.platform.bootstrap import Platform
@@ -15,20 +14,19 @@ from liuhen.platform.calendar import local_date
 from liuhen.platform.db import UnitOfWork, utcnow
 from liuhen.platform.errors import InvalidArgument
 from liuhen.platform.server import current_principal
-from liuhen.platform.service import ServicerBase, call_sibling, parse_name
+from liuhen.platform.service import call_sibling, parse_name
 from liuhen.platform.timestamps import datetime_of
-from services.cases import casefile, desks, documents, handlers, orm
-from services.cases.casefile import RecordingRef
+from services.cases import binder_glue, casefile, desks, documents, file_sources, handlers, orm
 from services.cases.convert import (
     case_to_pb,
     document_to_pb,
     item_to_pb,
-    recording_ref,
 )
 from services.cases.model import Officer
+from services.cases.print_servicer import PrintsMixin
 
 
-class CasesServicer(ServicerBase, cases_pb2_grpc.CasesServiceServicer):  # type: ignore[misc]
+class CasesServicer(PrintsMixin, cases_pb2_grpc.CasesServiceServicer):  # type: ignore[misc]
     def OpenCase(
         self, request: pb.OpenCaseRequest, context: grpc.ServicerContext
     ) -> pb.OpenCaseResponse:
@@ -368,30 +366,25 @@ class CasesServicer(ServicerBase, cases_pb2_grpc.CasesServiceServicer):  # type:
     ) -> pb.SendDeskDocumentResponse:
         return self._send("SendDeskDocument", request, "")
 
-    def _recordings(self, case_id: str) -> list[RecordingRef]:
-        """The case's recordings, from the media service over gRPC, asked outside any
-        transaction of ours (a NOT_FOUND there is the case's own NOT_FOUND)."""
-        got = call_sibling(
-            media_pb2_grpc.MediaServiceStub(self.platform.channel("media")).ListRecordings,
-            media_pb2.ListRecordingsRequest(case=f"cases/{case_id}"),
-            self.platform.forward(current_principal().tenant),
-        )
-        return [recording_ref(r) for r in got.recordings]
-
     def GetCaseFile(
         self, request: pb.GetCaseFileRequest, context: grpc.ServicerContext
     ) -> pb.GetCaseFileResponse:
         (case_id,) = parse_name(request.case, "cases/*", "case")
-        recordings = self._recordings(case_id)
+        sources = file_sources.gather(self.platform, case_id)
 
         def work(uow: UnitOfWork, _who: Principal) -> pb.GetCaseFileResponse:
             case = handlers.load_case(uow, case_id)
-            items = casefile.build(case, orm.case_documents(uow, case_id), recordings)
+            items = casefile.build(
+                case, orm.case_documents(uow, case_id), sources.recordings, sources.others
+            )
+            kept = binder_glue.retention_of(uow, case)
             return pb.GetCaseFileResponse(
                 case=case_to_pb(case),
                 items=[item_to_pb(i) for i in items],
                 missing_recordings=[i.name for i in items if i.missing_recording],
                 index_sha256=casefile.index_sha256(items),
+                retention=kept.label,
+                retention_source=kept.source,
             )
 
         return self.read(work)
@@ -400,12 +393,11 @@ class CasesServicer(ServicerBase, cases_pb2_grpc.CasesServiceServicer):  # type:
         self, request: pb.ArchiveCaseRequest, context: grpc.ServicerContext
     ) -> pb.ArchiveCaseResponse:
         (case_id,) = parse_name(request.case, "cases/*", "case")
-        recordings = self._recordings(case_id)
+        sources = file_sources.gather(self.platform, case_id)
 
         def work(uow: UnitOfWork, who: Principal) -> pb.ArchiveCaseResponse:
-            items = casefile.build(
-                handlers.load_case(uow, case_id), orm.case_documents(uow, case_id), recordings
-            )
+            case, docs = handlers.load_case(uow, case_id), orm.case_documents(uow, case_id)
+            items = casefile.build(case, docs, sources.recordings, sources.others)
             case = handlers.archive_case(uow, who, case_id=case_id, items=items)
             return pb.ArchiveCaseResponse(
                 case=case_to_pb(case), index_sha256=casefile.index_sha256(items), items=len(items)

@@ -12,7 +12,7 @@ from liuhen.platform.calendar import WorkingCalendar, local_date
 from liuhen.platform.catalogue import document_type
 from liuhen.platform.db import UnitOfWork
 from liuhen.platform.errors import not_found
-from services.enforcement import orm
+from services.enforcement import orm, receipts
 from services.enforcement.model import (
     DocumentToServe,
     ServeDocument,
@@ -117,6 +117,7 @@ def serve_document(
         deadline_ids=",".join(row.id for row in rows),
     )
     uow.add(record)
+    receipts.print_receipt(uow, principal, actor["role"], record, doc, body, receipt_sha, now)
     return record, rows
 
 

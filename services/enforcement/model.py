@@ -56,6 +56,7 @@ class ServeDocument:
     served_at: datetime
     note: str = ""
     fax_number: str = ""
+    place: str = ""
 
 
 @dataclass(frozen=True)
@@ -255,6 +256,7 @@ def receipt(
         "served_by": dict(served_by),
         "note": cmd.note,
         "fax_number": cmd.fax_number,
+        "place": cmd.place,
     }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import UTC
 
@@ -13,9 +14,11 @@ from liuhen.enforcement.v1 import enforcement_pb2 as pb
 from liuhen.enforcement.v1 import enforcement_pb2_grpc
 from liuhen.intake.v1 import intake_pb2, intake_pb2_grpc
 from liuhen.platform import deadlines
+from liuhen.platform.auth import Principal
 from liuhen.platform.bootstrap import Platform
 from liuhen.platform.calendar import local_date
-from liuhen.platform.db import utcnow
+from liuhen.platform.db import UnitOfWork, utcnow
+from liuhen.platform.printing import registry
 from liuhen.platform.server import current_principal
 from liuhen.platform.service import ServicerBase, call_sibling, parse_name
 from services.enforcement import handlers
@@ -38,6 +41,7 @@ def record_to_pb(record: ServiceRecord, rows: list[deadlines.DeadlineRow]) -> pb
         receipt_sha256=record.receipt_sha256,
         deadlines=[deadlines.to_proto(row, today) for row in rows],
         note=record.note,
+        place=str(json.loads(record.receipt_json or "{}").get("place", "")),
     )
 
 
@@ -58,6 +62,7 @@ def _command(request: pb.ServeDocumentRequest) -> ServeDocument:
         served_at=served,
         note=request.note.strip(),
         fax_number=request.fax_number.strip(),
+        place=request.place.strip(),
     )
 
 
@@ -125,7 +130,7 @@ class EnforcementServicer(ServicerBase, enforcement_pb2_grpc.EnforcementServiceS
         cmd = _command(request)
         doc = self._document_to_serve(request.document)
         handlers.authorise_service(current_principal(), doc.type)
-        return self.mutate(
+        response = self.mutate(
             "ServeDocument",
             request,
             pb.ServeDocumentResponse,
@@ -137,6 +142,18 @@ class EnforcementServicer(ServicerBase, enforcement_pb2_grpc.EnforcementServiceS
                 )
             ),
         )
+        self._store_receipt(response.record.name)
+        return response
+
+    def _store_receipt(self, name: str) -> None:
+        """The receipt's PDF, stored write-once beside the recordings after the commit."""
+
+        def work(uow: UnitOfWork, who: Principal) -> None:
+            row = registry.find(uow, name)
+            if row is not None:
+                registry.store(self.platform.objects, who.tenant, row)
+
+        self.read(work)
 
     def GetServiceRecord(
         self, request: pb.GetServiceRecordRequest, context: grpc.ServicerContext

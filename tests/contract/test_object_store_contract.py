@@ -26,6 +26,9 @@ from liuhen.platform.ports import (
     ObjectStore,
     StoredObject,
 )
+from liuhen.platform.printing import documents as printed
+from liuhen.platform.printing import registry
+from liuhen.platform.printing.forms import sheet
 
 from .conftest import S3Settings
 
@@ -166,6 +169,28 @@ class ObjectStoreContract:
         stored = store.put(tenant, "empty", iter(()), metadata={}, retain_until=in_a_year())
         assert stored.sha256 == hashlib.sha256(b"").hexdigest() and stored.size == 0
         assert b"".join(store.open(tenant, "empty")) == b""
+
+    def test_art45_a_printed_pdf_is_stored_once_beside_the_recordings(
+        self, store: ObjectStore, tenant: str
+    ) -> None:
+        issued = datetime.now(UTC)
+        made = sheet(
+            tenant="jiangan", document="cases/c/documents/d", type_code="rectification_order",
+            content={"period_days": 10}, number="江岸人社监限改〔2026〕1号", case_number="1",
+            addressee="某公司", signatures=(), issued=issued, code="K7QM-2XPA-9D",
+        )  # fmt: skip
+        pdf = printed.pdf(made)
+        key = registry.object_key(made.document)
+        row = registry.PrintRow(
+            document=made.document, sheet_json=made.to_json(), code=made.code, issued_at=issued,
+            pdf_sha256=hashlib.sha256(pdf).hexdigest(), object_key=key,
+        )  # fmt: skip
+        registry.store(store, tenant, row, years=1)
+        registry.store(store, tenant, row, years=1)  # already there: left as it is
+        assert registry.read(store, tenant, row) == pdf
+        assert store.head(tenant, row.object_key).sha256 == row.pdf_sha256
+        with pytest.raises(ObjectExists):
+            store.put(tenant, row.object_key, [b"other"], metadata={}, retain_until=in_a_year())
 
 
 class _TenantSuffix(ObjectStore):

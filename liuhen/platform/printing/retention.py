@@ -1,0 +1,59 @@
+"""How long a case file and its prints are kept (seed Art 43), from
+`catalog/retention.yaml` and its legal sources."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from typing import Any
+
+import yaml
+
+from liuhen.platform.catalogue import HERE
+
+
+@dataclass(frozen=True)
+class Retention:
+    kind: str
+    zh: str
+    years: int | None  # None: permanent (永久)
+    source: str
+
+    @property
+    def label(self) -> str:
+        return "永久" if self.years is None else f"{self.years}年"
+
+    def lock_years(self) -> int:
+        return (
+            self.years if self.years is not None else int(_raw()["object_lock_years_for_permanent"])
+        )
+
+
+@cache
+def _raw() -> dict[str, Any]:
+    loaded: dict[str, Any] = yaml.safe_load((HERE / "retention.yaml").read_text("utf-8"))
+    return loaded
+
+
+def default_years() -> int:
+    return int(_raw()["default_years"])
+
+
+def for_case(*, major: bool, effective_types: Iterable[str]) -> Retention:
+    """The first kind in the catalogue that the case meets."""
+    types = set(effective_types)
+    for k in _raw()["kinds"]:
+        hit = (k.get("when_major") and major) or types & set(k.get("when_effective", ()))
+        if hit or not (k.get("when_major") or k.get("when_effective")):
+            years = None if k["years"] == "permanent" else int(k["years"])
+            return Retention(k["kind"], k["zh"], years, k["source"])
+    raise LookupError("retention.yaml names no kind for every case")
+
+
+def until(start: datetime, years: int) -> datetime:
+    try:
+        return start.replace(year=start.year + years)
+    except ValueError:  # 29 February
+        return start.replace(year=start.year + years, month=3, day=1)

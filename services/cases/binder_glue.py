@@ -1,0 +1,118 @@
+"""The case file as one bound PDF (Art 41–42): the file items of casefile.py, each
+printed from its own print where it has one, and the recordings' 备考表; the retention
+period from the case's kind (Art 43, catalogue retention.yaml)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import UTC
+from typing import Any
+
+from liuhen.media.v1 import media_pb2
+from liuhen.platform.db import UnitOfWork
+from liuhen.platform.printing import binder, registry, retention
+from liuhen.platform.printing.forms import Sheet, bureau, day_zh, sheet, time_zh
+from services.cases import orm
+from services.cases.casefile import FileItem
+from services.cases.model import Case
+
+KINDS_ZH = {"audio": "录音", "video": "录像"}
+
+
+def retention_of(uow: UnitOfWork, case: Case) -> retention.Retention:
+    return retention.for_case(major=case.major, effective_types=orm.effective_types(uow, case.id))
+
+
+def _sheet(uow: UnitOfWork, case: Case, it: FileItem) -> tuple[Sheet, str, str]:
+    """The item's sheet, its 文号 and its PDF's hash: from its print, or made now from its
+    fields (the intake's forms, materials, receipts) without a number."""
+    row = registry.find(uow, it.name)
+    if row is not None:
+        return Sheet.from_json(row.sheet_json), row.number, row.pdf_sha256
+    content = json.loads(it.content_json or "{}")
+    made = sheet(
+        tenant=uow.tenant,
+        document=it.name,
+        type_code=it.type,
+        content=content,
+        number="",
+        case_number=case.case_number,
+        addressee=case.party,
+        signatures=(),
+        issued=it.time if it.time.tzinfo else it.time.replace(tzinfo=UTC),
+        code="",  # not a print of its own: nothing to verify it against
+    )
+    return made, "", ""
+
+
+def _recording(r: media_pb2.Recording) -> binder.Recording:
+    start, end = r.start_time.ToDatetime(tzinfo=UTC), r.end_time.ToDatetime(tzinfo=UTC)
+    related = f"，关联 {r.related_document}" if r.related_document else ""
+    return binder.Recording(
+        name=r.name,
+        content=f"{KINDS_ZH.get(r.kind, r.kind)}（{r.device}{related}）",
+        time=f"{time_zh(start)} 至 {time_zh(end)}",
+        place=r.place,
+        recorder=f"{r.labels.handler or r.recorder}（执法人员，承办人；用户 {r.recorder}）",
+        storage=f"专用存储器 {r.object_key}（异地备份，保存至 {r.retain_until}）",
+        sha256=r.sha256,
+    )
+
+
+def _bag(items: Sequence[FileItem], place: str) -> list[binder.Bagged]:
+    """Originals handed in cannot be bound with the documents: into the evidence bag."""
+    out = []
+    for it in items:
+        content: dict[str, Any] = json.loads(it.content_json or "{}")
+        if it.type == "submitted_material" and content.get("is_copy") is False:
+            pages = content.get("pages") or 1
+            out.append(
+                binder.Bagged(
+                    str(content.get("description", "")), f"{pages}页", time_zh(it.time), place
+                )
+            )
+    return out
+
+
+def bind(
+    uow: UnitOfWork, case: Case, items: Sequence[FileItem], media: Sequence[media_pb2.Recording]
+) -> tuple[bytes, dict[str, Any]]:
+    kept = retention_of(uow, case)
+    bound = []
+    for it in items:
+        made: tuple[Sheet | None, str, str] = (None, "", "")
+        if it.kind != "recording":
+            made = _sheet(uow, case, it)
+        bound.append(
+            binder.Item(
+                it.seq,
+                it.stage,
+                it.kind,
+                it.name,
+                it.title_zh,
+                made[1],
+                it.time,
+                it.sha256,
+                made[0],
+                made[2],
+            )
+        )
+    registration = next((i for i in items if i.name.endswith("/registration")), None)
+    matter = json.loads(registration.content_json).get("violation", "") if registration else ""
+    times = [i.time for i in items] or [case.filed_at]
+    cover = binder.Cover(
+        tenant=uow.tenant,
+        case=f"cases/{case.id}",
+        bureau=bureau(uow.tenant),
+        case_number=case.case_number,
+        party=case.party,
+        matter=matter,
+        filed=day_zh(case.filed_at),
+        handler=case.handler_name,
+        state=case.state,
+        retention=kept.label,
+        retention_source=kept.source,
+        issued=max(t if t.tzinfo else t.replace(tzinfo=UTC) for t in times),
+    )
+    return binder.bind(cover, bound, [_recording(r) for r in media], _bag(items, cover.bureau))
