@@ -17,7 +17,7 @@ from liuhen.platform.errors import InvalidArgument
 from liuhen.platform.server import current_principal
 from liuhen.platform.service import ServicerBase, call_sibling, parse_name
 from liuhen.platform.timestamps import datetime_of
-from services.cases import casefile, desks, documents, handlers, orm
+from services.cases import casefile, desks, doctypes, documents, handlers, orm
 from services.cases.casefile import RecordingRef
 from services.cases.convert import (
     case_to_pb,
@@ -128,7 +128,7 @@ class CasesServicer(ServicerBase, cases_pb2_grpc.CasesServiceServicer):  # type:
                         who,
                         case_id=case_id,
                         officers=officers,
-                        fields=fields,
+                        form=fields,
                     )
                 )
             ),
@@ -412,6 +412,16 @@ class CasesServicer(ServicerBase, cases_pb2_grpc.CasesServiceServicer):  # type:
             )
 
         return self.mutate("ArchiveCase", request, pb.ArchiveCaseResponse, work)
+
+    def ListDocumentTypes(
+        self, request: pb.ListDocumentTypesRequest, context: grpc.ServicerContext
+    ) -> pb.ListDocumentTypesResponse:
+        return doctypes.list_page(request.page_size, request.page_token)
+
+    def GetDocumentType(
+        self, request: pb.GetDocumentTypeRequest, context: grpc.ServicerContext
+    ) -> pb.GetDocumentTypeResponse:
+        return doctypes.get(request.name)
 
 
 def register(platform: Platform) -> object:

@@ -17,6 +17,7 @@ from liuhen.common.v1 import common_pb2
 from liuhen.enforcement.v1 import enforcement_pb2 as epb
 from liuhen.media.v1 import media_pb2 as mpb
 from liuhen.platform.bootstrap import embedded_issuer
+from tests.samples import sample_content
 from tests.support import Client, Site, file_case, rid, status_of
 
 JA = "jiangan"
@@ -36,7 +37,7 @@ def draft(
         request_id=rid(),
         case=case,
         type=type_code,
-        content_json=json.dumps(content or {}, ensure_ascii=False),
+        content_json=json.dumps(sample_content(type_code, **(content or {})), ensure_ascii=False),
         supersedes=supersedes,
     )
     document: cpb.Document = cases(site, by).DraftDocument(request).document
@@ -221,9 +222,9 @@ def test_art6_every_step_keeps_intake_handling_and_review_apart(site: Site) -> N
 
 def test_correction_is_a_new_version_linked_to_the_effective_one(site: Site) -> None:
     case = file_case(site)
-    first = effective(site, case, "rectification_order", {"period_days": 10, "violations": "欠薪"})
+    first = effective(site, case, "rectification_order", {"period_days": 10})
     second = effective(
-        site, case, "rectification_order", {"period_days": 15, "violations": "欠薪"},
+        site, case, "rectification_order", {"period_days": 15},
         supersedes=first.name,
     )  # fmt: skip
     assert (second.version, second.supersedes) == (2, first.name)
@@ -370,7 +371,7 @@ def test_art20_audit_approval_then_engagement_and_notice(site: Site) -> None:
         assert reason == "PREREQUISITE_NOT_EFFECTIVE"
     effective(site, case, "audit_approval", {"scope": "2026年工资支付与社保缴纳"})
     assert effective(site, case, "audit_engagement", {"auditor": "某会计师事务所"}).article == 20
-    assert effective(site, case, "audit_notice", {"period": "2026年"}).state == "effective"
+    assert effective(site, case, "audit_notice", {"audit_period": "2026年"}).state == "effective"
 
 
 def test_deadlines_are_listed_per_officer_and_per_tenant(site: Site) -> None:
@@ -390,10 +391,10 @@ def test_art28_the_rectification_period_is_a_positive_number_of_days(site: Site)
             cases(site).DraftDocument,
             cpb.DraftDocumentRequest(
                 request_id=rid(), case=case, type="rectification_order",
-                content_json=json.dumps({"period_days": bad}),
+                content_json=json.dumps(sample_content("rectification_order", period_days=bad)),
             ),
         )  # fmt: skip
-        assert (code, reason) == (grpc.StatusCode.INVALID_ARGUMENT, "BAD_PERIOD")
+        assert (code, reason) == (grpc.StatusCode.INVALID_ARGUMENT, "MALFORMED_FIELD")
         assert (meta["field"], meta["article"]) == ("content_json.period_days", "seed Art 28")
     assert effective(site, case, "rectification_order", {"period_days": 5}).state == "effective"
 
