@@ -149,7 +149,9 @@ class Workflow:
         self._advance(role, user, now)
         return role
 
-    def return_for_changes(self, *, user: str, roles: Iterable[str], reasons: str) -> str:
+    def return_for_changes(
+        self, *, user: str, roles: Iterable[str], reasons: str, field: str = "comment"
+    ) -> str:
         """Whoever's turn it is sends it back to the drafter with the reasons; the whole
         chain acts again on what comes back. Returns the role it acted in."""
         role = self.next_role("return")
@@ -159,7 +161,7 @@ class Workflow:
                 "REASONS_REQUIRED",
                 "a document is returned with the reasons",
                 "退回文书须写明理由",
-                field="comment",
+                field=field,
             )
         self.state, self.approvals = RETURNED, ""
         self.chain = ",".join(self.doc_type.approval)

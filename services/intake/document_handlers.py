@@ -131,7 +131,9 @@ def return_document(
     intake, doc = find_document(uow, intake_id, document_id)
     doc.next_role("return")
     check_acting(user=principal.user_id, registered_by=intake.registered_by)
-    role = doc.return_for_changes(user=principal.user_id, roles=principal.roles, reasons=reasons)
+    role = doc.return_for_changes(
+        user=principal.user_id, roles=principal.roles, reasons=reasons, field="reasons"
+    )
     record(
         uow,
         intake,
