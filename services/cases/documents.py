@@ -300,9 +300,13 @@ def approve_document(
 def settle(
     uow: UnitOfWork, principal: Principal, calendar: WorkingCalendar, case: Case, doc: Document
 ) -> None:
-    """Once a document is effective it moves its case (a correction does not; a document
-    that leaves the tenant moves it when sent, desks.py)."""
-    if doc.state != "effective" or doc.supersedes or lifecycle.step(doc.type).sent_through:
+    """Once a document is effective it moves its case (a correction of an effective one
+    does not, one of a returned draft does; a document that leaves the tenant moves it
+    when sent, desks.py)."""
+    if doc.state != "effective" or lifecycle.step(doc.type).sent_through:
+        return
+    corrected = orm.get_document(uow, case.id, doc.supersedes) if doc.supersedes else None
+    if corrected is not None and corrected.state == "effective":
         return
     advance(uow, principal, calendar, case, doc)
 

@@ -195,6 +195,37 @@ def test_art29_reviewer_returns_with_comments_and_the_handler_resubmits(site: Si
     assert len(returned) == 1 and returned[0].actor.role == "reviewer"
 
 
+def test_art29_a_returned_document_is_corrected_as_a_new_version_that_moves_the_case(
+    site: Site,
+) -> None:
+    case = file_case(site)
+    doc = submit(site, draft(site, case, "suspension_approval", {"reason": "下落不明"}))
+    review = cases(site, "reviewer1").ReviewDocument
+    code, reason, meta, _ = fails(
+        review, cpb.ReviewDocumentRequest(request_id=rid(), document=doc.name, passed=False)
+    )
+    assert (code, reason, meta["field"]) == (
+        grpc.StatusCode.INVALID_ARGUMENT, "REASONS_REQUIRED", "comment",
+    )  # fmt: skip
+    back = review(
+        cpb.ReviewDocumentRequest(
+            request_id=rid(), document=doc.name, passed=False, comment="写明查找经过"
+        )
+    ).document
+    fixed = effective(
+        site, case, "suspension_approval",
+        {"reason": "法定代表人下落不明，经三次上门及电话联系均未找到"}, supersedes=back.name,
+    )  # fmt: skip
+    assert (fixed.version, fixed.supersedes) == (2, back.name)
+    assert state_of(site, case) == "suspended"
+    old = cases(site).GetDocument(cpb.GetDocumentRequest(name=back.name)).document
+    assert old.state == "superseded"
+    code, reason, _, _ = fails(
+        cases(site).SubmitDocument, cpb.SubmitDocumentRequest(request_id=rid(), document=old.name)
+    )
+    assert (code, reason) == (grpc.StatusCode.FAILED_PRECONDITION, "NOT_A_DRAFT")
+
+
 def test_art6_every_step_keeps_intake_handling_and_review_apart(site: Site) -> None:
     case = file_case(site)
     doc = submit(site, draft(site, case, "revocation_approval", {}))
