@@ -292,7 +292,7 @@ def run(settings: Settings, say: Callable[[str], None] = print) -> dict[str, Any
         head1,
         case.name,
         "rectification_order",
-        {"period_days": 10, "order": "于期限内支付拖欠的全部工资"},
+        RECTIFICATION,
     )
     served = handler1(
         "enforcement",
@@ -407,6 +407,11 @@ def _transfer(desk: Officer, head: Officer, peer_desk: Officer) -> dict[str, str
             content_json=json.dumps({"grounds": "用工地在洪山区"}, ensure_ascii=False),
         ),
     ).document
+    desk(
+        "intake",
+        "SubmitIntakeDocument",
+        ipb.SubmitIntakeDocumentRequest(request_id=rid(), document=drafted.name),
+    )
     slip = head(
         "intake",
         "ApproveIntakeDocument",
@@ -432,6 +437,26 @@ def _transfer(desk: Officer, head: Officer, peer_desk: Officer) -> dict[str, str
         "recipient": PEER,
         "received_as": received,
     }
+
+
+# The served 限期改正指令书 (Art 28), with the fields its form has (documents.yaml): the
+# employer with its unified social credit code, the violations with their legal basis.
+RECTIFICATION: dict[str, Any] = {
+    "employer": {
+        "name": "武汉某建筑劳务有限公司",
+        "uscc": "91420102MA4KLY3N27",
+        "address": "武汉市江岸区解放大道1号",
+        "legal_representative": "王五",
+    },
+    "violations": [
+        {
+            "fact": "拖欠12名农民工2026年8月至10月工资共计186000元",
+            "basis": "《保障农民工工资支付条例》第十五条；《劳动保障监察条例》第二十六条",
+        }
+    ],
+    "period_days": 10,
+    "order": "于期限内支付拖欠的全部工资",
+}
 
 
 def _effective(

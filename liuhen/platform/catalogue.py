@@ -29,6 +29,38 @@ def _list(value: Any) -> tuple[Any, ...]:
     return tuple(value) if isinstance(value, list) else (value,)
 
 
+LEVELS = ("city", "district")
+FIELD_TYPES = (
+    "text",
+    "date",
+    "datetime",
+    "amount",
+    "integer",
+    "boolean",
+    "choice",
+    "person",
+    "person_list",
+    "employer",
+    "violations",
+    "period",
+    "text_list",
+)
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One field of a document's form (documents.yaml `fields`, checked by fields.py)."""
+
+    name: str
+    label: str  # the form's Chinese label, named in a refusal
+    type: str  # one of FIELD_TYPES
+    required: bool
+    options: tuple[str, ...] = ()  # a choice's values
+    max_length: int = 0  # a text's limit in characters (0: none)
+    minimum: int | None = None  # an integer's least value
+    source: str = ""  # the law or article that demands the field
+
+
 @dataclass(frozen=True)
 class DocumentType:
     """One enforcement document (执法文书) and its workflow, as the catalogue says."""
@@ -37,17 +69,32 @@ class DocumentType:
     zh: str
     stage: str
     articles: tuple[int, ...]
-    drafted_by: tuple[str, ...]
+    drafted_by: tuple[str, ...]  # every role that drafts it, at any level
     approval: tuple[str, ...]
     served_to: tuple[str, ...] = ()
     requires_effective: str = ""
     decision_document: bool = False
     deadline: Mapping[str, Any] = field(default_factory=dict)
-    required: tuple[str, ...] = ()
+    fields: tuple[FieldSpec, ...] = ()
+    # level (city, district) -> the roles that draft it there; a level absent: not there
+    drafters: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    recorded_by: tuple[str, ...] = ()  # who records a form an outsider fills in
+    inbound: bool = False  # received from outside through routing
 
     @property
     def article(self) -> int:
         return self.articles[0] if self.articles else 0
+
+    @property
+    def required(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.fields if f.required)
+
+    def field_spec(self, name: str) -> FieldSpec | None:
+        return next((f for f in self.fields if f.name == name), None)
+
+    def drafters_at(self, level: str) -> tuple[str, ...]:
+        """The roles that draft it (or record it) at a city or a district."""
+        return (*self.drafters.get(level, ()), *self.recorded_by)
 
 
 @dataclass(frozen=True)
@@ -68,24 +115,51 @@ class Site:
     division_code: str
 
 
+def _field(f: Mapping[str, Any]) -> FieldSpec:
+    if f["type"] not in FIELD_TYPES:
+        raise ValueError(f"documents.yaml: field {f['name']} has unknown type {f['type']!r}")
+    return FieldSpec(
+        name=f["name"],
+        label=f["label"],
+        type=f["type"],
+        required=bool(f["required"]),
+        options=_list(f.get("options")),
+        max_length=int(f.get("max_length", 0)),
+        minimum=f.get("min"),
+        source=str(f.get("source", "")),
+    )
+
+
+def _drafters(value: Any) -> dict[str, tuple[str, ...]]:
+    """`drafted_by: [roles]` (the same at every level) or `{city: [...], district: [...]}`."""
+    if isinstance(value, Mapping):
+        return {level: _list(value.get(level)) for level in LEVELS if value.get(level)}
+    return {level: _list(value) for level in LEVELS}
+
+
+def _document(d: Mapping[str, Any]) -> DocumentType:
+    drafters = _drafters(d.get("drafted_by"))
+    return DocumentType(
+        code=d["code"],
+        zh=d["zh"],
+        stage=d["stage"],
+        articles=_list(d.get("article")),
+        drafted_by=tuple(dict.fromkeys(r for roles in drafters.values() for r in roles)),
+        approval=_list(d.get("approval")),
+        served_to=_list(d.get("served_to")),
+        requires_effective=d.get("requires_effective", ""),
+        decision_document=bool(d.get("decision_document", False)),
+        deadline=d.get("deadline", {}),
+        fields=tuple(_field(f) for f in d.get("fields") or ()),
+        drafters=drafters,
+        recorded_by=_list(d.get("recorded_by")),
+        inbound=bool(d.get("inbound", False)),
+    )
+
+
 @cache
 def documents() -> Mapping[str, DocumentType]:
-    out = {}
-    for d in _load("documents.yaml")["documents"]:
-        out[d["code"]] = DocumentType(
-            code=d["code"],
-            zh=d["zh"],
-            stage=d["stage"],
-            articles=_list(d.get("article")),
-            drafted_by=_list(d.get("drafted_by")),
-            approval=_list(d.get("approval")),
-            served_to=_list(d.get("served_to")),
-            requires_effective=d.get("requires_effective", ""),
-            decision_document=bool(d.get("decision_document", False)),
-            deadline=d.get("deadline", {}),
-            required=_list(d.get("required")),
-        )
-    return out
+    return {d["code"]: _document(d) for d in _load("documents.yaml")["documents"]}
 
 
 def document_type(code: str) -> DocumentType:

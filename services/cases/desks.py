@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from liuhen.platform import outbox
+from liuhen.platform import fields, ledger, outbox
 from liuhen.platform.auth import Principal
 from liuhen.platform.calendar import WorkingCalendar
 from liuhen.platform.catalogue import document_type, site
@@ -21,7 +21,7 @@ from liuhen.platform.errors import FailedPrecondition, PermissionDenied
 from services.cases import lifecycle, orm
 from services.cases.documents import advance, new_document
 from services.cases.handlers import load_case, load_document, record
-from services.cases.model import Case, Document, canonical_content, check_content
+from services.cases.model import Case, Document
 
 
 @dataclass(frozen=True)
@@ -225,13 +225,12 @@ def record_inbound_document(
     _check_inbound(principal, type_code, from_site, uow.tenant)
     case = load_case(uow, case_id, changing=True)
     lifecycle.check_state(type_code, case.state)
-    content = canonical_content(content_json)
-    check_content(document_type(type_code), content)
+    content = fields.validate(document_type(type_code), fields.parse(content_json), closed=False)
     doc = new_document(
         uow,
         case,
         type_code=type_code,
-        content_json=content,
+        content_json=ledger.canonical(content).decode(),
         drafted_by=f"site:{from_site}",
         role="peer",
         state="effective",

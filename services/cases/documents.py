@@ -8,13 +8,13 @@ import json
 import uuid
 from datetime import datetime
 
-from liuhen.platform import deadlines
+from liuhen.platform import deadlines, fields, ledger
 from liuhen.platform.auth import Principal
 from liuhen.platform.calendar import WorkingCalendar, local_date
-from liuhen.platform.catalogue import deadline_rules, document_type
+from liuhen.platform.catalogue import deadline_rules, document_type, site
 from liuhen.platform.db import UnitOfWork, utcnow
+from liuhen.platform.documents import RETURNED, drafting_role
 from liuhen.platform.errors import InvalidArgument, require
-from liuhen.platform.ledger import sha256_hex
 from liuhen.platform.stamps import stamps_for
 from services.cases import lifecycle, orm, prints
 from services.cases.handlers import load_case, load_document, record
@@ -22,10 +22,9 @@ from services.cases.model import (
     Case,
     Document,
     Officer,
-    canonical_content,
-    check_content,
+    check_approver,
     check_drafter,
-    drafting_role,
+    check_reviewer,
     interview_content,
 )
 
@@ -47,7 +46,7 @@ def new_document(
     supersedes: str = "",
 ) -> Document:
     doc_type = document_type(type_code)
-    content = canonical_content(content_json)
+    content = ledger.canonical(fields.parse(content_json)).decode()
     now = utcnow()
     doc = Document(
         id=str(uuid.uuid4()),
@@ -57,7 +56,7 @@ def new_document(
         version=version,
         state=state,
         content_json=content,
-        content_sha256=sha256_hex(content.encode()),
+        content_sha256=ledger.sha256_hex(content.encode()),
         drafted_by=drafted_by,
         drafted_role=role,
         chain=",".join(doc_type.approval),
@@ -73,10 +72,11 @@ def new_document(
 
 def _may_draft(
     uow: UnitOfWork, principal: Principal, case_id: str, type_code: str, supersedes: str
-) -> tuple[Case, str, int]:
-    """The case, the role the caller drafts in and the version: who may draft it (roles,
-    Art 6), and that the case is ready for it — or, for a correction, that it corrects an
-    effective document of the same type."""
+) -> tuple[Case, str, Document | None]:
+    """The case, the role the caller drafts in and the document corrected, if any: who may
+    draft it (the catalogue's drafters at this level, Art 6), and that the case is ready
+    for it — or, for a correction, that it corrects an effective or returned document of
+    the same type (a returned one still has to bring the case forward)."""
     doc_type = document_type(type_code)
     if type_code in OWN_COMMAND:
         raise InvalidArgument(
@@ -85,15 +85,18 @@ def _may_draft(
             f"{doc_type.zh}须通过专用接口制作",
             field="type",
         )
-    role = drafting_role(doc_type, principal.roles, lifecycle.step(type_code).recorded_by)
+    role = drafting_role(doc_type, level=site(uow.tenant).level, roles=principal.roles)
     case = load_case(uow, case_id, changing=True)
     check_drafter(case, role, principal.user_id, doc_type)
+    old = None
     if supersedes:
         _, old = load_document(uow, case.id, supersedes)
-        return case, role, old.correct(type_code)
+        old.correction_version(type_code)
+        if old.state != RETURNED:
+            return case, role, old
     lifecycle.check_state(type_code, case.state)
     lifecycle.check_requires(type_code, orm.effective_types(uow, case_id), major=case.major)
-    return case, role, 1
+    return case, role, old
 
 
 def draft_document(
@@ -105,26 +108,27 @@ def draft_document(
     content_json: str,
     supersedes: str = "",
 ) -> Document:
-    """Draft a catalogue document in the role the catalogue names; the case must be in a
-    state that allows it and its prerequisites must be effective. A correction
-    (`supersedes`) is a new version of an effective one and moves the case no further."""
-    case, role, version = _may_draft(uow, principal, case_id, type_code, supersedes)
-    content = canonical_content(content_json)
-    check_content(document_type(type_code), content)
+    """Draft a catalogue document in the role the catalogue names, with the fields its
+    form has (fields.py); the case must be in a state that allows it and its
+    prerequisites must be effective. A correction (`supersedes`) is a new version: of an
+    effective document it moves the case no further; of a returned one it replaces it."""
+    case, role, old = _may_draft(uow, principal, case_id, type_code, supersedes)
+    content = fields.validate(document_type(type_code), fields.parse(content_json))
     doc = new_document(
         uow,
         case,
         type_code=type_code,
-        content_json=content,
+        content_json=ledger.canonical(content).decode(),
         drafted_by=principal.user_id,
         role=role,
-        version=version,
+        version=old.version + 1 if old else 1,
         supersedes=supersedes,
     )
     payload: dict[str, object] = {"document": doc.id, "type": type_code}
     payload["content_sha256"] = doc.content_sha256
-    if supersedes:
-        payload |= {"version": version, "supersedes": supersedes}
+    if old:
+        payload |= {"version": doc.version, "supersedes": supersedes}
+        old.supersede()
     record(uow, case_id, principal, role, "document.drafted", payload, (doc.content_sha256,))
     return doc
 
@@ -135,7 +139,7 @@ def record_interview(
     *,
     case_id: str,
     officers: list[Officer],
-    fields: dict[str, object],
+    form: dict[str, object],
 ) -> Document:
     """The 调查询问笔录 (Art 16): a record, effective as written."""
     principal.require_role("handler", action="recording an interview")
@@ -144,10 +148,11 @@ def record_interview(
     lifecycle.check_state("interview_record", case.state)
     content = interview_content(
         officers,
-        fields,
-        start=_time(fields["start_time"]),
-        end=_time(fields["end_time"]),
+        form,
+        start=_time(form["start_time"]),
+        end=_time(form["end_time"]),
     )
+    fields.validate(document_type("interview_record"), fields.parse(content))
     doc = new_document(
         uow,
         case,
@@ -199,6 +204,7 @@ def record_material(
         "pages": pages,
         "stamps": stamps,
     }
+    fields.validate(document_type("submitted_material"), content)
     doc = new_document(
         uow,
         case,
@@ -246,9 +252,15 @@ def submit_document(
 def review_document(
     uow: UnitOfWork, principal: Principal, *, case_id: str, doc_id: str, passed: bool, comment: str
 ) -> Document:
+    """The case's reviewer passes the draft on or returns it with the reasons (Art 29, 31)."""
     principal.require_role("reviewer", action="reviewing a document")
     case, doc = load_document(uow, case_id, doc_id, changing=True)
-    doc.review(case, user=principal.user_id, passed=passed, now=utcnow())
+    doc.check_review()
+    check_reviewer(case, doc, principal.user_id)
+    if passed:
+        doc.pass_review(user=principal.user_id, roles=principal.roles, now=utcnow())
+    else:
+        doc.return_for_changes(user=principal.user_id, roles=principal.roles, reasons=comment)
     record(
         uow,
         case.id,
@@ -271,8 +283,9 @@ def approve_document(
     comment: str,
 ) -> Document:
     case, doc = load_document(uow, case_id, doc_id, changing=True)
-    role = doc.next_role("approve")
-    doc.approve(case, user=principal.user_id, roles=principal.roles, now=utcnow())
+    doc.next_role("approve")
+    check_approver(case, principal.user_id)
+    role = doc.approve(user=principal.user_id, roles=principal.roles, now=utcnow())
     record(
         uow,
         case.id,
@@ -290,9 +303,13 @@ def settle(
     uow: UnitOfWork, principal: Principal, calendar: WorkingCalendar, case: Case, doc: Document
 ) -> None:
     """Once a document is effective it is printed (prints.py) and moves its case (a
-    correction does not; a document that leaves the tenant moves it when sent, desks.py)."""
+    correction of an effective one does not, one of a returned draft does; a document
+    that leaves the tenant moves it when sent, desks.py)."""
     prints.on_effective(uow, principal, case, doc)
-    if doc.state != "effective" or doc.supersedes or lifecycle.step(doc.type).sent_through:
+    if doc.state != "effective" or lifecycle.step(doc.type).sent_through:
+        return
+    corrected = orm.get_document(uow, case.id, doc.supersedes) if doc.supersedes else None
+    if corrected is not None and corrected.state == "effective":
         return
     advance(uow, principal, calendar, case, doc)
 

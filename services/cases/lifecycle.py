@@ -82,7 +82,6 @@ class Step:
     inbound: bool = False
     sent_through: Mapping[str, Any] = field(default_factory=dict)
     av_record: bool = False
-    recorded_by: tuple[str, ...] = ()
 
     def next_state(self, content: Mapping[str, Any]) -> str:
         """The state the case reaches; '' when the document does not move the case."""
@@ -122,7 +121,6 @@ def _step(d: Mapping[str, Any]) -> Step:
         inbound=bool(d.get("inbound", False)),
         sent_through=d.get("sent_through") or {},
         av_record=bool(d.get("av_record", False)),
-        recorded_by=_tuple(d.get("recorded_by")),
     )
 
 

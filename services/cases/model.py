@@ -1,5 +1,5 @@
-"""Cases domain (Art 16–36): the case, its people, and one catalogue-driven workflow for
-every document: draft → submit → review → approve → effective. No I/O here.
+"""Cases domain (Art 16–36): the case, its people, and who may act on its documents (the
+workflow itself is the platform's, liuhen/platform/documents.py). No I/O here.
 
 Three-way separation (Art 6, roles.yaml) is per case: whoever registered the intake may
 not handle or review it; the handler may not review, approve or archive its documents;
@@ -12,13 +12,11 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from liuhen.platform.catalogue import DocumentType
+from liuhen.platform.documents import ART6, Workflow, separation
 from liuhen.platform.errors import FailedPrecondition, InvalidArgument, PermissionDenied, require
 
-ART6 = "seed Art 6"
-OFFICE_ROLES = ("intake", "handler", "reviewer", "head", "bureau_head", "legal")
 # Art 23: recording is mandatory where (1) review, litigation, complaint or petition is
 # likely; (2) someone obstructs the officers; (3) the case is major or complex; (4) a law
 # requires it.
@@ -28,10 +26,6 @@ AV_GROUNDS = {
     "major_or_complex": "案情重大复杂",
     "required_by_law": "法律、法规、规章规定",
 }
-
-
-def separation(message: str, message_zh: str) -> PermissionDenied:
-    return PermissionDenied("SEPARATION_OF_DUTIES", message, message_zh, article=ART6)
 
 
 @dataclass
@@ -109,7 +103,9 @@ class Case:
 
 
 @dataclass
-class Document:
+class Document(Workflow):
+    """A case's document; its workflow is the platform's (liuhen/platform/documents.py)."""
+
     id: str
     case_id: str
     tenant_id: str
@@ -125,142 +121,32 @@ class Document:
     from_site: str
     drafted_at: datetime
     effective_at: datetime | None = None
-    supersedes: str = ""  # id of the effective version this one corrects
-
-    def correct(self, doc_type_code: str) -> int:
-        """A correction is a new version of an effective document of the same type; the
-        old one stays as it is (immutable once effective)."""
-        if self.type != doc_type_code or self.state != "effective":
-            raise FailedPrecondition(
-                "NOT_CORRECTABLE",
-                f"only an effective {doc_type_code} can be corrected by a new {doc_type_code}; "
-                f"this is a {self.state} {self.type}",
-                "仅可更正同类已生效文书",
-                field="supersedes",
-            )
-        return self.version + 1
-
-    @property
-    def pending(self) -> list[str]:
-        return [r for r in self.chain.split(",") if r]
-
-    def _advance(self, role: str, user: str, now: datetime) -> None:
-        self.chain = ",".join(self.pending[1:])
-        self.approvals = "\n".join(a for a in (*self.approvals.split("\n"), f"{role}:{user}") if a)
-        if not self.pending:
-            self.state, self.effective_at = "effective", now
-
-    def submit(self, *, user: str, now: datetime) -> None:
-        if user != self.drafted_by:
-            raise PermissionDenied(
-                "NOT_THE_DRAFTER", "only the drafter submits a draft", "仅制作人可提交"
-            )
-        if self.state not in ("draft", "returned"):
-            raise FailedPrecondition(
-                "NOT_A_DRAFT", f"the document is {self.state}, not a draft", "文书不是草稿状态"
-            )
-        self.state = "submitted"
-        if not self.pending:
-            self.state, self.effective_at = "effective", now
-
-    def next_role(self, action: str) -> str:
-        if self.state != "submitted" or not self.pending:
-            raise FailedPrecondition(
-                "NOT_SUBMITTED",
-                f"{action}: the document is {self.state}; submit it first (SubmitDocument)",
-                "须先提交文书",
-            )
-        return self.pending[0]
-
-    def review(self, case: Case, *, user: str, passed: bool, now: datetime) -> None:
-        """The review department (案件审理部门) passes or returns a draft (Art 29, 31)."""
-        role = self.next_role("review")
-        if role != "reviewer":
-            raise FailedPrecondition(
-                "NOT_AWAITING_REVIEW",
-                f"the document awaits {role}, not review",
-                f"文书待{role}处理",
-            )
-        if user in (self.drafted_by, case.handler, case.registered_by):
-            raise separation(
-                "the handler, the drafter and the intake officer may not review the case",
-                "承办、制作、接待人员不得审理本案",
-            )
-        if case.reviewer and user != case.reviewer:
-            raise PermissionDenied(
-                "NOT_THE_REVIEWER",
-                "only the case's reviewer may review",
-                "仅本案审理人员可审理",
-                article=ART6,
-            )
-        if passed:
-            self._advance("reviewer", user, now)
-        else:
-            self.state = "returned"
-
-    def approve(self, case: Case, *, user: str, roles: Iterable[str], now: datetime) -> None:
-        role = self.next_role("approve")
-        if role not in roles:
-            raise PermissionDenied(
-                "APPROVER_ROLE_REQUIRED",
-                f"this document awaits approval by {role}",
-                f"文书须由 {role} 审批",
-                article="roles.yaml",
-            )
-        if user == self.drafted_by:
-            raise separation("nobody approves a document they drafted", "不得审批本人制作的文书")
-        if user in (case.handler, case.registered_by):
-            raise separation(
-                "the handler and the intake officer may not approve the case's documents",
-                "承办、接待人员不得审批本案文书",
-            )
-        self._advance(role, user, now)
+    supersedes: str = ""  # id of the version this one corrects
 
 
-def canonical_content(content_json: str) -> str:
-    """Parse and re-serialise a form's fields; a document's hash is over this text."""
-    try:
-        value: Any = json.loads(content_json or "{}")
-    except json.JSONDecodeError as exc:
-        raise InvalidArgument(
-            "MALFORMED_CONTENT",
-            f"content_json is not JSON: {exc}",
-            "文书内容不是合法 JSON",
-            field="content_json",
-        ) from exc
-    if not isinstance(value, dict):
-        raise InvalidArgument(
-            "MALFORMED_CONTENT",
-            "content_json must be a JSON object",
-            "文书内容必须是 JSON 对象",
-            field="content_json",
+def check_reviewer(case: Case, doc: Document, user: str) -> None:
+    """Only the case's reviewer reviews its documents, never its handler, drafter or
+    intake officer (Art 6)."""
+    if user in (doc.drafted_by, case.handler, case.registered_by):
+        raise separation(
+            "the handler, the drafter and the intake officer may not review the case",
+            "承办、制作、接待人员不得审理本案",
         )
-    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-
-
-def drafting_role(
-    doc_type: DocumentType, roles: Iterable[str], recorded_by: Iterable[str] = ()
-) -> str:
-    """The role the caller drafts in, as the catalogue allows (documents.yaml); a form the
-    party fills in is recorded by the office (`recorded_by`)."""
-    allowed = [r for r in (*doc_type.drafted_by, *recorded_by) if r in OFFICE_ROLES]
-    if not allowed:
-        raise InvalidArgument(
-            "NOT_DRAFTED_HERE",
-            f"{doc_type.code} ({doc_type.zh}) is drafted by "
-            f"{', '.join(doc_type.drafted_by)}, not by the office",
-            f"{doc_type.zh}不由本机构制作",
-            field="type",
+    if case.reviewer and user != case.reviewer:
+        raise PermissionDenied(
+            "NOT_THE_REVIEWER",
+            "only the case's reviewer may review",
+            "仅本案审理人员可审理",
+            article=ART6,
         )
-    for role in allowed:
-        if role in roles:
-            return role
-    raise PermissionDenied(
-        "ROLE_REQUIRED",
-        f"{doc_type.zh} is drafted by {' or '.join(allowed)}",
-        f"{doc_type.zh}由 {'或'.join(allowed)} 制作",
-        article="roles.yaml",
-    )
+
+
+def check_approver(case: Case, user: str) -> None:
+    if user in (case.handler, case.registered_by):
+        raise separation(
+            "the handler and the intake officer may not approve the case's documents",
+            "承办、接待人员不得审批本案文书",
+        )
 
 
 def check_drafter(case: Case, role: str, user: str, doc_type: DocumentType) -> None:
@@ -284,33 +170,6 @@ def check_drafter(case: Case, role: str, user: str, doc_type: DocumentType) -> N
             "仅本案审理人员可办理",
             article=ART6,
         )
-
-
-def check_content(doc_type: DocumentType, content_json: str) -> None:
-    """The fields the catalogue requires (`required`) are present and not empty (a
-    boolean false is a value); an adjustable period (Art 28: 一般为10日, shortened or
-    lengthened) is a positive number of days."""
-    content = json.loads(content_json)
-    if doc_type.deadline.get("adjustable") and "period_days" in content:
-        days = content["period_days"]
-        if isinstance(days, bool) or not isinstance(days, int) or days <= 0:
-            raise InvalidArgument(
-                "BAD_PERIOD",
-                f"period_days must be a positive number of days, not {json.dumps(days)}",
-                "改正期限应为正整数天数",
-                article=f"seed Art {doc_type.article}",
-                field="content_json.period_days",
-            )
-    for name in doc_type.required:
-        value = content.get(name)
-        if value is None or value == "" or value == [] or value == {}:
-            raise InvalidArgument(
-                "MISSING_FIELD",
-                f"{doc_type.code} needs {name}",
-                f"{doc_type.zh}缺少 {name}",
-                article=f"seed Art {doc_type.article}",
-                field=f"content_json.{name}",
-            )
 
 
 @dataclass(frozen=True)
@@ -380,7 +239,7 @@ def interview_content(
         str(fields["interviewee"]),
     )
     content = {
-        **{k: str(v) for k, v in fields.items()},
+        **{k: v.isoformat() if isinstance(v, datetime) else str(v) for k, v in fields.items()},
         "officers": [o.__dict__ for o in officers],
         "certificates_shown": True,
     }

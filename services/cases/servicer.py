@@ -16,7 +16,16 @@ from liuhen.platform.errors import InvalidArgument
 from liuhen.platform.server import current_principal
 from liuhen.platform.service import call_sibling, parse_name
 from liuhen.platform.timestamps import datetime_of
-from services.cases import binder_glue, casefile, desks, documents, file_sources, handlers, orm
+from services.cases import (
+    binder_glue,
+    casefile,
+    desks,
+    doctypes,
+    documents,
+    file_sources,
+    handlers,
+    orm,
+)
 from services.cases.convert import (
     case_to_pb,
     document_to_pb,
@@ -126,7 +135,7 @@ class CasesServicer(PrintsMixin, cases_pb2_grpc.CasesServiceServicer):  # type: 
                         who,
                         case_id=case_id,
                         officers=officers,
-                        fields=fields,
+                        form=fields,
                     )
                 )
             ),
@@ -404,6 +413,16 @@ class CasesServicer(PrintsMixin, cases_pb2_grpc.CasesServiceServicer):  # type: 
             )
 
         return self.mutate("ArchiveCase", request, pb.ArchiveCaseResponse, work)
+
+    def ListDocumentTypes(
+        self, request: pb.ListDocumentTypesRequest, context: grpc.ServicerContext
+    ) -> pb.ListDocumentTypesResponse:
+        return doctypes.list_page(request.page_size, request.page_token)
+
+    def GetDocumentType(
+        self, request: pb.GetDocumentTypeRequest, context: grpc.ServicerContext
+    ) -> pb.GetDocumentTypeResponse:
+        return doctypes.get(request.name)
 
 
 def register(platform: Platform) -> object:

@@ -5,20 +5,20 @@ from __future__ import annotations
 
 import uuid
 
-from liuhen.platform import deadlines, ledger, outbox
+from liuhen.platform import deadlines, fields, ledger, outbox
 from liuhen.platform.auth import Principal
 from liuhen.platform.calendar import WorkingCalendar, local_date
-from liuhen.platform.catalogue import site
+from liuhen.platform.catalogue import document_type, site
 from liuhen.platform.db import UnitOfWork, utcnow
+from liuhen.platform.documents import DRAFT, RETURNED, drafting_role
 from liuhen.platform.errors import PermissionDenied, not_found
 from services.intake import messages, orm
 from services.intake.documents import (
     IntakeDocument,
-    check_approval,
-    check_draft,
+    check_acting,
     check_recipient,
-    parse_content,
-    spec_of,
+    check_state,
+    effect_of,
 )
 from services.intake.handlers import load, open_filing_deadline, record
 from services.intake.model import Intake
@@ -38,6 +38,22 @@ def find_document(
     return intake, doc
 
 
+def _corrected(intake: Intake, type_code: str, supersedes: str) -> IntakeDocument | None:
+    """The returned or effective document a correction replaces; else the intake must be
+    ready for a first draft."""
+    effect = effect_of(type_code)
+    if not supersedes:
+        check_state(effect, intake.state)
+        return None
+    old = next((d for d in intake.documents if d.id == supersedes), None)
+    if old is None:
+        raise not_found("document", f"intakes/{intake.id}/documents/{supersedes}")
+    old.correction_version(type_code)
+    if old.state == RETURNED and intake.state != effect.pending_state:
+        check_state(effect, intake.state)
+    return old
+
+
 def draft_document(
     uow: UnitOfWork,
     principal: Principal,
@@ -46,79 +62,138 @@ def draft_document(
     type_code: str,
     content_json: str,
     recipient: str,
+    supersedes: str = "",
 ) -> IntakeDocument:
     """Draft a 不予受理决定书, 补正通知, 移送管辖单, 指定办理单 or 提请指定管辖 on an
-    intake; one with no approval step takes effect at once."""
-    spec = spec_of(type_code)
+    intake, or correct a returned or effective one with a new version (`supersedes`)."""
+    effect = effect_of(type_code)
+    doc_type = document_type(type_code)
     intake = load(uow, intake_id)
-    role = check_draft(
-        spec, state=intake.state, level=site(uow.tenant).level, roles=principal.roles
-    )
-    content = parse_content(spec, content_json)
-    if spec.code == "non_acceptance_decision" and intake.time_barred:
+    role = drafting_role(doc_type, level=site(uow.tenant).level, roles=principal.roles)
+    old = _corrected(intake, type_code, supersedes)
+    content = fields.validate(doc_type, fields.parse(content_json))
+    if type_code == "non_acceptance_decision" and intake.time_barred:
         content.setdefault("time_barred", True)
-    to = check_recipient(spec, recipient, tenant=uow.tenant, level_of=_level_of)
+    to = check_recipient(effect, recipient, tenant=uow.tenant, level_of=_level_of)
     canonical = ledger.canonical(content)
     doc = IntakeDocument(
         id=str(uuid.uuid4()),
         intake_id=intake.id,
         tenant_id=uow.tenant,
-        type=spec.code,
-        state="drafted",
+        type=type_code,
+        state=DRAFT,
         content_json=canonical.decode(),
         content_sha256=ledger.sha256_hex(canonical),
         drafted_by=principal.user_id,
         drafted_role=role,
         drafted_at=utcnow(),
         recipient=to,
+        version=old.version + 1 if old else 1,
+        chain=",".join(doc_type.approval),
+        supersedes=old.id if old else "",
     )
     intake.documents.append(doc)
-    intake.state = spec.drafted_state
+    payload: dict[str, object] = {"document": doc.id, "content": content, "recipient": to}
+    if old:
+        old.supersede()
+        payload |= {"version": doc.version, "supersedes": old.id}
+    else:
+        intake.state = effect.pending_state
+    record(
+        uow, intake, principal, f"{type_code}.drafted", payload, (doc.content_sha256,), role=role
+    )
+    return doc
+
+
+def submit_document(
+    uow: UnitOfWork, principal: Principal, *, intake_id: str, document_id: str
+) -> IntakeDocument:
+    """The drafter submits; one with no approval chain is effective at once."""
+    intake, doc = find_document(uow, intake_id, document_id)
+    doc.submit(user=principal.user_id, now=utcnow())
     record(
         uow,
         intake,
         principal,
-        f"{spec.code}.drafted",
-        {"document": doc.id, "content": content, "recipient": to},
+        f"{doc.type}.submitted",
+        {"document": doc.id, "state": doc.state},
+        (doc.content_sha256,),
+        role=doc.drafted_role,
+    )
+    _settle(uow, principal, intake, doc, doc.drafted_role)
+    return doc
+
+
+def return_document(
+    uow: UnitOfWork, principal: Principal, *, intake_id: str, document_id: str, reasons: str
+) -> IntakeDocument:
+    """Whoever's turn it is sends the document back with the reasons (seed Art 6, 11)."""
+    intake, doc = find_document(uow, intake_id, document_id)
+    doc.next_role("return")
+    check_acting(user=principal.user_id, registered_by=intake.registered_by)
+    role = doc.return_for_changes(
+        user=principal.user_id, roles=principal.roles, reasons=reasons, field="reasons"
+    )
+    record(
+        uow,
+        intake,
+        principal,
+        f"{doc.type}.returned",
+        {"document": doc.id, "reasons": reasons},
         (doc.content_sha256,),
         role=role,
     )
-    if not spec.approval:
-        _take_effect(uow, principal, intake, doc, role)
     return doc
 
 
 def approve_document(
     uow: UnitOfWork, principal: Principal, *, intake_id: str, document_id: str, comment: str
 ) -> IntakeDocument:
-    """The head's approval makes the document effective (seed Art 6, 11, 13-15)."""
+    """The chain's approver (the head) approves; the last approval makes it effective
+    (seed Art 6, 11, 13-15)."""
     intake, doc = find_document(uow, intake_id, document_id)
-    check_approval(
-        doc, user=principal.user_id, roles=principal.roles, registered_by=intake.registered_by
-    )
+    doc.next_role("approve")
+    check_acting(user=principal.user_id, registered_by=intake.registered_by)
+    role = doc.approve(user=principal.user_id, roles=principal.roles, now=utcnow())
     doc.approved_by = principal.user_id
-    _take_effect(uow, principal, intake, doc, "head", comment)
+    record(
+        uow,
+        intake,
+        principal,
+        f"{doc.type}.approved",
+        {"document": doc.id, "comment": comment, "state": doc.state},
+        (doc.content_sha256,),
+        role=role,
+    )
+    _settle(uow, principal, intake, doc, role)
     return doc
 
 
-def _take_effect(
-    uow: UnitOfWork,
-    principal: Principal,
-    intake: Intake,
-    doc: IntakeDocument,
-    role: str,
-    comment: str = "",
+def _settle(
+    uow: UnitOfWork, principal: Principal, intake: Intake, doc: IntakeDocument, role: str
 ) -> None:
-    spec = doc.spec
-    doc.state, doc.effective_at = "effective", utcnow()
-    intake.state = spec.effective_state
+    """Once effective, a first version changes its intake; a correction of an effective
+    document changes nothing more, and sends nothing again."""
+    if doc.state != "effective":
+        return
+    corrected = next((d for d in intake.documents if d.id == doc.supersedes), None)
+    if corrected is not None and corrected.state == "effective":
+        return
+    _take_effect(uow, principal, intake, doc, role)
+
+
+def _take_effect(
+    uow: UnitOfWork, principal: Principal, intake: Intake, doc: IntakeDocument, role: str
+) -> None:
+    effect = doc.effect
+    intake.state = effect.effective_state
     # The intake was acted on in time: the 5 working days of Art 11 are met.
     deadlines.meet(uow, subject=f"intakes/{intake.id}", rule="filing_approval_submitted")
     refs = [doc.content_sha256]
-    for recipient in messages.recipients(intake, doc) if spec.message else []:
+    for recipient in messages.recipients(intake, doc) if effect.message else []:
         envelope = outbox.enqueue(
             uow,
-            type=spec.message,
+            type=effect.message,
             recipient=recipient,
             case_ref=f"intakes/{intake.id}",
             case_number=intake.case_number,
@@ -132,8 +207,8 @@ def _take_effect(
         uow,
         intake,
         principal,
-        f"{spec.code}.effective",
-        {"document": doc.id, "comment": comment, "message_id": doc.message_id},
+        f"{doc.type}.effective",
+        {"document": doc.id, "message_id": doc.message_id, "state": intake.state},
         tuple(refs),
         role=role,
     )

@@ -1,105 +1,81 @@
-"""The intake's own documents (seed Art 11, 13–15; 若干规定 Art 15), one table-driven
-workflow: who drafts each at a city or a district, who approves it, from which intake
-states, what state the intake moves to, whom it is served on and which message it sends
-once effective. No I/O here.
+"""What the intake's own documents (seed Art 11, 13–15; 若干规定 Art 15) do to their
+intake: from which intake states each is drafted, the state the intake waits in while
+the document goes through the workflow, the state it reaches once the document is
+effective, and the message it then sends. Who drafts at a city or a district, the
+fields, the approval chain and the recipients are the catalogue's; the workflow is the
+platform's (liuhen/platform/documents.py). No I/O here.
 
 A document lives at `intakes/{intake}/documents/{document}`; an effective one is
 immutable, so the enforcement service can serve it (Art 37) as it serves a case's."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from liuhen.platform.catalogue import document_type
-from liuhen.platform.errors import FailedPrecondition, InvalidArgument, PermissionDenied
+from liuhen.platform.documents import Workflow, separation
+from liuhen.platform.errors import FailedPrecondition, InvalidArgument
 
 CITY = "wuhan"
 
 
 @dataclass(frozen=True)
-class DocumentSpec:
-    """What the intake adds to the catalogue's entry for one of its documents: who
-    drafts it at a city or a district, the intake states it moves between, and the
-    message it sends. Title, approval chain and recipients are the catalogue's."""
+class Effect:
+    """What one intake document changes: the intake states it is drafted from, the state
+    the intake waits in meanwhile, the state once it is effective, and the message it
+    sends then (to an organisation of `recipient_levels`)."""
 
     code: str
     article: str
-    drafters: Mapping[str, tuple[str, ...]]  # site level -> roles that may draft
     from_states: tuple[str, ...]
-    drafted_state: str  # the intake's state while the draft waits for approval
-    effective_state: str  # the intake's state once the document is effective
-    required: tuple[str, ...] = ("grounds",)
-    message: str = ""  # the site-to-site message sent once effective
-    recipient_levels: tuple[str, ...] = ()  # who may receive that message
-
-    @property
-    def zh(self) -> str:
-        return document_type(self.code).zh
-
-    @property
-    def approval(self) -> tuple[str, ...]:
-        """The chain after drafting ([] = effective once drafted)."""
-        return document_type(self.code).approval
-
-    @property
-    def served_to(self) -> tuple[str, ...]:
-        return document_type(self.code).served_to
-
-    @property
-    def decision_document(self) -> bool:
-        return document_type(self.code).decision_document
+    pending_state: str
+    effective_state: str
+    message: str = ""
+    recipient_levels: tuple[str, ...] = ()
 
 
-SPECS: Mapping[str, DocumentSpec] = {
-    s.code: s
-    for s in (
-        DocumentSpec(
+EFFECTS: Mapping[str, Effect] = {
+    e.code: e
+    for e in (
+        Effect(
             code="supplement_notice",
             article="关于实施《劳动保障监察条例》若干规定 Art 15",
-            drafters={"city": ("intake",), "district": ("intake",)},
             from_states=("registered",),
-            drafted_state="supplement_requested",
+            pending_state="supplement_requested",
             effective_state="supplement_requested",
-            required=("missing",),
         ),
-        DocumentSpec(
+        Effect(
             code="non_acceptance_decision",
             article="seed Art 11",
-            drafters={"city": ("intake",), "district": ("intake",)},
             from_states=("registered", "supplement_requested"),
-            drafted_state="non_acceptance_drafted",
+            pending_state="non_acceptance_drafted",
             effective_state="not_accepted",
         ),
-        DocumentSpec(
+        Effect(
             code="jurisdiction_transfer_slip",
             article="seed Art 13, 15",
-            drafters={"city": ("reviewer",), "district": ("intake", "reviewer")},
             from_states=("to_transfer",),
-            drafted_state="transfer_drafted",
+            pending_state="transfer_drafted",
             effective_state="transferred",
             message="jurisdiction_transfer",
             recipient_levels=("city", "district", "province"),
         ),
-        DocumentSpec(
+        Effect(
             code="designation_slip",
             article="seed Art 14",
-            drafters={"city": ("reviewer",)},
             from_states=("registered", "to_transfer", "dispute_pending"),
-            drafted_state="designation_drafted",
+            pending_state="designation_drafted",
             effective_state="designated",
             message="designation",
             recipient_levels=("district",),
         ),
-        DocumentSpec(
+        Effect(
             code="jurisdiction_dispute_request",
             article="seed Art 14",
-            drafters={"district": ("intake", "reviewer")},
             from_states=("registered", "to_transfer"),
-            drafted_state="dispute_drafted",
+            pending_state="dispute_drafted",
             effective_state="dispute_raised",
             message="jurisdiction_dispute",
             recipient_levels=("city",),
@@ -108,13 +84,13 @@ SPECS: Mapping[str, DocumentSpec] = {
 }
 
 
-def spec_of(code: str) -> DocumentSpec:
+def effect_of(code: str) -> Effect:
     try:
-        return SPECS[code]
+        return EFFECTS[code]
     except KeyError:
         raise InvalidArgument(
             "UNKNOWN_DOCUMENT_TYPE",
-            f"an intake drafts {', '.join(SPECS)}, not {code!r}",
+            f"an intake drafts {', '.join(EFFECTS)}, not {code!r}",
             f"受理阶段无此文书 {code!r}",
             article="seed Art 11, 13-15",
             field="type",
@@ -122,127 +98,70 @@ def spec_of(code: str) -> DocumentSpec:
 
 
 @dataclass
-class IntakeDocument:
+class IntakeDocument(Workflow):
     id: str
     intake_id: str
     tenant_id: str
     type: str
-    state: str  # "drafted" | "effective"
+    state: str  # the workflow's: draft | submitted | returned | superseded | effective
     content_json: str
     content_sha256: str
     drafted_by: str
     drafted_role: str
     drafted_at: datetime
     recipient: str = ""
-    approved_by: str = ""
+    approved_by: str = ""  # the last approver, who made it effective
     effective_at: datetime | None = None
     message_id: str = ""  # the message sent when it took effect
+    version: int = 1
+    chain: str = ""  # roles still to act, comma-separated, in order
+    approvals: str = ""  # "role:user" given, newline-separated
+    supersedes: str = ""  # id of the version this one corrects
 
     @property
     def name(self) -> str:
         return f"intakes/{self.intake_id}/documents/{self.id}"
 
     @property
-    def spec(self) -> DocumentSpec:
-        return spec_of(self.type)
+    def effect(self) -> Effect:
+        return effect_of(self.type)
 
 
-def parse_content(spec: DocumentSpec, content_json: str) -> dict[str, Any]:
-    try:
-        content = json.loads(content_json or "{}")
-    except json.JSONDecodeError:
-        content = None
-    if not isinstance(content, dict):
-        raise InvalidArgument(
-            "MALFORMED_CONTENT",
-            "content_json must be a JSON object",
-            "文书内容须为 JSON 对象",
-            field="content_json",
-        )
-    for key in spec.required:
-        if not str(content.get(key, "")).strip():
-            raise InvalidArgument(
-                "MISSING_FIELD",
-                f"content_json.{key} is required for a {spec.code}",
-                f"缺少必填项 {key}",
-                article=spec.article,
-                field=f"content_json.{key}",
-            )
-    return content
-
-
-def check_draft(spec: DocumentSpec, *, state: str, level: str, roles: frozenset[str]) -> str:
-    """Refuse a draft out of order or by the wrong department; returns the drafting role."""
-    allowed = spec.drafters.get(level, ())
-    if not allowed:
-        raise FailedPrecondition(
-            "NOT_AT_THIS_LEVEL",
-            f"a {spec.code} is not drafted at a {level} organisation",
-            f"{level}级机构不制作{spec.zh}",
-            article=spec.article,
-        )
-    role = next((r for r in allowed if r in roles), "")
-    if not role:
-        raise PermissionDenied(
-            "ROLE_REQUIRED",
-            f"at a {level}, a {spec.code} is drafted by {' or '.join(allowed)}",
-            f"{spec.zh}由{'或'.join(allowed)}制作",
-            article=spec.article,
-        )
-    if state not in spec.from_states:
+def check_state(effect: Effect, state: str) -> None:
+    """Refuse a draft the intake is not ready for."""
+    if state not in effect.from_states:
         raise FailedPrecondition(
             "INTAKE_NOT_READY",
-            f"a {spec.code} is drafted when the intake is {' or '.join(spec.from_states)}, "
+            f"a {effect.code} is drafted when the intake is {' or '.join(effect.from_states)}, "
             f"not {state}",
-            f"当前受理状态（{state}）不能制作{spec.zh}",
-            article=spec.article,
+            f"当前受理状态（{state}）不能制作该文书",
+            article=effect.article,
         )
-    return role
 
 
-def check_recipient(spec: DocumentSpec, recipient: str, *, tenant: str, level_of: Any) -> str:
+def check_recipient(effect: Effect, recipient: str, *, tenant: str, level_of: Any) -> str:
     """The organisation a slip goes to. `level_of(party)` is its level ("" if unknown)."""
-    if not spec.message:
+    if not effect.message:
         return ""
-    if spec.recipient_levels == ("city",):
+    if effect.recipient_levels == ("city",):
         return CITY
     level = level_of(recipient) if recipient and recipient != tenant else ""
-    if level not in spec.recipient_levels:
+    if level not in effect.recipient_levels:
         raise InvalidArgument(
             "BAD_RECIPIENT",
-            f"a {spec.code} goes to a {' or '.join(spec.recipient_levels)} organisation "
+            f"a {effect.code} goes to a {' or '.join(effect.recipient_levels)} organisation "
             f"other than this one, not {recipient or 'nobody'}",
-            f"{spec.zh}的接收机构无效",
-            article=spec.article,
+            "文书的接收机构无效",
+            article=effect.article,
             field="recipient",
         )
     return recipient
 
 
-def check_approval(
-    doc: IntakeDocument, *, user: str, roles: frozenset[str], registered_by: str
-) -> None:
-    """The head approves; nobody approves what they drafted, nor the intake they
-    registered (seed Art 6)."""
-    spec = doc.spec
-    if doc.state != "drafted" or not spec.approval:
-        raise FailedPrecondition(
-            "NOT_AWAITING_APPROVAL",
-            f"the {spec.code} is {doc.state} and awaits no approval",
-            f"{spec.zh}无需或已完成审批",
-            article=spec.article,
-        )
-    if not roles.intersection(spec.approval):
-        raise PermissionDenied(
-            "ROLE_REQUIRED",
-            f"a {spec.code} is approved by {' or '.join(spec.approval)}",
-            f"{spec.zh}由{'或'.join(spec.approval)}审批",
-            article=spec.article,
-        )
-    if user in (doc.drafted_by, registered_by):
-        raise PermissionDenied(
-            "SEPARATION_OF_DUTIES",
-            "nobody approves what they drafted or registered",
-            "不得审批本人制作或登记的文书",
-            article="seed Art 6",
+def check_acting(*, user: str, registered_by: str) -> None:
+    """Nobody reviews, returns or approves a document on an intake they registered (seed
+    Art 6); the drafter is the workflow's rule."""
+    if user == registered_by:
+        raise separation(
+            "nobody approves what they drafted or registered", "不得审批本人制作或登记的文书"
         )

@@ -61,7 +61,7 @@ def outbound_payload(intake: Intake, doc: IntakeDocument) -> str:
     slip = {
         "document": doc.name,
         "type": doc.type,
-        "zh": doc.spec.zh,
+        "zh": doc.doc_type.zh,
         "content": json.loads(doc.content_json),
         "content_sha256": doc.content_sha256,
         "drafted_by": doc.drafted_by,

@@ -62,6 +62,11 @@ documents = Table(
     Column("approved_by", String(64), nullable=False),
     Column("effective_at", UtcDateTime()),
     Column("message_id", String(36), nullable=False),
+    # 0005: the one document workflow (chain, approvals, versions; DESIGN §4)
+    Column("version", Integer, nullable=False, server_default="1"),
+    Column("chain", String(200), nullable=False, server_default=""),
+    Column("approvals", Text, nullable=False, server_default=""),
+    Column("supersedes", String(36), nullable=False, server_default=""),
 )
 
 materials = Table(

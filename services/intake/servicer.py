@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date
+from functools import partial
+from typing import Any, TypeVar
 
 import grpc
+from google.protobuf.message import Message
 
 from liuhen.intake.v1 import intake_pb2 as pb
 from liuhen.intake.v1 import intake_pb2_grpc
@@ -17,6 +21,8 @@ from liuhen.platform.timestamps import timestamp
 from services.intake import document_handlers, handlers
 from services.intake.documents import IntakeDocument
 from services.intake.model import Intake, Material, RegisterComplaint
+
+R = TypeVar("R", bound=Message)
 
 
 def material_to_pb(m: Material) -> pb.Material:
@@ -66,11 +72,11 @@ def intake_to_pb(i: Intake) -> pb.Intake:
 
 
 def document_to_pb(d: IntakeDocument) -> pb.IntakeDocument:
-    spec = d.spec
+    t = d.doc_type
     return pb.IntakeDocument(
         name=d.name,
         type=d.type,
-        title_zh=spec.zh,
+        title_zh=t.zh,
         state=d.state,
         content_json=d.content_json,
         content_sha256=d.content_sha256,
@@ -79,11 +85,15 @@ def document_to_pb(d: IntakeDocument) -> pb.IntakeDocument:
         approved_by=d.approved_by,
         drafted_time=timestamp(d.drafted_at),
         effective_time=timestamp(d.effective_at),
-        served_to=list(spec.served_to),
-        decision_document=spec.decision_document,
+        served_to=list(t.served_to),
+        decision_document=t.decision_document,
         recipient=d.recipient,
         message_id=d.message_id,
-        article=spec.article,
+        article=d.effect.article,
+        version=d.version,
+        approval_chain=d.pending,
+        approvals=d.given,
+        supersedes=f"intakes/{d.intake_id}/documents/{d.supersedes}" if d.supersedes else "",
     )
 
 
@@ -216,6 +226,18 @@ class IntakeServicer(ServicerBase, intake_pb2_grpc.IntakeServiceServicer):  # ty
         self, request: pb.DraftIntakeDocumentRequest, context: grpc.ServicerContext
     ) -> pb.DraftIntakeDocumentResponse:
         (intake_id,) = parse_name(request.intake, "intakes/*", "intake")
+        supersedes = ""
+        if request.supersedes:
+            old_intake, supersedes = parse_name(
+                request.supersedes, "intakes/*/documents/*", "supersedes"
+            )
+            if old_intake != intake_id:
+                raise InvalidArgument(
+                    "OTHER_INTAKE",
+                    "a correction supersedes a document of the same intake",
+                    "更正文书须属同一受理事项",
+                    field="supersedes",
+                )
 
         def work(uow: UnitOfWork, who: Principal) -> pb.DraftIntakeDocumentResponse:
             doc = document_handlers.draft_document(
@@ -225,6 +247,7 @@ class IntakeServicer(ServicerBase, intake_pb2_grpc.IntakeServiceServicer):  # ty
                 type_code=request.type,
                 content_json=request.content_json,
                 recipient=request.recipient.strip(),
+                supersedes=supersedes,
             )
             return pb.DraftIntakeDocumentResponse(
                 document=document_to_pb(doc), intake=intake_to_pb(handlers.load(uow, intake_id))
@@ -232,20 +255,50 @@ class IntakeServicer(ServicerBase, intake_pb2_grpc.IntakeServiceServicer):  # ty
 
         return self.mutate("DraftIntakeDocument", request, pb.DraftIntakeDocumentResponse, work)
 
+    def _step(
+        self, method: str, request: Any, reply: type[R], act: Callable[..., IntakeDocument]
+    ) -> R:
+        """Submit, return or approve an intake document; the reply carries it and its intake."""
+        intake_id, doc_id = parse_name(request.document, "intakes/*/documents/*", "document")
+
+        def work(uow: UnitOfWork, who: Principal) -> R:
+            doc = act(uow, who, intake_id=intake_id, document_id=doc_id)
+            out: R = reply(
+                document=document_to_pb(doc), intake=intake_to_pb(handlers.load(uow, intake_id))
+            )
+            return out
+
+        return self.mutate(method, request, reply, work)
+
+    def SubmitIntakeDocument(
+        self, request: pb.SubmitIntakeDocumentRequest, context: grpc.ServicerContext
+    ) -> pb.SubmitIntakeDocumentResponse:
+        return self._step(
+            "SubmitIntakeDocument",
+            request,
+            pb.SubmitIntakeDocumentResponse,
+            document_handlers.submit_document,
+        )
+
+    def ReturnIntakeDocument(
+        self, request: pb.ReturnIntakeDocumentRequest, context: grpc.ServicerContext
+    ) -> pb.ReturnIntakeDocumentResponse:
+        return self._step(
+            "ReturnIntakeDocument",
+            request,
+            pb.ReturnIntakeDocumentResponse,
+            partial(document_handlers.return_document, reasons=request.reasons),
+        )
+
     def ApproveIntakeDocument(
         self, request: pb.ApproveIntakeDocumentRequest, context: grpc.ServicerContext
     ) -> pb.ApproveIntakeDocumentResponse:
-        intake_id, doc_id = parse_name(request.document, "intakes/*/documents/*", "document")
-
-        def work(uow: UnitOfWork, who: Principal) -> pb.ApproveIntakeDocumentResponse:
-            doc = document_handlers.approve_document(
-                uow, who, intake_id=intake_id, document_id=doc_id, comment=request.comment
-            )
-            return pb.ApproveIntakeDocumentResponse(
-                document=document_to_pb(doc), intake=intake_to_pb(handlers.load(uow, intake_id))
-            )
-
-        return self.mutate("ApproveIntakeDocument", request, pb.ApproveIntakeDocumentResponse, work)
+        return self._step(
+            "ApproveIntakeDocument",
+            request,
+            pb.ApproveIntakeDocumentResponse,
+            partial(document_handlers.approve_document, comment=request.comment),
+        )
 
     def GetIntakeDocument(
         self, request: pb.GetIntakeDocumentRequest, context: grpc.ServicerContext

@@ -133,7 +133,10 @@ def test_step_out_of_order_is_failed_precondition(site):
         site.client("cases", "jiangan", "handler1")
         .DraftDocument(
             cpb.DraftDocumentRequest(
-                request_id=rid(), case=case, type="extension_approval", content_json="{}"
+                request_id=rid(),
+                case=case,
+                type="extension_approval",
+                content_json='{"reason": "案情复杂，需延期"}',
             )
         )
         .document

@@ -59,7 +59,7 @@ def test_art16_17_27_28_29_42_accept_investigate_rectify_close_and_archive(site:
     record = interview(site, case)
     effective(site, case, "inspection_record", {"findings": "工资表显示欠薪三个月"})
     effective(site, case, "investigation_final_report", {"proposal": "责令限期改正"})
-    order = effective(site, case, "rectification_order", {"period_days": 10, "violations": "欠薪"})
+    order = effective(site, case, "rectification_order", {"period_days": 10})
     assert state_of(site, case) == "rectifying"
     served = serve(site, order.name)
     assert {d.rule for d in served.deadlines} == {"rectification_period", "rectification_verified"}
@@ -256,7 +256,7 @@ def test_art31_35_36_penalty_with_statement_and_hearing_then_decision_and_closin
     effective(site, case, "statement_record", {"statement": "已补发部分工资"}, by="reviewer1")
     effective(site, case, "statement_deliberation", {"proceed": True}, by="reviewer1")
     assert state_of(site, case) == "penalty_procedure"
-    effective(site, case, "hearing_notice", {"time": "2026-12-01 09:00"}, by="legal1")
+    effective(site, case, "hearing_notice", {"time": "2026-12-01T09:00:00+08:00"}, by="legal1")
     assert state_of(site, case) == "hearing"
     assert "hearing_requested" not in deadlines(site, case)
     effective(site, case, "hearing_result", {"conclusion": "维持拟处罚"}, by="legal1")
@@ -307,7 +307,7 @@ def test_art34_major_case_needs_legal_review_and_collective_discussion(site: Sit
     assert code == grpc.StatusCode.FAILED_PRECONDITION
     assert reason == "PREREQUISITE_NOT_EFFECTIVE" and "legal_review" in details
     effective(site, case, "legal_review", {"opinion": "事实清楚，适用法律正确"}, by="legal1")
-    discussion = effective(site, case, "collective_discussion", {"result": "同意"}, by="legal1")
+    discussion = effective(site, case, "collective_discussion", {"decision": "同意"}, by="legal1")
     assert discussion.approvals[0].startswith("bureau_head:")
     approval = draft(site, case, "penalty_approval", {"penalty": "罚款50000元"}, by="reviewer1")
     assert approval.state == "draft" and list(approval.approval_chain) == ["head"]

@@ -17,6 +17,7 @@ from liuhen.common.v1 import common_pb2
 from liuhen.enforcement.v1 import enforcement_pb2 as epb
 from liuhen.media.v1 import media_pb2 as mpb
 from liuhen.platform.bootstrap import embedded_issuer
+from tests.samples import sample_content
 from tests.support import Client, Site, file_case, rid, status_of
 
 JA = "jiangan"
@@ -36,7 +37,7 @@ def draft(
         request_id=rid(),
         case=case,
         type=type_code,
-        content_json=json.dumps(content or {}, ensure_ascii=False),
+        content_json=json.dumps(sample_content(type_code, **(content or {})), ensure_ascii=False),
         supersedes=supersedes,
     )
     document: cpb.Document = cases(site, by).DraftDocument(request).document
@@ -194,6 +195,37 @@ def test_art29_reviewer_returns_with_comments_and_the_handler_resubmits(site: Si
     assert len(returned) == 1 and returned[0].actor.role == "reviewer"
 
 
+def test_art29_a_returned_document_is_corrected_as_a_new_version_that_moves_the_case(
+    site: Site,
+) -> None:
+    case = file_case(site)
+    doc = submit(site, draft(site, case, "suspension_approval", {"reason": "下落不明"}))
+    review = cases(site, "reviewer1").ReviewDocument
+    code, reason, meta, _ = fails(
+        review, cpb.ReviewDocumentRequest(request_id=rid(), document=doc.name, passed=False)
+    )
+    assert (code, reason, meta["field"]) == (
+        grpc.StatusCode.INVALID_ARGUMENT, "REASONS_REQUIRED", "comment",
+    )  # fmt: skip
+    back = review(
+        cpb.ReviewDocumentRequest(
+            request_id=rid(), document=doc.name, passed=False, comment="写明查找经过"
+        )
+    ).document
+    fixed = effective(
+        site, case, "suspension_approval",
+        {"reason": "法定代表人下落不明，经三次上门及电话联系均未找到"}, supersedes=back.name,
+    )  # fmt: skip
+    assert (fixed.version, fixed.supersedes) == (2, back.name)
+    assert state_of(site, case) == "suspended"
+    old = cases(site).GetDocument(cpb.GetDocumentRequest(name=back.name)).document
+    assert old.state == "superseded"
+    code, reason, _, _ = fails(
+        cases(site).SubmitDocument, cpb.SubmitDocumentRequest(request_id=rid(), document=old.name)
+    )
+    assert (code, reason) == (grpc.StatusCode.FAILED_PRECONDITION, "NOT_A_DRAFT")
+
+
 def test_art6_every_step_keeps_intake_handling_and_review_apart(site: Site) -> None:
     case = file_case(site)
     doc = submit(site, draft(site, case, "revocation_approval", {}))
@@ -221,9 +253,9 @@ def test_art6_every_step_keeps_intake_handling_and_review_apart(site: Site) -> N
 
 def test_correction_is_a_new_version_linked_to_the_effective_one(site: Site) -> None:
     case = file_case(site)
-    first = effective(site, case, "rectification_order", {"period_days": 10, "violations": "欠薪"})
+    first = effective(site, case, "rectification_order", {"period_days": 10})
     second = effective(
-        site, case, "rectification_order", {"period_days": 15, "violations": "欠薪"},
+        site, case, "rectification_order", {"period_days": 15},
         supersedes=first.name,
     )  # fmt: skip
     assert (second.version, second.supersedes) == (2, first.name)
@@ -370,7 +402,7 @@ def test_art20_audit_approval_then_engagement_and_notice(site: Site) -> None:
         assert reason == "PREREQUISITE_NOT_EFFECTIVE"
     effective(site, case, "audit_approval", {"scope": "2026年工资支付与社保缴纳"})
     assert effective(site, case, "audit_engagement", {"auditor": "某会计师事务所"}).article == 20
-    assert effective(site, case, "audit_notice", {"period": "2026年"}).state == "effective"
+    assert effective(site, case, "audit_notice", {"audit_period": "2026年"}).state == "effective"
 
 
 def test_deadlines_are_listed_per_officer_and_per_tenant(site: Site) -> None:
@@ -390,10 +422,10 @@ def test_art28_the_rectification_period_is_a_positive_number_of_days(site: Site)
             cases(site).DraftDocument,
             cpb.DraftDocumentRequest(
                 request_id=rid(), case=case, type="rectification_order",
-                content_json=json.dumps({"period_days": bad}),
+                content_json=json.dumps(sample_content("rectification_order", period_days=bad)),
             ),
         )  # fmt: skip
-        assert (code, reason) == (grpc.StatusCode.INVALID_ARGUMENT, "BAD_PERIOD")
+        assert (code, reason) == (grpc.StatusCode.INVALID_ARGUMENT, "MALFORMED_FIELD")
         assert (meta["field"], meta["article"]) == ("content_json.period_days", "seed Art 28")
     assert effective(site, case, "rectification_order", {"period_days": 5}).state == "effective"
 

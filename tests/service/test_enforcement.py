@@ -18,6 +18,7 @@ from grpc_status import rpc_status
 from liuhen.cases.v1 import cases_pb2 as cpb
 from liuhen.enforcement.v1 import enforcement_pb2 as pb
 from liuhen.intake.v1 import intake_pb2 as ipb
+from tests.samples import sample_content
 from tests.support import Site, rid, running_site
 
 JA, JH = "jiangan", "jianghan"
@@ -83,6 +84,9 @@ def open_case(site: Site, tenant: str = JA) -> str:
     return str(case.name)
 
 
+UNSIGNED = [{"fact": "未与劳动者订立书面劳动合同", "basis": "《中华人民共和国劳动合同法》第十条"}]
+
+
 def draft(
     site: Site,
     case: str,
@@ -99,7 +103,7 @@ def draft(
             request_id=rid(),
             case=case,
             type=doc_type,
-            content_json=json.dumps(content, ensure_ascii=False),
+            content_json=json.dumps(sample_content(doc_type, **content), ensure_ascii=False),
         )
     ).document
     if submit:
@@ -119,7 +123,7 @@ def rectification_order(
         site,
         case,
         "rectification_order",
-        content if content is not None else {"period_days": 10, "violations": "拖欠工资三个月"},
+        content if content is not None else {"period_days": 10},
     )
     assert doc.state == "effective"
     return doc
@@ -226,8 +230,8 @@ def test_art37_direct_service_records_receipt_and_starts_art28_rectification_per
 
 def test_art28_period_set_by_the_order_runs_from_service(site: Site) -> None:
     case = open_case(site)
-    short = rectification_order(site, case, {"period_days": 5, "violations": "未签劳动合同"})
-    plain = rectification_order(site, case, {"violations": "未签劳动合同"})
+    short = rectification_order(site, case, {"period_days": 5, "violations": UNSIGNED})
+    plain = rectification_order(site, case, {"violations": UNSIGNED})
     # 5 days end on 2026-09-26, in the Mid-Autumn holiday: the next working day is the 28th.
     due = {d.rule: d.due_on for d in serve(site, short.name).deadlines}
     assert due["rectification_period"] == "2026-09-28"

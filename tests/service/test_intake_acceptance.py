@@ -36,10 +36,13 @@ def draft(
     content: dict[str, object],
     *,
     as_: str = "intake1",
+    submit: bool = True,
     **kw: str,
-) -> pb.DraftIntakeDocumentResponse:
+) -> pb.DraftIntakeDocumentResponse | pb.SubmitIntakeDocumentResponse:
+    """Draft an intake document and (unless `submit` is false) submit it."""
     tenant = kw.pop("tenant", "jiangan")
-    return site.client("intake", tenant, as_).DraftIntakeDocument(
+    client = site.client("intake", tenant, as_)
+    drafted = client.DraftIntakeDocument(
         pb.DraftIntakeDocumentRequest(
             request_id=rid(),
             intake=intake,
@@ -47,6 +50,11 @@ def draft(
             content_json=json.dumps(content, ensure_ascii=False),
             **kw,
         )
+    )
+    if not submit:
+        return drafted
+    return client.SubmitIntakeDocument(
+        pb.SubmitIntakeDocumentRequest(request_id=rid(), document=drafted.document.name)
     )
 
 
@@ -71,7 +79,8 @@ def test_art11_non_acceptance_decision_is_approved_by_the_head_and_ready_to_serv
     drafted = draft(
         site, intake.name, "non_acceptance_decision", {"grounds": "不属劳动保障监察范围"}
     )
-    assert drafted.document.state == "drafted"
+    assert drafted.document.state == "submitted"
+    assert list(drafted.document.approval_chain) == ["head"]
     assert drafted.intake.state == "non_acceptance_drafted"
 
     effective = approve(site, drafted.document.name)
@@ -96,14 +105,16 @@ def test_art11_non_acceptance_decision_is_approved_by_the_head_and_ready_to_serv
     )
     assert code == grpc.StatusCode.NOT_FOUND
     # Effective is final: no second approval, no filing afterwards.
-    assert failure(lambda: approve(site, doc.name))[1] == "NOT_AWAITING_APPROVAL"
+    assert failure(lambda: approve(site, doc.name))[1] == "NOT_SUBMITTED"
     with site.running["intake"].platform.db.unit_of_work("jiangan") as uow:
         entries = ledger.entries(uow, intake.name.removeprefix("intakes/"))
-        assert [e.action for e in entries][-2:] == [
+        assert [e.action for e in entries][-4:] == [
             "non_acceptance_decision.drafted",
+            "non_acceptance_decision.submitted",
+            "non_acceptance_decision.approved",
             "non_acceptance_decision.effective",
         ]
-        assert doc.content_sha256 in entries[-2].refs
+        assert doc.content_sha256 in entries[-4].refs
 
 
 def test_art6_nobody_approves_a_non_acceptance_they_drafted_or_registered(site: Site) -> None:
@@ -126,6 +137,9 @@ def test_art6_nobody_approves_a_non_acceptance_they_drafted_or_registered(site: 
             content_json='{"grounds": "x"}',
         )
     )
+    both.SubmitIntakeDocument(
+        pb.SubmitIntakeDocumentRequest(request_id=rid(), document=doc.document.name)
+    )
     code, reason, meta = failure(
         lambda: both.ApproveIntakeDocument(
             pb.ApproveIntakeDocumentRequest(request_id=rid(), document=doc.document.name)
@@ -137,7 +151,7 @@ def test_art6_nobody_approves_a_non_acceptance_they_drafted_or_registered(site: 
         "seed Art 6",
     )
     code, reason, _ = failure(lambda: approve(site, doc.document.name, as_="intake2"))
-    assert (code, reason) == (grpc.StatusCode.PERMISSION_DENIED, "ROLE_REQUIRED")
+    assert (code, reason) == (grpc.StatusCode.PERMISSION_DENIED, "APPROVER_ROLE_REQUIRED")
     assert approve(site, doc.document.name).document.state == "effective"
 
 
@@ -158,7 +172,7 @@ def test_rules15_an_incomplete_complaint_is_returned_for_supplement_and_then_fil
 ) -> None:
     intake = register(site)
     notice = draft(site, intake.name, "supplement_notice", {"missing": "劳动合同或工资条"})
-    # No approval step: the 告知补正 is effective at once and served on the complainant.
+    # No approval step: the 告知补正 is effective once submitted, served on the complainant.
     assert notice.document.state == "effective"
     assert list(notice.document.served_to) == ["complainant"]
     assert notice.intake.state == "supplement_requested"

@@ -96,6 +96,9 @@ def slip(
         )
         .document
     )
+    site.client("intake", tenant, drafter).SubmitIntakeDocument(
+        pb.SubmitIntakeDocumentRequest(request_id=rid(), document=drafted.name)
+    )
     return (
         site.client("intake", tenant, "head1")
         .ApproveIntakeDocument(

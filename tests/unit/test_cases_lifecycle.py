@@ -181,15 +181,6 @@ def test_art23_42_case_file_in_order_flags_records_without_recording() -> None:
     assert casefile.index_sha256(items) != casefile.index_sha256(items[:-1])
 
 
-def test_correction_is_a_new_version_of_an_effective_document_of_the_same_type() -> None:
-    order = doc("d1", "rectification_order", 10)
-    assert order.correct("rectification_order") == 2
-    with pytest.raises(FailedPrecondition):
-        order.correct("closing_approval")
-    with pytest.raises(FailedPrecondition):
-        doc("d2", "rectification_order", 10, state="draft").correct("rectification_order")
-
-
 def test_art6_the_handler_may_not_draft_in_the_reviewers_role() -> None:
     from liuhen.platform.catalogue import document_type
     from services.cases.model import check_drafter
