@@ -18,13 +18,16 @@ from liuhen.enforcement.v1 import enforcement_pb2 as epb
 from liuhen.platform.catalogue import document_type
 from services.cases.casefile import STAGES
 from tests.printing_support import fonts_embedded, pdf_text, squeeze
+from tests.samples import EMPLOYER
 from tests.service.test_cases_steps import cases, effective, interview, serve
 from tests.support import Site, file_case, rid
 
 ORDER = {
     "period_days": 10,
-    "violations": "拖欠12名劳动者2026年9月至10月工资",
-    "employer": {"name": "武汉某某建筑劳务有限公司", "uscc": "91420102MA4K123456"},
+    "violations": [
+        {"fact": "拖欠12名劳动者2026年9月至10月工资", "basis": "《劳动保障监察条例》第二十六条"}
+    ],
+    "employer": {**EMPLOYER, "name": "武汉某某建筑劳务有限公司"},
 }
 
 
@@ -53,8 +56,8 @@ def test_art28_45_an_effective_order_prints_numbered_with_its_hash_in_the_ledger
         got.number,
         "武汉市江岸区人力资源和社会保障局",
         "武汉某某建筑劳务有限公司",
-        "91420102MA4K123456",
-        ORDER["violations"],
+        EMPLOYER["uscc"],
+        ORDER["violations"][0]["fact"],
         got.verification_code,
         "第1页共1页",
     ):
