@@ -12,8 +12,8 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
+from liuhen.platform import jsoncontent
 from liuhen.platform.catalogue import DocumentType
 from liuhen.platform.errors import FailedPrecondition, InvalidArgument, PermissionDenied, require
 
@@ -219,23 +219,7 @@ class Document:
 
 def canonical_content(content_json: str) -> str:
     """Parse and re-serialise a form's fields; a document's hash is over this text."""
-    try:
-        value: Any = json.loads(content_json or "{}")
-    except json.JSONDecodeError as exc:
-        raise InvalidArgument(
-            "MALFORMED_CONTENT",
-            f"content_json is not JSON: {exc}",
-            "文书内容不是合法 JSON",
-            field="content_json",
-        ) from exc
-    if not isinstance(value, dict):
-        raise InvalidArgument(
-            "MALFORMED_CONTENT",
-            "content_json must be a JSON object",
-            "文书内容必须是 JSON 对象",
-            field="content_json",
-        )
-    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return jsoncontent.canonical(jsoncontent.parse_object(content_json, "content_json"))
 
 
 def drafting_role(

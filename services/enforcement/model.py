@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from liuhen.platform import jsoncontent
 from liuhen.platform.catalogue import document_type as document_type_of
 from liuhen.platform.errors import FailedPrecondition, InvalidArgument, require
 
@@ -288,15 +289,5 @@ def periods(doc: DocumentToServe, *, already_started: bool) -> list[Period]:
 
 
 def parse_content(content_json: str) -> Mapping[str, Any]:
-    try:
-        value = json.loads(content_json or "{}")
-    except json.JSONDecodeError:
-        value = None
-    if not isinstance(value, dict):
-        raise FailedPrecondition(
-            "MALFORMED_CONTENT",
-            "the document's content is not a JSON object",
-            "文书内容格式错误",
-            field="document",
-        )
-    return value
+    """The fields of the effective document being served, as the cases service holds them."""
+    return jsoncontent.parse_object(content_json, "document", error=FailedPrecondition)

@@ -8,12 +8,12 @@ immutable, so the enforcement service can serve it (Art 37) as it serves a case'
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from liuhen.platform import jsoncontent
 from liuhen.platform.catalogue import document_type
 from liuhen.platform.errors import FailedPrecondition, InvalidArgument, PermissionDenied
 
@@ -148,17 +148,7 @@ class IntakeDocument:
 
 
 def parse_content(spec: DocumentSpec, content_json: str) -> dict[str, Any]:
-    try:
-        content = json.loads(content_json or "{}")
-    except json.JSONDecodeError:
-        content = None
-    if not isinstance(content, dict):
-        raise InvalidArgument(
-            "MALFORMED_CONTENT",
-            "content_json must be a JSON object",
-            "文书内容须为 JSON 对象",
-            field="content_json",
-        )
+    content = jsoncontent.parse_object(content_json, "content_json")
     for key in spec.required:
         if not str(content.get(key, "")).strip():
             raise InvalidArgument(

@@ -9,6 +9,7 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
+from liuhen.platform import jsoncontent
 from liuhen.platform.errors import FailedPrecondition, InvalidArgument
 from liuhen.platform.stamps import SUBMITTERS
 from services.intake.documents import IntakeDocument
@@ -127,11 +128,8 @@ def read_payload(message_type: str, payload_json: str) -> dict[str, Any]:
             article="seed Art 12-15",
             field="message_type",
         )
-    try:
-        body = json.loads(payload_json)
-    except json.JSONDecodeError as exc:
-        raise _bad(str(exc)) from None
-    if not isinstance(body, dict) or not isinstance(body.get("intake"), dict):
+    body = jsoncontent.parse_object(payload_json, "payload_json", article="seed Art 12")
+    if not isinstance(body.get("intake"), dict):
         raise _bad("no intake particulars")
     return body
 
