@@ -18,7 +18,7 @@ HERE = Path(__file__).parent / "catalog"
 class Limits:
     message_bytes: int
     kinds: dict[str, int]
-    text_fields: frozenset[str]
+    field_kinds: dict[str, str]
     exceptions: dict[str, int]
     earliest: datetime
     latest: datetime
@@ -26,13 +26,14 @@ class Limits:
     json_number_chars: int
 
     def kind_of(self, field_name: str) -> str:
-        """`json`, `text` or `string`: the kind of a string field, by its name."""
+        """The kind of a string field, by its name."""
         if field_name.endswith("_json"):
             return "json"
-        return "text" if field_name in self.text_fields else "string"
+        return self.field_kinds.get(field_name, "string")
 
-    def chars(self, full_name: str, field_name: str) -> int:
-        """How many characters a string field may hold."""
+    def chars(self, full_name: str) -> int:
+        """How many characters the string field `package.Message.field` may hold."""
+        field_name = full_name.rpartition(".")[2]
         return self.exceptions.get(full_name, self.kinds[self.kind_of(field_name)])
 
 
@@ -42,7 +43,7 @@ def limits() -> Limits:
     return Limits(
         message_bytes=int(data["message_bytes"]),
         kinds={k: int(v) for k, v in data["kinds"].items()},
-        text_fields=frozenset(data["text_fields"]),
+        field_kinds={name: kind for kind, names in data["fields"].items() for name in names},
         exceptions={k: int(v) for k, v in data["exceptions"].items()},
         earliest=datetime.fromisoformat(data["timestamps"]["earliest"]),
         latest=datetime.fromisoformat(data["timestamps"]["latest"]),

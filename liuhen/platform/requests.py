@@ -55,7 +55,7 @@ def _check_value(field: FieldDescriptor, value: Any, path: str) -> None:
     elif kind == FieldDescriptor.TYPE_ENUM:
         _check_enum(field, value, path)
     elif kind == FieldDescriptor.TYPE_STRING:
-        most = limits().chars(field.full_name, field.name)
+        most = limits().chars(field.full_name)
         if len(value) > most:
             raise _too_long(path, len(value), most, "characters", "个字符")
     elif kind == FieldDescriptor.TYPE_BYTES:

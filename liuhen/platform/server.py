@@ -21,7 +21,13 @@ from opentelemetry import trace
 
 from liuhen.platform import telemetry
 from liuhen.platform.auth import Principal, TokenVerifier
-from liuhen.platform.errors import InvalidArgument, LiuhenError, PermissionDenied, Unauthenticated
+from liuhen.platform.errors import (
+    Cancelled,
+    InvalidArgument,
+    LiuhenError,
+    PermissionDenied,
+    Unauthenticated,
+)
 from liuhen.platform.limits import limits
 from liuhen.platform.requests import check_request
 
@@ -133,8 +139,13 @@ def checked(request: Any) -> Any:
 
 
 def _checked_stream(requests: Iterator[Any]) -> Iterator[Any]:
-    for request in requests:
-        yield checked(request)
+    try:
+        for request in requests:
+            yield checked(request)
+    except grpc.RpcError:
+        # The call ended under the servicer (the client went away, or sent a message over
+        # the size limit): grpc has answered already; nothing crashed here.
+        raise Cancelled("CALL_ENDED", "the call ended during the upload", "调用已中止") from None
 
 
 class PlatformInterceptor(grpc.ServerInterceptor):  # type: ignore[misc]
