@@ -222,7 +222,7 @@ def retain_until(recorded: datetime, years: int, *, stored: datetime) -> datetim
     """Kept as long as the case file (Art 43), whose retention cannot start before the
     footage is stored in it: `years` from the later of the recording and its storing, so
     footage recorded longer ago than its retention is kept, never refused (docs/
-    retention.md). 29 February rolls on to 1 March."""
+    bad-input.md). 29 February rolls on to 1 March."""
     start = max(recorded, stored)
     try:
         return start.replace(year=start.year + years)
