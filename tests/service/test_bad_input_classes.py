@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import grpc
 import pytest
@@ -31,7 +32,7 @@ def no_tracebacks(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
     assert not [r for r in caplog.records if r.name == "liuhen.server"]
 
 
-def fails(call, request):  # type: ignore[no-untyped-def]
+def fails(call: Any, request: Any) -> tuple[grpc.StatusCode, str, dict[str, str]]:
     with pytest.raises(grpc.RpcError) as err:
         call(request)
     return status_of(err.value)
@@ -54,7 +55,7 @@ def complaint(**fields: object) -> ipb.RegisterComplaintRequest:
     return request
 
 
-def desk(site: Site):  # type: ignore[no-untyped-def]
+def desk(site: Site) -> Any:
     return site.client("intake", JA, "intake1").RegisterComplaint
 
 
@@ -119,7 +120,7 @@ def test_a_date_at_the_end_of_the_calendar_is_invalid_argument(site: Site, day: 
 
 
 def draft(site: Site, content_json: str) -> tuple[grpc.StatusCode, str, dict[str, str]]:
-    return fails(  # type: ignore[no-any-return]
+    return fails(
         site.client("cases", JA, "handler1").DraftDocument,
         cpb.DraftDocumentRequest(
             request_id=rid(),

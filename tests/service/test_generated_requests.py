@@ -2,11 +2,13 @@
 answer is INTERNAL or UNKNOWN and the servers log no traceback (issue 10; DESIGN §8).
 
 The requests are built from the protobuf descriptors, so a method or field added later
-is covered without touching this file. Values mix plausible ones (this site's case and
-document names, officers' ids, catalogue codes, times near now), so calls reach the
-handlers, with hostile ones: undefined enum values, Timestamps out of range, huge,
-unicode and surrogate strings, deep JSON, 5,000-digit numbers, non-finite doubles, and
-random bytes as the raw request. Derandomized, with a bounded number of examples.
+is covered without touching this file. Half are plausible (this site's case and document
+names, officers' ids, catalogue codes, times near now) so that they reach the handlers;
+half carry hostile values: undefined enum values, Timestamps out of range, huge, unicode
+and surrogate strings, deep JSON, 5,000-digit numbers, non-finite doubles. Random bytes
+are sent as the raw request too, and uploads stream their metadata and a few chunks.
+Callers: every officer role, a routing service, another tenant's officer. Derandomized
+(values relative to today), with a bounded number of examples: about 40 s in all.
 """
 
 from __future__ import annotations
@@ -221,18 +223,20 @@ class Generator:
     def __init__(self, world: World, hostile: bool) -> None:
         self.world, self.hostile = world, hostile
 
-    def mix(self, plain: st.SearchStrategy[Any], bad: st.SearchStrategy[Any]) -> Any:
+    def mix(
+        self, plain: st.SearchStrategy[Any], bad: st.SearchStrategy[Any]
+    ) -> st.SearchStrategy[Any]:
         return st.one_of(plain, plain, bad) if self.hostile else plain
 
     def string(self, field: FieldDescriptor) -> st.SearchStrategy[str]:
         if field.name.endswith("_json"):
-            return self.mix(PLAIN_JSON, HOSTILE_JSON)  # type: ignore[no-any-return]
+            return self.mix(PLAIN_JSON, HOSTILE_JSON)
         plain = st.sampled_from([*self.world.names, *CODES]) | st.text(max_size=12)
         if field.name in self.world.pools:
             plain = st.sampled_from(self.world.pools[field.name]) | plain
         if field.name == "request_id":  # mostly fresh, sometimes one used before
             plain = st.builds(lambda: str(uuid.uuid4())) | st.uuids().map(str)
-        return self.mix(plain, HOSTILE_TEXT | st.text())  # type: ignore[no-any-return]
+        return self.mix(plain, HOSTILE_TEXT | st.text())
 
     def scalar(self, field: FieldDescriptor, depth: int) -> st.SearchStrategy[Any]:
         kind = field.type

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import pytest
+from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from liuhen.cases.v1 import cases_pb2 as cpb
@@ -17,9 +18,9 @@ from liuhen.platform.timestamps import date_of
 from liuhen.routing.v1 import routing_pb2 as rpb
 
 
-def refusal(message: object) -> InvalidArgument:
+def refusal(message: Message) -> InvalidArgument:
     with pytest.raises(InvalidArgument) as err:
-        check_request(message)  # type: ignore[arg-type]
+        check_request(message)
     return err.value
 
 
