@@ -6,6 +6,7 @@ catalogues; nothing reads `../shared` at run time).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
@@ -172,6 +173,19 @@ def document_type(code: str) -> DocumentType:
             f"文书目录中没有 {code!r}",
             field="type",
         ) from None
+
+
+def period_days(deadline: Mapping[str, Any], content: Mapping[str, Any]) -> int | None:
+    """The period a document sets where its deadline is `adjustable` (Art 28: 一般为10日，
+    特殊情况予以缩短或延长): `period_days` in its content, whole days from 1 to the
+    deadline's `max_days`; None when the content keeps the default. ValueError otherwise."""
+    if not deadline.get("adjustable") or "period_days" not in content:
+        return None
+    days, most = content["period_days"], int(deadline.get("max_days", 365))
+    if isinstance(days, bool) or not isinstance(days, int) or not 0 < days <= most:
+        shown = json.dumps(days)[:40]
+        raise ValueError(f"period_days must be whole days from 1 to {most}, not {shown}")
+    return days
 
 
 @cache

@@ -64,6 +64,12 @@ class Unavailable(LiuhenError):
     code = "UNAVAILABLE"
 
 
+class Cancelled(LiuhenError):
+    """The call ended while the servicer still read its request stream."""
+
+    code = "CANCELLED"
+
+
 def require(value: object, field: str, what: str = "", article: str = "") -> None:
     """Refuse an empty required field with INVALID_ARGUMENT naming it."""
     if value in (None, "", 0) or (isinstance(value, list | tuple) and not value):

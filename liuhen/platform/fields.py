@@ -16,7 +16,8 @@ from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from typing import Any
 
-from liuhen.platform.catalogue import DocumentType, FieldSpec
+from liuhen.platform import jsoncontent
+from liuhen.platform.catalogue import DocumentType, FieldSpec, period_days
 from liuhen.platform.errors import InvalidArgument
 
 # GB 32100-2015 法人和其他组织统一社会信用代码编码规则: 31 characters (no I, O, Z, S, V),
@@ -250,25 +251,26 @@ def validate(
                 article=_article(doc_type, spec),
                 field=f"content_json.{spec.name}",
             ) from None
+    _check_period(doc_type, out)
     return out
 
 
-def parse(content_json: str) -> dict[str, Any]:
-    """A form's content as sent: a JSON object."""
+def _check_period(doc_type: DocumentType, content: Mapping[str, Any]) -> None:
+    """An adjustable period (Art 28: 一般为10日, shortened or lengthened) stays within the
+    catalogue's bounds (`deadline.max_days`)."""
     try:
-        value: Any = json.loads(content_json or "{}")
-    except json.JSONDecodeError as exc:
+        period_days(doc_type.deadline, content)
+    except ValueError as exc:
         raise InvalidArgument(
-            "MALFORMED_CONTENT",
-            f"content_json is not JSON: {exc}",
-            "文书内容不是合法 JSON",
-            field="content_json",
-        ) from exc
-    if not isinstance(value, dict):
-        raise InvalidArgument(
-            "MALFORMED_CONTENT",
-            "content_json must be a JSON object",
-            "文书内容必须是 JSON 对象",
-            field="content_json",
-        )
-    return value
+            "BAD_PERIOD",
+            str(exc),
+            "改正期限应为合理的整天数",
+            article=f"seed Art {doc_type.article}",
+            field="content_json.period_days",
+        ) from None
+
+
+def parse(content_json: str) -> dict[str, Any]:
+    """A form's content as sent: a JSON object, within the platform's limits on depth,
+    numbers and size (jsoncontent.py)."""
+    return jsoncontent.parse_object(content_json, "content_json")

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import contextvars
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent import futures
+from dataclasses import dataclass
 from typing import Any
 
 import grpc
@@ -20,7 +21,15 @@ from opentelemetry import trace
 
 from liuhen.platform import telemetry
 from liuhen.platform.auth import Principal, TokenVerifier
-from liuhen.platform.errors import LiuhenError, PermissionDenied, Unauthenticated
+from liuhen.platform.errors import (
+    Cancelled,
+    InvalidArgument,
+    LiuhenError,
+    PermissionDenied,
+    Unauthenticated,
+)
+from liuhen.platform.limits import limits
+from liuhen.platform.requests import check_request
 from liuhen.platform.sockets import port_taken_message
 
 log = logging.getLogger("liuhen.server")
@@ -58,12 +67,27 @@ def _bearer(metadata: dict[str, str], key: str) -> str:
     return token
 
 
+# An error may echo what the client sent; the status goes out in the trailers, which a
+# client refuses beyond 8 KiB (RESOURCE_EXHAUSTED), so every text in it is capped.
+MESSAGE_BYTES = 1024
+METADATA_BYTES = 256
+
+
+def capped(text: str, most_bytes: int) -> str:
+    """`text` cut to at most `most_bytes` of UTF-8, saying how long it was."""
+    data = text.encode("utf-8", "replace")
+    if len(data) <= most_bytes:
+        return text
+    head = data[: most_bytes - 40].decode("utf-8", "ignore")
+    return f"{head}… ({len(text)} characters)"
+
+
 def _status(exc: LiuhenError) -> status_pb2.Status:
     info = error_details_pb2.ErrorInfo(
-        reason=exc.reason,
+        reason=capped(exc.reason, METADATA_BYTES),
         domain="liuhen.gov.wuhan",
         metadata={
-            k: v
+            k: capped(v, METADATA_BYTES)
             for k, v in (
                 ("article", exc.article),
                 ("field", exc.field),
@@ -75,8 +99,54 @@ def _status(exc: LiuhenError) -> status_pb2.Status:
     detail = any_pb2.Any()
     detail.Pack(info)
     return status_pb2.Status(
-        code=grpc.StatusCode[exc.code].value[0], message=str(exc), details=[detail]
+        code=grpc.StatusCode[exc.code].value[0],
+        message=capped(str(exc), MESSAGE_BYTES),
+        details=[detail],
     )
+
+
+@dataclass(frozen=True)
+class Undecodable:
+    """What the deserializer hands on for bytes that are not the request message, so the
+    call answers INVALID_ARGUMENT (grpc itself would answer INTERNAL)."""
+
+    error: str
+
+
+def _lenient(deserializer: Callable[[bytes], Any] | None) -> Callable[[bytes], Any] | None:
+    if deserializer is None:
+        return None
+
+    def decode(data: bytes) -> Any:
+        try:
+            return deserializer(data)
+        except Exception as exc:
+            return Undecodable(f"{type(exc).__name__}: {exc}")
+
+    return decode
+
+
+def checked(request: Any) -> Any:
+    """The request, if it decoded and passes the platform's request check."""
+    if isinstance(request, Undecodable):
+        raise InvalidArgument(
+            "UNDECODABLE_REQUEST",
+            f"the request does not decode as its message type ({request.error})",
+            "请求无法解析",
+            article="DESIGN §8",
+        )
+    check_request(request)
+    return request
+
+
+def _checked_stream(requests: Iterator[Any]) -> Iterator[Any]:
+    try:
+        for request in requests:
+            yield checked(request)
+    except grpc.RpcError:
+        # The call ended under the servicer (the client went away, or sent a message over
+        # the size limit): grpc has answered already; nothing crashed here.
+        raise Cancelled("CALL_ENDED", "the call ended during the upload", "调用已中止") from None
 
 
 class PlatformInterceptor(grpc.ServerInterceptor):  # type: ignore[misc]
@@ -94,14 +164,14 @@ class PlatformInterceptor(grpc.ServerInterceptor):  # type: ignore[misc]
         method = details.method
         if handler.unary_unary:
             return grpc.unary_unary_rpc_method_handler(
-                self._wrap(handler.unary_unary, method),
-                request_deserializer=handler.request_deserializer,
+                self._wrap(handler.unary_unary, method, checked),
+                request_deserializer=_lenient(handler.request_deserializer),
                 response_serializer=handler.response_serializer,
             )
         if handler.stream_unary:
             return grpc.stream_unary_rpc_method_handler(
-                self._wrap(handler.stream_unary, method),
-                request_deserializer=handler.request_deserializer,
+                self._wrap(handler.stream_unary, method, _checked_stream),
+                request_deserializer=_lenient(handler.request_deserializer),
                 response_serializer=handler.response_serializer,
             )
         return handler  # no streaming responses in Liuhen's APIs
@@ -126,7 +196,10 @@ class PlatformInterceptor(grpc.ServerInterceptor):  # type: ignore[misc]
         return principal, token
 
     def _wrap(
-        self, behaviour: Callable[[Any, grpc.ServicerContext], Any], method: str
+        self,
+        behaviour: Callable[[Any, grpc.ServicerContext], Any],
+        method: str,
+        check: Callable[[Any], Any],
     ) -> Callable[[Any, grpc.ServicerContext], Any]:
         def call(request: Any, context: grpc.ServicerContext) -> Any:
             metadata = {k: v for k, v in context.invocation_metadata() if isinstance(v, str)}
@@ -138,7 +211,7 @@ class PlatformInterceptor(grpc.ServerInterceptor):  # type: ignore[misc]
                     principal, raw = self._authenticate(metadata)
                     span.set_attribute("liuhen.tenant", principal.tenant)
                     tokens = [_principal.set(principal), _raw_token.set(raw)]
-                    return behaviour(request, context)
+                    return behaviour(check(request), context)
                 except LiuhenError as exc:
                     span.set_attribute("liuhen.error", exc.reason)
                     context.abort_with_status(rpc_status.to_status(_status(exc)))
@@ -177,8 +250,11 @@ def create_server(
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix=f"liuhen-{service}"),
         interceptors=[PlatformInterceptor(verifier, service)],
-        # No SO_REUSEPORT: a second server on a taken port must fail, not share it.
-        options=[("grpc.so_reuseport", 0)],
+        options=[
+            # No SO_REUSEPORT: a second server on a taken port must fail, not share it.
+            ("grpc.so_reuseport", 0),
+            ("grpc.max_receive_message_length", limits().message_bytes),
+        ],
     )
     names = list(register(server))
     health_servicer = health.HealthServicer()

@@ -83,6 +83,8 @@ def open_case(
         party_address=intake.employer.address,
         complainant="匿名" if intake.complainant.anonymous else intake.complainant.name,
         registered_by=intake.registered_by,
+        filing_drafted_by=intake.filing_drafted_by,
+        filing_approved_by=intake.filing_approved_by,
         filed_at=now,
     )
     uow.add(case)
@@ -162,8 +164,10 @@ def archive_case(
     principal.require_role("reviewer", action="archiving a case file")
     case = load_case(uow, case_id)
     lifecycle.check_archivable(case.state)
-    if principal.user_id in (case.handler, case.registered_by) or (
-        case.reviewer and principal.user_id != case.reviewer
+    if (
+        principal.user_id == case.handler
+        or principal.user_id in case.intake_side
+        or (case.reviewer and principal.user_id != case.reviewer)
     ):
         raise PermissionDenied(
             "NOT_THE_REVIEWER",

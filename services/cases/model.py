@@ -42,8 +42,18 @@ class Case:
     handler: str = ""
     handler_name: str = ""
     reviewer: str = ""
+    filing_drafted_by: str = ""  # the 立案审批表's author (接待部门或立案部门, Art 11)
+    filing_approved_by: str = ""  # the head who approved filing it (Art 11, 15)
     major: bool = False  # 重大违法行为 / 情况复杂: legal review and collective discussion (Art 34)
     av_reasons: str = ""  # the Art 23 grounds that make audio/video mandatory, comma-separated
+
+    @property
+    def intake_side(self) -> frozenset[str]:
+        """Who took the matter in (接待受理, Chapter 2 "受理（立案）"): the intake officer,
+        the filing approval's author and the head who approved filing it. Art 6 keeps
+        them out of handling (办理) and review (审理) of the case (docs/separation.md)."""
+        people = (self.registered_by, self.filing_drafted_by, self.filing_approved_by)
+        return frozenset(p for p in people if p)
 
     @property
     def av_required(self) -> bool:
@@ -72,15 +82,16 @@ class Case:
                 "案件已分配承办人",
                 article="seed Art 15",
             )
-        if handler == self.registered_by:
+        if handler in self.intake_side:
             raise separation(
-                "whoever registered the intake may not handle the case",
-                "接待受理人员不得办理同一案件",
+                "whoever took the matter in (registered it, drafted or approved its filing) "
+                "may not handle the case",
+                "接待受理（含立案审批）人员不得办理同一案件",
             )
-        if reviewer and reviewer in (handler, self.registered_by):
+        if reviewer and (reviewer == handler or reviewer in self.intake_side):
             raise separation(
-                "the reviewer may be neither the handler nor the intake officer",
-                "审理人员不得为本案承办或接待人员",
+                "the reviewer may be neither the handler nor whoever took the matter in",
+                "审理人员不得为本案承办或接待受理（含立案审批）人员",
             )
         self.handler, self.handler_name, self.reviewer = handler, handler_name, reviewer
         self.state = "investigating"
@@ -127,9 +138,9 @@ class Document(Workflow):
 def check_reviewer(case: Case, doc: Document, user: str) -> None:
     """Only the case's reviewer reviews its documents, never its handler, drafter or
     intake officer (Art 6)."""
-    if user in (doc.drafted_by, case.handler, case.registered_by):
+    if user in (doc.drafted_by, case.handler) or user in case.intake_side:
         raise separation(
-            "the handler, the drafter and the intake officer may not review the case",
+            "the handler, the drafter and whoever took the matter in may not review it",
             "承办、制作、接待人员不得审理本案",
         )
     if case.reviewer and user != case.reviewer:

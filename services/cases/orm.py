@@ -17,6 +17,8 @@ cases = Table(
     Column("party_address", String(300), nullable=False),
     Column("complainant", String(200), nullable=False),
     Column("registered_by", String(64), nullable=False),
+    Column("filing_drafted_by", String(64), nullable=False, server_default=""),
+    Column("filing_approved_by", String(64), nullable=False, server_default=""),
     Column("filed_at", UtcDateTime(), nullable=False),
     Column("state", String(32), nullable=False),
     Column("handler", String(64), nullable=False),

@@ -8,13 +8,14 @@ period its service starts.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from liuhen.platform import jsoncontent
 from liuhen.platform.catalogue import document_type as document_type_of
+from liuhen.platform.catalogue import period_days
 from liuhen.platform.errors import FailedPrecondition, InvalidArgument, require
 
 ART37 = "seed Art 37"
@@ -263,19 +264,17 @@ def receipt(
 def period_amount(doc: DocumentToServe) -> int:
     """The period the document sets, where the catalogue lets it adjust the default:
     Art 28 — 一般为10日 … 特殊情况予以缩短或延长 (`period_days` in the order)."""
-    default = int(doc.deadline["days"])
-    if not doc.deadline.get("adjustable") or "period_days" not in doc.content:
-        return default
-    days = doc.content["period_days"]
-    if isinstance(days, bool) or not isinstance(days, int) or days <= 0:
+    try:
+        days = period_days(doc.deadline, doc.content)
+    except ValueError as exc:
         raise FailedPrecondition(
             "BAD_PERIOD",
-            f"period_days in {doc.name} must be a positive number of days, not {json.dumps(days)}",
-            "改正期限应为正整数天数",
+            f"{doc.name}: {exc}",
+            "改正期限应为合理的整天数",
             article=f"seed Art {doc.article}",
             field="content_json.period_days",
-        )
-    return days
+        ) from None
+    return int(doc.deadline["days"]) if days is None else days
 
 
 def periods(doc: DocumentToServe, *, already_started: bool) -> list[Period]:
@@ -290,15 +289,5 @@ def periods(doc: DocumentToServe, *, already_started: bool) -> list[Period]:
 
 
 def parse_content(content_json: str) -> Mapping[str, Any]:
-    try:
-        value = json.loads(content_json or "{}")
-    except json.JSONDecodeError:
-        value = None
-    if not isinstance(value, dict):
-        raise FailedPrecondition(
-            "MALFORMED_CONTENT",
-            "the document's content is not a JSON object",
-            "文书内容格式错误",
-            field="document",
-        )
-    return value
+    """The fields of the effective document being served, as the cases service holds them."""
+    return jsoncontent.parse_object(content_json, "document", error=FailedPrecondition)

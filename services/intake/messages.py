@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
+from liuhen.platform import jsoncontent
 from liuhen.platform.errors import FailedPrecondition, InvalidArgument
+from liuhen.platform.limits import limits
 from liuhen.platform.stamps import SUBMITTERS
+from liuhen.platform.timestamps import date_of
 from services.intake.documents import IntakeDocument
 from services.intake.model import (
     Intake,
@@ -19,6 +22,8 @@ from services.intake.model import (
     is_time_barred,
     validate_registration,
 )
+
+INTAKE_API = "liuhen.intake.v1"
 
 # message type -> (source of the intake it makes, the state it starts in) (Art 8, 12, 14)
 INBOUND = {
@@ -127,37 +132,36 @@ def read_payload(message_type: str, payload_json: str) -> dict[str, Any]:
             article="seed Art 12-15",
             field="message_type",
         )
-    try:
-        body = json.loads(payload_json)
-    except json.JSONDecodeError as exc:
-        raise _bad(str(exc)) from None
-    if not isinstance(body, dict) or not isinstance(body.get("intake"), dict):
+    body = jsoncontent.parse_object(payload_json, "payload_json", article="seed Art 12")
+    if not isinstance(body.get("intake"), dict):
         raise _bad("no intake particulars")
+    if not isinstance(body.get("settles") or {}, dict):
+        raise _bad("settles is not an object")
     return body
 
 
 def registration_of(
     body: dict[str, Any], *, source: str, received_at: datetime
 ) -> RegisterComplaint:
-    """The registration form the receiving desk makes from the slip's contents (Art 12)."""
+    """The registration form the receiving desk makes from the slip's contents (Art 12),
+    each particular within the size the desk's own form allows it."""
     p = body["intake"]
-    who, employer = p.get("complainant") or {}, p.get("employer") or {}
-    try:
-        ended = date.fromisoformat(p["conduct_ended_on"]) if p.get("conduct_ended_on") else None
-    except (TypeError, ValueError):
-        raise _bad("conduct_ended_on is not a date") from None
+    who, employer = _section(p, "complainant"), _section(p, "employer")
     cmd = RegisterComplaint(
         source=source,
-        kind=str(p.get("kind", "")),
-        complainant_name=str(who.get("name", "")),
+        kind=_text(p, "kind", "RegisterComplaintRequest.kind"),
+        complainant_name=_text(who, "name", "Person.name"),
         anonymous=bool(who.get("anonymous", False)),
-        gender=str(who.get("gender", "")),
-        contact=str(who.get("contact", "")),
-        employer_name=str(employer.get("name", "")),
-        employer_address=str(employer.get("address", "")),
-        violation=str(p.get("violation", "")),
+        gender=_text(who, "gender", "Person.gender"),
+        contact=_text(who, "contact", "Person.contact"),
+        employer_name=_text(employer, "name", "Employer.name"),
+        employer_address=_text(employer, "address", "Employer.address"),
+        violation=_text(p, "violation", "RegisterComplaintRequest.violation"),
         received_at=received_at,
-        conduct_ended_on=ended,
+        conduct_ended_on=date_of(
+            _text(p, "conduct_ended_on", "RegisterComplaintRequest.conduct_ended_on"),
+            "payload_json.intake.conduct_ended_on",
+        ),
         reported_within_two_years=bool(p.get("reported_within_two_years", False)),
     )
     validate_registration(cmd)
@@ -166,18 +170,20 @@ def registration_of(
 
 def materials_of(body: dict[str, Any]) -> list[dict[str, Any]]:
     """The sender's materials list, each item with the stamps it carried there."""
-    out = []
-    for m in body.get("materials") or []:
+    out, given = [], body.get("materials") or []
+    if not isinstance(given, list):
+        raise _bad("materials is not a list")
+    for m in given:
         if not isinstance(m, dict) or m.get("submitted_by") not in SUBMITTERS:
             raise _bad("a material without a known submitter")
         out.append(
             {
                 "submitted_by": m["submitted_by"],
-                "description": str(m.get("description", "")),
+                "description": _text(m, "description", "RecordMaterialRequest.description"),
                 "is_copy": bool(m.get("is_copy", False)),
                 "checked_against_original": bool(m.get("checked_against_original", False)),
-                "pages": int(m.get("pages", 0) or 0),
-                "stamps": "\n".join(str(s) for s in m.get("stamps") or []),
+                "pages": _pages(m.get("pages")),
+                "stamps": "\n".join(_stamps(m.get("stamps"))),
             }
         )
     return out
@@ -226,9 +232,45 @@ def intake_of(
     return intake
 
 
+def _section(particulars: dict[str, Any], key: str) -> dict[str, Any]:
+    value = particulars.get(key) or {}
+    if not isinstance(value, dict):
+        raise _bad(f"{key} is not an object")
+    return value
+
+
+def _text(section: dict[str, Any], key: str, form_field: str) -> str:
+    """A particular as text, no longer than the desk's form (`form_field` of the intake
+    API) takes it."""
+    value = section.get(key)
+    text = "" if value is None else str(value)
+    most = limits().chars(f"{INTAKE_API}.{form_field}")
+    if len(text) > most:
+        raise _bad(f"{key} is longer than {most} characters")
+    return text
+
+
+def _pages(value: Any) -> int:
+    if value is None:
+        return 0
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**31:
+        raise _bad("a material's pages is not a count")
+    return value
+
+
+def _stamps(value: Any) -> list[str]:
+    stamps = value or []
+    most = limits().kinds["repeated"]
+    if not isinstance(stamps, list) or len(stamps) > most:
+        raise _bad(f"a material's stamps are not a list of at most {most}")
+    return [_text({"stamp": s}, "stamp", "Material.stamps") for s in stamps]
+
+
 def _first_received(body: dict[str, Any], default: datetime) -> datetime:
     try:
         first = datetime.fromisoformat(str(body["intake"].get("received_at", "")))
     except ValueError:
         return default
-    return first if first.tzinfo is not None else default
+    lim = limits()
+    in_window = first.tzinfo is not None and lim.earliest <= first < lim.latest
+    return first if in_window else default

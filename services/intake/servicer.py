@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date
+from datetime import UTC
 from functools import partial
 from typing import Any, TypeVar
 
@@ -17,7 +17,7 @@ from liuhen.platform.bootstrap import Platform
 from liuhen.platform.db import UnitOfWork, utcnow
 from liuhen.platform.errors import InvalidArgument
 from liuhen.platform.service import ServicerBase, parse_name
-from liuhen.platform.timestamps import timestamp
+from liuhen.platform.timestamps import date_of, timestamp
 from services.intake import document_handlers, handlers
 from services.intake.documents import IntakeDocument
 from services.intake.model import Intake, Material, RegisterComplaint
@@ -97,20 +97,6 @@ def document_to_pb(d: IntakeDocument) -> pb.IntakeDocument:
     )
 
 
-def _date(value: str, field: str) -> date | None:
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise InvalidArgument(
-            "MALFORMED_DATE",
-            f"{field} must be YYYY-MM-DD",
-            f"{field} 日期格式应为 YYYY-MM-DD",
-            field=field,
-        ) from None
-
-
 def _enum_name(value: int, enum: object, prefix: str) -> str:
     name: str = enum.Name(value)  # type: ignore[attr-defined]
     return name.removeprefix(prefix).lower() if value else ""
@@ -136,7 +122,7 @@ class IntakeServicer(ServicerBase, intake_pb2_grpc.IntakeServiceServicer):  # ty
             employer_address=request.employer.address,
             violation=request.violation,
             received_at=received,
-            conduct_ended_on=_date(request.conduct_ended_on, "conduct_ended_on"),
+            conduct_ended_on=date_of(request.conduct_ended_on, "conduct_ended_on"),
             reported_within_two_years=request.reported_within_two_years,
             referring_agency=request.referring_agency.strip(),
         )

@@ -56,7 +56,7 @@ def store(
     stream and answer with what the store holds; `record` compares the hashes."""
     check_uploader(case, principal.user_id)
     key = object_key(case.case_id, recording_id(principal.tenant, cmd.request_id))
-    until = retain_until(ended(cmd), retention_years)
+    until = retain_until(ended(cmd), retention_years, stored=utcnow())
     chunks = iter(stream)
     first = next(chunks, None)
     if first is None:

@@ -218,12 +218,16 @@ def is_late(end_time: datetime, stored_at: datetime) -> bool:
     return stored_at - end_time > LATE_AFTER
 
 
-def retain_until(recorded: datetime, years: int) -> datetime:
-    """Kept as long as the case file (Art 43); 29 February rolls on to 1 March."""
+def retain_until(recorded: datetime, years: int, *, stored: datetime) -> datetime:
+    """Kept as long as the case file (Art 43), whose retention cannot start before the
+    footage is stored in it: `years` from the later of the recording and its storing, so
+    footage recorded longer ago than its retention is kept, never refused (docs/
+    bad-input.md). 29 February rolls on to 1 March."""
+    start = max(recorded, stored)
     try:
-        return recorded.replace(year=recorded.year + years)
+        return start.replace(year=start.year + years)
     except ValueError:
-        return recorded.replace(year=recorded.year + years, month=3, day=1)
+        return start.replace(year=start.year + years, month=3, day=1)
 
 
 def recording_id(tenant: str, request_id: str) -> str:

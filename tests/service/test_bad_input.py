@@ -127,6 +127,38 @@ def test_art6_separation_violation_is_permission_denied(site):
     )
 
 
+def assign(site, case, handler, reviewer="reviewer1"):
+    return site.client("cases", "jiangan", "head1").AssignHandler(
+        cpb.AssignHandlerRequest(
+            request_id=rid(),
+            case=case,
+            handler_name="x",
+            handler=site.user_id("jiangan", handler),
+            reviewer=site.user_id("jiangan", reviewer),
+        )
+    )
+
+
+@pytest.mark.parametrize(("handler", "reviewer"), [("head1", "reviewer1"), ("handler1", "head1")])
+def test_art6_the_head_who_approved_filing_may_neither_handle_nor_review_the_case(
+    site, handler, reviewer
+):
+    """Approving the 立案审批表 is part of 受理（立案） (Chapter 2, Art 11, 15): Art 6
+    keeps it apart from handling and review (docs/separation.md)."""
+    case = file_case(site, assign=False)  # head1 approved its filing
+    code, reason, meta = fails(assign, site, case, handler, reviewer)
+    assert (code, reason, meta["article"]) == (
+        grpc.StatusCode.PERMISSION_DENIED,
+        "SEPARATION_OF_DUTIES",
+        "seed Art 6",
+    )
+
+
+def test_art6_a_head_who_took_no_part_in_the_intake_may_handle_the_case(site):
+    case = file_case(site, assign=False)
+    assert assign(site, case, "bureau_head1").case.state == "investigating"
+
+
 def test_step_out_of_order_is_failed_precondition(site):
     case = file_case(site)
     doc = (

@@ -138,7 +138,8 @@ def test_art41_recording_labelled_with_case_number_party_and_handler(site: Site)
     assert not rec.late
     assert (rec.kind, rec.device, rec.place) == ("video", "执法记录仪 JA-07", "江岸区某工地")
     end = meta.end_time.ToDatetime(tzinfo=UTC)
-    assert rec.retain_until == retain_until(end, 30).date().isoformat()
+    stored = rec.stored_time.ToDatetime(tzinfo=UTC)
+    assert rec.retain_until == retain_until(end, 30, stored=stored).date().isoformat()
     assert media.GetRecording(pb.GetRecordingRequest(name=rec.name)).recording == rec
     listed = media.ListRecordings(pb.ListRecordingsRequest(case=case.name)).recordings
     assert list(listed) == [rec]

@@ -123,9 +123,14 @@ def test_art41_a_case_without_handler_takes_no_recordings() -> None:
 
 
 def test_art43_retention_runs_from_the_recording() -> None:
-    assert retain_until(NOW, 30) == NOW.replace(year=2056)
+    assert retain_until(NOW, 30, stored=NOW) == NOW.replace(year=2056)
     leap = datetime(2028, 2, 29, 12, tzinfo=UTC)
-    assert retain_until(leap, 30) == datetime(2058, 3, 1, 12, tzinfo=UTC)
+    assert retain_until(leap, 30, stored=leap) == datetime(2058, 3, 1, 12, tzinfo=UTC)
+
+
+def test_art43_footage_older_than_its_retention_is_kept_from_when_it_is_stored() -> None:
+    old = datetime(1990, 5, 1, tzinfo=UTC)
+    assert retain_until(old, 30, stored=NOW) == NOW.replace(year=2056)
 
 
 def test_object_key_is_derived_from_tenant_and_request_id() -> None:
