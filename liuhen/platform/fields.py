@@ -228,6 +228,7 @@ def validate(
             article=_article(doc_type),
             field=f"content_json.{unknown[0]}",
         )
+    _check_period(doc_type, content)
     out: dict[str, Any] = {k: content[k] for k in unknown}
     for spec in doc_type.fields:
         value = content.get(spec.name)
@@ -251,7 +252,6 @@ def validate(
                 article=_article(doc_type, spec),
                 field=f"content_json.{spec.name}",
             ) from None
-    _check_period(doc_type, out)
     return out
 
 

@@ -19,6 +19,7 @@ from liuhen.intake.v1 import intake_pb2 as ipb
 from liuhen.media.v1 import media_pb2 as mpb
 from liuhen.platform.bootstrap import embedded_issuer
 from services.media.model import DEFAULT_RETENTION_YEARS, retain_until
+from tests.samples import sample_content
 from tests.support import Site, file_case, rid, status_of
 
 JA = "jiangan"
@@ -155,7 +156,8 @@ def test_art28_a_rectification_period_must_be_a_sensible_number_of_days(
 ) -> None:
     import json
 
-    code, reason, meta = draft(site, json.dumps({"period_days": days}))
+    content = sample_content("rectification_order", period_days=days)
+    code, reason, meta = draft(site, json.dumps(content))
     assert (code, reason, meta["field"]) == (INVALID, "BAD_PERIOD", "content_json.period_days")
     assert meta["article"] == "seed Art 28"
 

@@ -33,6 +33,7 @@ from liuhen.intake.v1 import intake_pb2
 from liuhen.media.v1 import media_pb2
 from liuhen.platform.bootstrap import embedded_issuer
 from liuhen.routing.v1 import routing_pb2
+from tests.samples import sample_content
 from tests.support import Site, file_case, running_site
 
 SERVICES = {
@@ -82,7 +83,7 @@ class World:
                     request_id=str(uuid.uuid4()),
                     case=self.case,
                     type="rectification_order",
-                    content_json='{"period_days": 10}',
+                    content_json=json.dumps(sample_content("rectification_order", period_days=10)),
                 )
             )
             .document

@@ -17,4 +17,5 @@ def test_art43_the_configured_retention_is_the_media_services_default(tmp_path: 
         meta = metadata(case.name)
         rec = upload(site.client("media", TENANT, "handler1"), meta, footage(1 * MIB))
     end = meta.end_time.ToDatetime(tzinfo=UTC)
-    assert rec.retain_until == retain_until(end, 50).date().isoformat()
+    stored = rec.stored_time.ToDatetime(tzinfo=UTC)
+    assert rec.retain_until == retain_until(end, 50, stored=stored).date().isoformat()
