@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, date
 from functools import partial
 from typing import Any, TypeVar
@@ -16,9 +16,10 @@ from liuhen.platform.auth import Principal
 from liuhen.platform.bootstrap import Platform
 from liuhen.platform.db import UnitOfWork, utcnow
 from liuhen.platform.errors import InvalidArgument
-from liuhen.platform.service import ServicerBase, parse_name
+from liuhen.platform.printing.storing import StoresPrints
+from liuhen.platform.service import parse_name
 from liuhen.platform.timestamps import timestamp
-from services.intake import document_handlers, handlers
+from services.intake import document_handlers, handlers, prints
 from services.intake.documents import IntakeDocument
 from services.intake.model import Intake, Material, RegisterComplaint
 
@@ -116,7 +117,17 @@ def _enum_name(value: int, enum: object, prefix: str) -> str:
     return name.removeprefix(prefix).lower() if value else ""
 
 
-class IntakeServicer(ServicerBase, intake_pb2_grpc.IntakeServiceServicer):  # type: ignore[misc]
+class IntakeServicer(StoresPrints, intake_pb2_grpc.IntakeServiceServicer):  # type: ignore[misc]
+    def printed(self, response: Message) -> Sequence[str]:
+        """An intake document that took effect, or the filing approval just approved: its
+        PDF is stored write-once after the commit (seed Art 41, 45)."""
+        doc = getattr(response, "document", None)
+        if isinstance(doc, pb.IntakeDocument) and doc.state == "effective":
+            return [doc.name]
+        if isinstance(response, pb.ApproveFilingResponse):
+            return [f"{response.intake.name}/{prints.FILING_APPROVAL}"]
+        return ()
+
     def RegisterComplaint(
         self, request: pb.RegisterComplaintRequest, context: grpc.ServicerContext
     ) -> pb.RegisterComplaintResponse:
