@@ -21,10 +21,11 @@ from tests.printing_support import fonts_embedded, pdf_text, squeeze
 from tests.service.test_cases_steps import cases, effective, interview, serve
 from tests.support import Site, file_case, rid
 
+VIOLATION = "拖欠12名劳动者2026年9月至10月工资"
 ORDER = {
     "period_days": 10,
-    "violations": "拖欠12名劳动者2026年9月至10月工资",
-    "employer": {"name": "武汉某某建筑劳务有限公司", "uscc": "91420102MA4K123456"},
+    "violations": [{"fact": VIOLATION, "basis": "《劳动保障监察条例》第二十六条"}],
+    "employer": {"name": "武汉某某建筑劳务有限公司", "uscc": "91420102MA4K12345G"},
 }
 
 
@@ -53,8 +54,8 @@ def test_art28_45_an_effective_order_prints_numbered_with_its_hash_in_the_ledger
         got.number,
         "武汉市江岸区人力资源和社会保障局",
         "武汉某某建筑劳务有限公司",
-        "91420102MA4K123456",
-        ORDER["violations"],
+        "91420102MA4K12345G",
+        VIOLATION,
         got.verification_code,
         "第1页共1页",
     ):

@@ -17,7 +17,7 @@ from liuhen.platform.printing.registry import normalise_code, verification_code
 from tests.printing_support import fonts_embedded, pdf_text, squeeze
 
 SAMPLE: dict[str, Any] = {
-    "employer": {"name": "武汉某某建筑劳务有限公司", "uscc": "91420102MA4K123456"},
+    "employer": {"name": "武汉某某建筑劳务有限公司", "uscc": "91420102MA4K12345G"},
     "violations": [{"fact": "拖欠12名劳动者工资", "basis": "《劳动保障监察条例》第二十六条"}],
     "period_days": 10,
     "grounds": "不属于劳动保障监察管辖范围",
