@@ -1,4 +1,5 @@
-"""The project's own catalogues: documents, deadline rules, roles, sites and routes.
+"""The project's own catalogues: documents, deadline rules, roles, sites and routes,
+the Chinese names of the states.
 
 Loaded once from `liuhen/platform/catalog/*.yaml` (the project's copy of the reference
 catalogues; nothing reads `../shared` at run time).
@@ -207,3 +208,29 @@ def site(site_id: str, field_name: str = "recipient") -> Site:
             f"{site_id!r} 不是本市的监察机构",
             field=field_name,
         ) from None
+
+
+@dataclass(frozen=True)
+class StateName:
+    """The Chinese name of an intake's or a case's state (states.yaml) and its source."""
+
+    state: str
+    zh: str
+    source: str
+
+
+@cache
+def state_names(subject: str) -> Mapping[str, StateName]:
+    """Every state of `subject` ("intake" or "case") with its Chinese name."""
+    return {
+        state: StateName(state, str(v["zh"]), str(v["source"]))
+        for state, v in _load("states.yaml")[subject].items()
+    }
+
+
+def state_zh(subject: str, state: str) -> str:
+    """The state as the cover and the console show it: 限期改正中 for `rectifying`; a state
+    the catalogue does not name yet shows as it is (tests/unit/test_state_names.py keeps
+    the catalogue complete)."""
+    known = state_names(subject).get(state)
+    return known.zh if known else state

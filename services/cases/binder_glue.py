@@ -10,6 +10,7 @@ from datetime import UTC
 from typing import Any
 
 from liuhen.media.v1 import media_pb2
+from liuhen.platform.catalogue import state_zh
 from liuhen.platform.db import UnitOfWork
 from liuhen.platform.printing import binder, registry, retention
 from liuhen.platform.printing.forms import Sheet, bureau, day_zh, sheet, time_zh
@@ -110,7 +111,7 @@ def bind(
         matter=matter,
         filed=day_zh(case.filed_at),
         handler=case.handler_name,
-        state=case.state,
+        state=state_zh("case", case.state),
         retention=kept.label,
         retention_source=kept.source,
         issued=max(t if t.tzinfo else t.replace(tzinfo=UTC) for t in times),

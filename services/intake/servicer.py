@@ -14,6 +14,7 @@ from liuhen.intake.v1 import intake_pb2 as pb
 from liuhen.intake.v1 import intake_pb2_grpc
 from liuhen.platform.auth import Principal
 from liuhen.platform.bootstrap import Platform
+from liuhen.platform.catalogue import state_zh
 from liuhen.platform.db import UnitOfWork, utcnow
 from liuhen.platform.errors import InvalidArgument
 from liuhen.platform.printing.storing import StoresPrints
@@ -52,6 +53,7 @@ def intake_to_pb(i: Intake) -> pb.Intake:
         received_time=timestamp(i.received_at),
         registered_by=i.registered_by,
         state=i.state,
+        state_zh=state_zh("intake", i.state),
         materials=[material_to_pb(m) for m in i.materials],
         filing_due_on=i.filing_due_on.isoformat() if i.filing_due_on else "",
         filing_due_provisional=i.filing_due_provisional,

@@ -88,6 +88,7 @@ def test_art11_non_acceptance_decision_is_approved_by_the_head_and_ready_to_serv
     effective = approve(site, drafted.document.name)
     doc = effective.document
     assert (doc.state, effective.intake.state) == ("effective", "not_accepted")
+    assert effective.intake.state_zh == "不予受理"  # the console shows it (states.yaml)
     assert doc.title_zh == "劳动保障监察不予受理决定书"
     assert list(doc.served_to) == ["complainant"] and doc.decision_document
     assert doc.approved_by == site.user_id("jiangan", "head1")

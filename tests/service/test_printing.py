@@ -119,6 +119,7 @@ def test_art41_42_the_case_file_is_complete_in_the_order_of_the_stages(
     assert any(n.endswith("/registration") for n in names)
     assert any(n.endswith("/filing_approval") for n in names)
     full = cases(site).GetCase(cpb.GetCaseRequest(name=case)).case
+    assert (full.state, full.state_zh) == ("rectifying", "限期改正中")
     assert {d.name for d in full.documents if d.state == "effective"} <= set(names)
     assert got.retention == "10年" and "国家档案局令第8号" in got.retention_source
     out = tmp_path / "file.pdf"
@@ -138,6 +139,7 @@ def test_art41_42_the_case_file_is_complete_in_the_order_of_the_stages(
         "受理立案",
         "送达执行",
         full.case_number,
+        "案件状态" + full.state_zh,  # the cover names the state in Chinese
     ):
         assert squeeze(part) in text
     assert hashlib.sha256(out.read_bytes()).hexdigest() == sha == manifest["sha256"]
