@@ -16,6 +16,7 @@ from liuhen.media.v1 import media_pb2, media_pb2_grpc
 from liuhen.platform.bootstrap import Platform
 from liuhen.platform.catalogue import document_type
 from liuhen.platform.ledger import canonical, sha256_hex
+from liuhen.platform.printing.forms import WUHAN
 from liuhen.platform.server import current_principal
 from liuhen.platform.service import call_sibling
 from services.cases.casefile import FileItem, RecordingRef
@@ -70,12 +71,13 @@ def _item(
 def intake_items(i: intake_pb2.Intake, sources: Sources) -> None:
     received = _time(i, "received_time")
     person = "匿名" if i.complainant.anonymous else i.complainant.name
+    # The registration form's fields by its schema (documents.yaml), so it prints labelled.
+    who = "reporter" if FORMS.get(i.kind) == "report_form" else "complainant"
     form = {
-        "complainant": person,
-        "contact": i.complainant.contact,
+        who: {"name": person, "contact": i.complainant.contact},
         "employer": {"name": i.employer.name, "address": i.employer.address},
         "violation": i.violation,
-        "received_time": received.isoformat(),
+        "received_on": received.astimezone(WUHAN).date().isoformat(),
     }
     sources.others.append(
         _item(

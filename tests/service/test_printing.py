@@ -178,3 +178,37 @@ def test_art37_the_service_receipt_prints_the_service_and_the_signature_field(si
     ):
         assert part in text, part
     assert cases(site).VerifyDocumentPdf(cpb.VerifyDocumentPdfRequest(pdf=data)).matches
+
+
+def test_art30_41_a_police_decision_is_filed_as_received_with_the_senders_number(
+    site: Site, tmp_path: Path
+) -> None:
+    from tests.service.test_cases_paths import refer
+    from tests.service.test_cases_steps import inbound
+
+    case = file_case(site)
+    refer(site, case)
+    receipt = inbound(site, case, "criminal_referral_receipt", {"received_by": "法制室"})
+    number = "江公（法）不立字〔2026〕15号"
+    decision = inbound(
+        site,
+        case,
+        "police_filing_decision",
+        {"filed": False, "reason": "证据不足", "sender_number": number},
+    )
+    full = cases(site).GetCase(cpb.GetCaseRequest(name=case)).case
+    printed = {e.refs[0] for e in full.ledger if e.action == "document.effective"}
+    assert decision.content_sha256 not in printed  # not this bureau's: no print, no 文号
+    out = tmp_path / "file.pdf"
+    _, manifest_path = prints.case_file(
+        demo.Officer(site.settings, "jiangan", "handler1"), case, out
+    )
+    items = {i["name"]: i for i in json.loads(manifest_path.read_text("utf-8"))["items"]}
+    assert (items[decision.name]["number"], items[decision.name]["sender"]) == (
+        number,
+        "武汉市江岸区公安机关",
+    )
+    assert items[receipt.name]["number"] == "" and items[receipt.name]["sender"]
+    text = pdf_text(out.read_bytes())
+    for part in ("江岸区公安机关来文", number, "收文", "本机关不另编文号"):
+        assert squeeze(part) in text, part

@@ -77,6 +77,27 @@ def bureau(tenant: str) -> str:
     return str(base()["bureau"][s.level]).format(zh=s.zh)
 
 
+def sender_name(party: str) -> str:
+    """Who sent a document received from outside (sites.yaml): a peer bureau, the
+    province's desk, or a desk of a tenant (江岸区公安机关, 武汉市人民法院)."""
+    from liuhen.platform.outbox import kind_of
+
+    kind, tenant = kind_of(party)
+    desks = {str(d["kind"]): str(d["zh"]) for d in _sites_yaml()["desks"]}
+    if kind == "province" or not tenant:
+        return desks.get(kind, party)
+    s = site(tenant, "tenant")
+    if kind in ("city", "district"):
+        return bureau(tenant)
+    return f"{'武汉市' if s.level == 'city' else '武汉市' + s.zh}{desks.get(kind, kind)}"
+
+
+@cache
+def _sites_yaml() -> Mapping[str, Any]:
+    loaded: Mapping[str, Any] = yaml.safe_load((HERE / "sites.yaml").read_text("utf-8"))
+    return loaded
+
+
 def number_prefix(tenant: str) -> str:
     s = site(tenant, "tenant")
     short = s.zh.removesuffix("区") if s.level == "district" else s.zh
