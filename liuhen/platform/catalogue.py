@@ -57,6 +57,7 @@ class FieldSpec:
     type: str  # one of FIELD_TYPES
     required: bool
     options: tuple[str, ...] = ()  # a choice's values
+    option_labels: tuple[tuple[str, str], ...] = ()  # (value, what the form prints)
     max_length: int = 0  # a text's limit in characters (0: none)
     minimum: int | None = None  # an integer's least value
     source: str = ""  # the law or article that demands the field
@@ -119,12 +120,17 @@ class Site:
 def _field(f: Mapping[str, Any]) -> FieldSpec:
     if f["type"] not in FIELD_TYPES:
         raise ValueError(f"documents.yaml: field {f['name']} has unknown type {f['type']!r}")
+    # A choice's options: a list of values, or {value: the Chinese the form prints}.
+    raw = f.get("options") or {}
+    options = {str(k): str(v) for k, v in raw.items()} if isinstance(raw, Mapping) else {}
+    options = options or {str(v): "" for v in _list(raw)}
     return FieldSpec(
         name=f["name"],
         label=f["label"],
         type=f["type"],
         required=bool(f["required"]),
-        options=_list(f.get("options")),
+        options=tuple(options),
+        option_labels=tuple((k, v) for k, v in options.items() if v),
         max_length=int(f.get("max_length", 0)),
         minimum=f.get("min"),
         source=str(f.get("source", "")),

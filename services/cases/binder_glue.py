@@ -58,6 +58,8 @@ def _sheet(uow: UnitOfWork, case: Case, it: FileItem) -> tuple[Sheet, str, str]:
     )
     if it.sender:  # the sender's document: its organ heads it, not this bureau
         made = replace(made, bureau=sender_name(it.sender))
+    if made.title != it.title_zh:  # an item the file names itself (materials at the desk)
+        made = replace(made, title=it.title_zh)
     return made, number, ""
 
 
@@ -142,7 +144,7 @@ def bind(
         handler=case.handler_name,
         state=state_zh("case", case.state),
         retention=kept.label,
-        retention_source=kept.source,
+        retention_source=kept.source_zh or kept.source,
         issued=max(t if t.tzinfo else t.replace(tzinfo=UTC) for t in times),
     )
     return binder.bind(cover, bound, [_recording(r) for r in media], _bag(items, cover.bureau))

@@ -120,7 +120,9 @@ def _material(sources: Sources, name: str, m: object, when: datetime, stage: str
     }
     content["stamps"] = list(getattr(m, "stamps", []))
     item = _item("material", name, "submitted_material", when, content)
-    sources.others.append(FileItem(**{**item.__dict__, "stage": stage}))
+    # At the desk they are what the complainant handed in (Art 9), not the 调查中 form.
+    title = "受理时投诉（举报）人提交资料" if stage == "intake" else item.title_zh
+    sources.others.append(FileItem(**{**item.__dict__, "stage": stage, "title_zh": title}))
 
 
 def receipt_items(records: list[enforcement_pb2.ServiceRecord], sources: Sources) -> None:

@@ -29,15 +29,16 @@ ORDER = {
 }
 
 
-def fetch_pdf(site: Site, name: str) -> tuple[bytes, cpb.GetDocumentPdfResponse]:
-    first = cases(site).GetDocumentPdf(cpb.GetDocumentPdfRequest(name=name))
+def fetch_pdf(
+    site: Site, name: str, *, tenant: str = "jiangan"
+) -> tuple[bytes, cpb.GetDocumentPdfResponse]:
+    client = site.client("cases", tenant, "handler1")
+    first = client.GetDocumentPdf(cpb.GetDocumentPdfRequest(name=name))
     data = first.part.data
     while len(data) < first.part.total_size:
-        data += (
-            cases(site)
-            .GetDocumentPdf(cpb.GetDocumentPdfRequest(name=name, offset=len(data)))
-            .part.data
-        )
+        data += client.GetDocumentPdf(
+            cpb.GetDocumentPdfRequest(name=name, offset=len(data))
+        ).part.data
     return data, first
 
 
