@@ -89,11 +89,8 @@ def intake_items(i: intake_pb2.Intake, sources: Sources) -> None:
         )
     )
     if i.filing_approved_by:
-        approval = {
-            "summary": i.filing_summary,
-            "within_jurisdiction": i.within_jurisdiction,
-            "case_number": i.case_number,
-        }
+        # The fields its print and its ledger entries hash (services/intake/prints.py).
+        approval = {"summary": i.filing_summary, "within_jurisdiction": i.within_jurisdiction}
         sources.others.append(
             _item("document", f"{i.name}/filing_approval", "filing_approval", received, approval)
         )

@@ -71,3 +71,5 @@ def test_demo_writes_the_served_order_and_the_case_file_as_chinese_pdfs(tmp_path
     for part in ("劳动保障监察案卷", "案件状态限期改正中", "卷内目录", *bound):
         assert part in text, part
     assert "rectifying" not in text
+    # Art 21: the 委托协查函 is addressed to the peer it asks; the reply is filed as received.
+    assert "洪山区劳动保障监察大队：" in text and "武汉市洪山区人力资源和社会保障局来文" in text

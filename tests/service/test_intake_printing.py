@@ -83,6 +83,10 @@ def test_art11_the_filing_approval_prints_when_approved_and_names_its_case_once_
     )
     entry = next(e for e in filed.ledger if e.seq == got.ledger_seq)
     assert entry.action == "document.effective" and got.part.sha256 in entry.refs
+    # The case file lists it with the content hash its ledger entries carry.
+    listed = cases_of(site).GetCaseFile(cpb.GetCaseFileRequest(case=case)).items
+    item = next(i for i in listed if i.name == name)
+    assert item.sha256 == entry.refs[0]
 
 
 def test_art13_a_transfer_slip_prints_addressed_to_the_receiving_bureau(site: Site) -> None:
