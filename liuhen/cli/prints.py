@@ -46,7 +46,8 @@ def verify(officer: demo.Officer, path: Path) -> tuple[bool, str]:
     lines = [
         f"{path}: {'VERIFIED' if ok else 'NOT THE RECORDED BYTES'}",
         f"  document  {v.document}  {v.title_zh} {v.number}".rstrip(),
-        f"  case      {v.case}  {v.case_number}",
+        f"  intake    {v.intake}",
+        f"  case      {v.case or '(not filed)'}  {v.case_number}".rstrip(),
         f"  ledger    entry {v.ledger_seq}  {v.ledger_hash}"
         + ("" if v.ledger_verified else "  (chain does NOT verify)"),
         f"  sha256    {sha}" + ("" if v.matches else f"  (recorded {v.recorded_sha256})"),

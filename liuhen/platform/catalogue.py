@@ -1,4 +1,5 @@
-"""The project's own catalogues: documents, deadline rules, roles, sites and routes.
+"""The project's own catalogues: documents, deadline rules, roles, sites and routes,
+the Chinese names of the states.
 
 Loaded once from `liuhen/platform/catalog/*.yaml` (the project's copy of the reference
 catalogues; nothing reads `../shared` at run time).
@@ -57,6 +58,7 @@ class FieldSpec:
     type: str  # one of FIELD_TYPES
     required: bool
     options: tuple[str, ...] = ()  # a choice's values
+    option_labels: tuple[tuple[str, str], ...] = ()  # (value, what the form prints)
     max_length: int = 0  # a text's limit in characters (0: none)
     minimum: int | None = None  # an integer's least value
     source: str = ""  # the law or article that demands the field
@@ -119,12 +121,17 @@ class Site:
 def _field(f: Mapping[str, Any]) -> FieldSpec:
     if f["type"] not in FIELD_TYPES:
         raise ValueError(f"documents.yaml: field {f['name']} has unknown type {f['type']!r}")
+    # A choice's options: a list of values, or {value: the Chinese the form prints}.
+    raw = f.get("options") or {}
+    options = {str(k): str(v) for k, v in raw.items()} if isinstance(raw, Mapping) else {}
+    options = options or {str(v): "" for v in _list(raw)}
     return FieldSpec(
         name=f["name"],
         label=f["label"],
         type=f["type"],
         required=bool(f["required"]),
-        options=_list(f.get("options")),
+        options=tuple(options),
+        option_labels=tuple((k, v) for k, v in options.items() if v),
         max_length=int(f.get("max_length", 0)),
         minimum=f.get("min"),
         source=str(f.get("source", "")),
@@ -221,3 +228,29 @@ def site(site_id: str, field_name: str = "recipient") -> Site:
             f"{site_id!r} 不是本市的监察机构",
             field=field_name,
         ) from None
+
+
+@dataclass(frozen=True)
+class StateName:
+    """The Chinese name of an intake's or a case's state (states.yaml) and its source."""
+
+    state: str
+    zh: str
+    source: str
+
+
+@cache
+def state_names(subject: str) -> Mapping[str, StateName]:
+    """Every state of `subject` ("intake" or "case") with its Chinese name."""
+    return {
+        state: StateName(state, str(v["zh"]), str(v["source"]))
+        for state, v in _load("states.yaml")[subject].items()
+    }
+
+
+def state_zh(subject: str, state: str) -> str:
+    """The state as the cover and the console show it: 限期改正中 for `rectifying`; a state
+    the catalogue does not name yet shows as it is (tests/unit/test_state_names.py keeps
+    the catalogue complete)."""
+    known = state_names(subject).get(state)
+    return known.zh if known else state

@@ -6,18 +6,29 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC
 from typing import Any
 
 from liuhen.media.v1 import media_pb2
+from liuhen.platform.catalogue import state_zh
 from liuhen.platform.db import UnitOfWork
 from liuhen.platform.printing import binder, registry, retention
-from liuhen.platform.printing.forms import Sheet, bureau, day_zh, sheet, time_zh
+from liuhen.platform.printing.forms import (
+    FieldRow,
+    Sheet,
+    bureau,
+    day_zh,
+    sender_name,
+    sheet,
+    time_zh,
+)
 from services.cases import orm
 from services.cases.casefile import FileItem
 from services.cases.model import Case
 
 KINDS_ZH = {"audio": "录音", "video": "录像"}
+SENDER_NUMBER = "sender_number"  # 来文文号, a field of every inbound type (documents.yaml)
 
 
 def retention_of(uow: UnitOfWork, case: Case) -> retention.Retention:
@@ -31,19 +42,39 @@ def _sheet(uow: UnitOfWork, case: Case, it: FileItem) -> tuple[Sheet, str, str]:
     if row is not None:
         return Sheet.from_json(row.sheet_json), row.number, row.pdf_sha256
     content = json.loads(it.content_json or "{}")
+    number = str(content.pop(SENDER_NUMBER, "")) if it.sender else ""
     made = sheet(
         tenant=uow.tenant,
         document=it.name,
         type_code=it.type,
         content=content,
-        number="",
+        number=number,
         case_number=case.case_number,
-        addressee=case.party,
+        addressee="" if it.sender else case.party,
         signatures=(),
         issued=it.time if it.time.tzinfo else it.time.replace(tzinfo=UTC),
         code="",  # not a print of its own: nothing to verify it against
+        extra_rows=_received(it, number),
     )
-    return made, "", ""
+    if it.sender:  # the sender's document: its organ heads it, not this bureau
+        made = replace(made, bureau=sender_name(it.sender))
+    if made.title != it.title_zh:  # an item the file names itself (materials at the desk)
+        made = replace(made, title=it.title_zh)
+    return made, number, ""
+
+
+def _received(it: FileItem, number: str) -> tuple[FieldRow, ...]:
+    """A document received from outside (police, court, a peer's reply) is not this
+    bureau's: it keeps the sender's own number, if its content gives one, and is filed as
+    received (docs/printing.md, "Documents received from outside")."""
+    if not it.sender:
+        return ()
+    theirs = f"（来文文号{number}）" if number else "（来文未载文号）"
+    note = (
+        f"{time_zh(it.time)}收到{sender_name(it.sender)}来文{theirs}。外来文书，"
+        "按来文内容归档，本机关不另编文号、不加盖印章"
+    )
+    return (FieldRow("received", "收文", note),)
 
 
 def _recording(r: media_pb2.Recording) -> binder.Recording:
@@ -96,6 +127,7 @@ def bind(
                 it.sha256,
                 made[0],
                 made[2],
+                sender_name(it.sender) if it.sender else "",
             )
         )
     registration = next((i for i in items if i.name.endswith("/registration")), None)
@@ -110,9 +142,9 @@ def bind(
         matter=matter,
         filed=day_zh(case.filed_at),
         handler=case.handler_name,
-        state=case.state,
+        state=state_zh("case", case.state),
         retention=kept.label,
-        retention_source=kept.source,
+        retention_source=kept.source_zh or kept.source,
         issued=max(t if t.tzinfo else t.replace(tzinfo=UTC) for t in times),
     )
     return binder.bind(cover, bound, [_recording(r) for r in media], _bag(items, cover.bureau))

@@ -42,6 +42,7 @@ class FileItem:
     missing_recording: bool = False  # Art 23: a record made without its mandatory recording
     stage: str = ""  # Art 41: intake | investigation | decision | service | records
     content_json: str = ""  # the fields it prints from, where it has no print of its own
+    sender: str = ""  # who sent a document received from outside (police, court, a peer)
 
 
 def _utc(moment: datetime) -> datetime:
@@ -91,7 +92,7 @@ def build(
         item = FileItem(
             0, "document", name, d.type, document_type(d.type).zh, d.effective_at,
             d.content_sha256, d.version, supersedes, "", missing, stage_of(d.type),
-            d.content_json,
+            d.content_json, d.from_site if document_type(d.type).inbound else "",
         )  # fmt: skip
         rows.append((d.effective_at, item))
     types = {document_name(d): d.type for d in documents_list}

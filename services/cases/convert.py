@@ -9,7 +9,7 @@ from liuhen.common.v1 import common_pb2
 from liuhen.media.v1 import media_pb2
 from liuhen.platform import deadlines, ledger
 from liuhen.platform.calendar import local_date
-from liuhen.platform.catalogue import document_type
+from liuhen.platform.catalogue import document_type, state_zh
 from liuhen.platform.db import UnitOfWork, utcnow
 from liuhen.platform.timestamps import timestamp
 from services.cases import orm
@@ -63,6 +63,7 @@ def case_to_pb(c: Case, uow: UnitOfWork | None = None) -> pb.Case:
         name=f"cases/{c.id}",
         case_number=c.case_number,
         state=c.state,
+        state_zh=state_zh("case", c.state),
         party=c.party,
         complainant=c.complainant,
         registered_by=c.registered_by,

@@ -16,6 +16,7 @@ from liuhen.media.v1 import media_pb2, media_pb2_grpc
 from liuhen.platform.bootstrap import Platform
 from liuhen.platform.catalogue import document_type
 from liuhen.platform.ledger import canonical, sha256_hex
+from liuhen.platform.printing.forms import WUHAN
 from liuhen.platform.server import current_principal
 from liuhen.platform.service import call_sibling
 from services.cases.casefile import FileItem, RecordingRef
@@ -70,12 +71,13 @@ def _item(
 def intake_items(i: intake_pb2.Intake, sources: Sources) -> None:
     received = _time(i, "received_time")
     person = "匿名" if i.complainant.anonymous else i.complainant.name
+    # The registration form's fields by its schema (documents.yaml), so it prints labelled.
+    who = "reporter" if FORMS.get(i.kind) == "report_form" else "complainant"
     form = {
-        "complainant": person,
-        "contact": i.complainant.contact,
+        who: {"name": person, "contact": i.complainant.contact},
         "employer": {"name": i.employer.name, "address": i.employer.address},
         "violation": i.violation,
-        "received_time": received.isoformat(),
+        "received_on": received.astimezone(WUHAN).date().isoformat(),
     }
     sources.others.append(
         _item(
@@ -87,11 +89,8 @@ def intake_items(i: intake_pb2.Intake, sources: Sources) -> None:
         )
     )
     if i.filing_approved_by:
-        approval = {
-            "summary": i.filing_summary,
-            "within_jurisdiction": i.within_jurisdiction,
-            "case_number": i.case_number,
-        }
+        # The fields its print and its ledger entries hash (services/intake/prints.py).
+        approval = {"summary": i.filing_summary, "within_jurisdiction": i.within_jurisdiction}
         sources.others.append(
             _item("document", f"{i.name}/filing_approval", "filing_approval", received, approval)
         )
@@ -118,7 +117,9 @@ def _material(sources: Sources, name: str, m: object, when: datetime, stage: str
     }
     content["stamps"] = list(getattr(m, "stamps", []))
     item = _item("material", name, "submitted_material", when, content)
-    sources.others.append(FileItem(**{**item.__dict__, "stage": stage}))
+    # At the desk they are what the complainant handed in (Art 9), not the 调查中 form.
+    title = "受理时投诉（举报）人提交资料" if stage == "intake" else item.title_zh
+    sources.others.append(FileItem(**{**item.__dict__, "stage": stage, "title_zh": title}))
 
 
 def receipt_items(records: list[enforcement_pb2.ServiceRecord], sources: Sources) -> None:

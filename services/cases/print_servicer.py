@@ -5,8 +5,7 @@ write-once in the object store (Art 41, 45)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from typing import TypeVar
+from collections.abc import Sequence
 
 import grpc
 from google.protobuf.message import Message
@@ -20,9 +19,10 @@ from liuhen.platform.ledger import sha256_hex
 from liuhen.platform.printing import registry
 from liuhen.platform.printing.documents import code_in
 from liuhen.platform.printing.forms import Sheet
-from liuhen.platform.service import ServicerBase, parse_name
+from liuhen.platform.printing.storing import StoresPrints
+from liuhen.platform.service import parse_name
+from services.cases import orm
 
-M = TypeVar("M", bound=Message)
 PART = 1 << 20  # a response carries at most 1 MiB of a PDF
 MAX_VERIFY_BYTES = 3 << 20
 
@@ -43,29 +43,11 @@ def pdf_part(data: bytes, offset: int) -> pb.PdfPart:
     )
 
 
-class PrintsMixin(ServicerBase):
-    def mutate(
-        self,
-        method: str,
-        request: Message,
-        response_type: type[M],
-        work: Callable[[UnitOfWork, Principal], M],
-    ) -> M:
-        """Run the mutation; if it made a document effective, store its PDF (after the
-        commit: a retry of the same request stores what a crash left unstored)."""
-        response = super().mutate(method, request, response_type, work)
+class PrintsMixin(StoresPrints):
+    def printed(self, response: Message) -> Sequence[str]:
+        """A mutation that made a document effective: its PDF is stored after the commit."""
         doc = getattr(response, "document", None)
-        if isinstance(doc, pb.Document) and doc.state == "effective":
-            self._store_print(doc.name)
-        return response
-
-    def _store_print(self, name: str) -> None:
-        def work(uow: UnitOfWork, who: Principal) -> None:
-            row = registry.find(uow, name)
-            if row is not None:
-                registry.store(self.platform.objects, who.tenant, row)
-
-        self.read(work)
+        return [doc.name] if isinstance(doc, pb.Document) and doc.state == "effective" else []
 
     def GetDocumentPdf(
         self, request: pb.GetDocumentPdfRequest, context: grpc.ServicerContext
@@ -112,11 +94,15 @@ class PrintsMixin(ServicerBase):
             if v is None:
                 raise NotFound("NOT_FOUND", f"no document with code {code}", "验证码不存在")
             r = v.row
+            # An intake and the case filed from it share the id: an intake's document
+            # names its intake, and its case once there is one (seed Art 11, 13).
+            case = orm.get_case(uow, r.case_id)
             return pb.VerifyDocumentPdfResponse(
                 matches=v.matches,
                 document=r.document,
-                case=r.document.rsplit("/", 2)[0],
-                case_number=Sheet.from_json(r.sheet_json).case_number,
+                intake=f"intakes/{r.case_id}",
+                case=f"cases/{case.id}" if case else "",
+                case_number=case.case_number if case else Sheet.from_json(r.sheet_json).case_number,
                 type=r.type,
                 title_zh=document_type(r.type).zh,
                 number=r.number,
@@ -156,6 +142,11 @@ class PrintsMixin(ServicerBase):
 
 
 def _document_ids(name: str) -> list[str]:
+    """The subject's id (an intake's or a case's) and the document's, from its name:
+    cases/{c}/documents/{d}, .../services/{s}, intakes/{i}/documents/{d}, or an intake's
+    filing approval, intakes/{i}/filing_approval (one per intake)."""
+    if name.startswith("intakes/") and name.endswith("/filing_approval"):
+        return [*parse_name(name.removesuffix("/filing_approval"), "intakes/*"), ""]
     kind = name.split("/", 3)[2] if name.count("/") >= 3 else "documents"
     collection = "intakes" if name.startswith("intakes/") else "cases"
     return parse_name(name, f"{collection}/*/{kind}/*")

@@ -12,7 +12,7 @@ from liuhen.platform.catalogue import document_type, site
 from liuhen.platform.db import UnitOfWork, utcnow
 from liuhen.platform.documents import DRAFT, RETURNED, drafting_role
 from liuhen.platform.errors import PermissionDenied, not_found
-from services.intake import messages, orm
+from services.intake import messages, orm, prints
 from services.intake.documents import (
     IntakeDocument,
     check_acting,
@@ -172,10 +172,12 @@ def approve_document(
 def _settle(
     uow: UnitOfWork, principal: Principal, intake: Intake, doc: IntakeDocument, role: str
 ) -> None:
-    """Once effective, a first version changes its intake; a correction of an effective
-    document changes nothing more, and sends nothing again."""
+    """Once effective, a document is printed (prints.py, the point shared with cases) and
+    a first version changes its intake; a correction of an effective document is printed
+    as a new version but changes nothing more, and sends nothing again."""
     if doc.state != "effective":
         return
+    prints.on_effective(uow, principal, intake, doc, doc.name)
     corrected = next((d for d in intake.documents if d.id == doc.supersedes), None)
     if corrected is not None and corrected.state == "effective":
         return

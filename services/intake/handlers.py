@@ -6,14 +6,14 @@ from __future__ import annotations
 import uuid
 from datetime import date
 
-from liuhen.platform import deadlines, ledger
+from liuhen.platform import deadlines, fields, ledger
 from liuhen.platform.auth import Principal
 from liuhen.platform.calendar import WorkingCalendar, local_date
-from liuhen.platform.catalogue import site
+from liuhen.platform.catalogue import document_type, site
 from liuhen.platform.db import UnitOfWork, utcnow
 from liuhen.platform.errors import not_found
 from liuhen.platform.stamps import stamps_for
-from services.intake import orm
+from services.intake import orm, prints
 from services.intake.model import (
     Intake,
     Material,
@@ -146,6 +146,8 @@ def draft_filing(
     intake.draft_filing(
         user=principal.user_id, within_jurisdiction=within_jurisdiction, summary=summary
     )
+    content = prints.filing_content(intake)
+    fields.validate(document_type(prints.FILING_APPROVAL), fields.parse(content.decode()))
     deadlines.meet(uow, subject=f"intakes/{intake.id}", rule="filing_approval_submitted")
     record(
         uow,
@@ -153,6 +155,8 @@ def draft_filing(
         principal,
         "filing_approval.drafted",
         {"within_jurisdiction": within_jurisdiction, "summary": summary},
+        (ledger.sha256_hex(content),),
+        role="intake",
     )
     return intake
 
@@ -169,11 +173,16 @@ def approve_filing(
         else ""
     )
     intake.approve_filing(user=principal.user_id, case_number=number)
+    form = prints.filing_approval(intake, utcnow())
     record(
         uow,
         intake,
         principal,
         "filing_approval.approved",
         {"case_number": intake.case_number, "comment": comment},
+        (form.content_sha256,),
+        role="head",
     )
+    # Approved, the form is effective (Art 11): printed at the one effective point.
+    prints.on_effective(uow, principal, intake, form, prints.filing_name(intake))
     return intake

@@ -16,6 +16,14 @@ if TYPE_CHECKING:
     from services.intake.documents import IntakeDocument
 
 SOURCES = ("phone", "letter", "visit", "transfer", "assignment", "other")
+# Every state an intake passes through (Art 9-15): here, in the documents' EFFECTS and
+# in the messages' INBOUND; their Chinese names are the catalogue's (states.yaml).
+STATES = (
+    "registered", "supplement_requested", "non_acceptance_drafted", "not_accepted",
+    "filing_drafted", "filed", "to_transfer", "transfer_drafted", "transferred",
+    "dispute_drafted", "dispute_raised", "dispute_pending", "designation_drafted",
+    "designated", "designated_elsewhere",
+)  # fmt: skip
 KINDS = {
     "complaint": "劳动保障监察投诉登记表",
     "construction_complaint": "劳动保障监察举报（投诉）登记表（建设领域）",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC
 from functools import partial
 from typing import Any, TypeVar
@@ -14,11 +14,13 @@ from liuhen.intake.v1 import intake_pb2 as pb
 from liuhen.intake.v1 import intake_pb2_grpc
 from liuhen.platform.auth import Principal
 from liuhen.platform.bootstrap import Platform
+from liuhen.platform.catalogue import state_zh
 from liuhen.platform.db import UnitOfWork, utcnow
 from liuhen.platform.errors import InvalidArgument
-from liuhen.platform.service import ServicerBase, parse_name
+from liuhen.platform.printing.storing import StoresPrints
+from liuhen.platform.service import parse_name
 from liuhen.platform.timestamps import date_of, timestamp
-from services.intake import document_handlers, handlers
+from services.intake import document_handlers, handlers, prints
 from services.intake.documents import IntakeDocument
 from services.intake.model import Intake, Material, RegisterComplaint
 
@@ -51,6 +53,7 @@ def intake_to_pb(i: Intake) -> pb.Intake:
         received_time=timestamp(i.received_at),
         registered_by=i.registered_by,
         state=i.state,
+        state_zh=state_zh("intake", i.state),
         materials=[material_to_pb(m) for m in i.materials],
         filing_due_on=i.filing_due_on.isoformat() if i.filing_due_on else "",
         filing_due_provisional=i.filing_due_provisional,
@@ -102,7 +105,17 @@ def _enum_name(value: int, enum: object, prefix: str) -> str:
     return name.removeprefix(prefix).lower() if value else ""
 
 
-class IntakeServicer(ServicerBase, intake_pb2_grpc.IntakeServiceServicer):  # type: ignore[misc]
+class IntakeServicer(StoresPrints, intake_pb2_grpc.IntakeServiceServicer):  # type: ignore[misc]
+    def printed(self, response: Message) -> Sequence[str]:
+        """An intake document that took effect, or the filing approval just approved: its
+        PDF is stored write-once after the commit (seed Art 41, 45)."""
+        doc = getattr(response, "document", None)
+        if isinstance(doc, pb.IntakeDocument) and doc.state == "effective":
+            return [doc.name]
+        if isinstance(response, pb.ApproveFilingResponse):
+            return [f"{response.intake.name}/{prints.FILING_APPROVAL}"]
+        return ()
+
     def RegisterComplaint(
         self, request: pb.RegisterComplaintRequest, context: grpc.ServicerContext
     ) -> pb.RegisterComplaintResponse:

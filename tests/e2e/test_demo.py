@@ -44,3 +44,32 @@ def test_demo_carries_one_case_across_two_districts_and_the_ledger_verifies(tmp_
         "rectification_period",
         "investigation_completed",
     }
+
+
+def test_demo_writes_the_served_order_and_the_case_file_as_chinese_pdfs(tmp_path):
+    """Issue 7, "Done when": the served 限期改正指令书 and the bound case file, each with
+    its path and SHA-256, that read as the Chinese forms they are (pdftotext)."""
+    import hashlib
+
+    from tests.printing_support import fonts_embedded, pdf_text
+
+    _, lines = run_demo(tmp_path)
+    pdfs = json.loads(lines[-1])["pdfs"]
+    order, casefile = pdfs["rectification_order"], pdfs["case_file"]
+    for pdf in (order, casefile):
+        data = Path(pdf["path"]).read_bytes()
+        assert hashlib.sha256(data).hexdigest() == pdf["sha256"]
+        assert any(pdf["path"] in line and pdf["sha256"] in line for line in lines)
+        assert all(emb == "yes" for _, emb in fonts_embedded(data))
+    assert order["verified"] and order["number"].startswith("江岸人社监限改〔")
+    text = pdf_text(Path(order["path"]).read_bytes())
+    heading = ("武汉市江岸区人力资源和社会保障局", "劳动保障监察限期改正指令书", order["number"])
+    for part in (*heading, "武汉某建筑劳务有限公司：", "违法事实", "第1页共1页"):
+        assert part in text, part
+    text = pdf_text(Path(casefile["path"]).read_bytes())
+    bound = ("劳动保障监察立案审批表", "劳动保障监察送达回执", "证据袋清单", "证据材料备考表")
+    for part in ("劳动保障监察案卷", "案件状态限期改正中", "卷内目录", *bound):
+        assert part in text, part
+    assert "rectifying" not in text
+    # Art 21: the 委托协查函 is addressed to the peer it asks; the reply is filed as received.
+    assert "洪山区劳动保障监察大队：" in text and "武汉市洪山区人力资源和社会保障局来文" in text

@@ -5,6 +5,7 @@ an incomplete complaint returned for supplement; old conduct flagged."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 
 import grpc
@@ -13,6 +14,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from liuhen.intake.v1 import intake_pb2 as pb
 from liuhen.platform import ledger
+from liuhen.platform.printing import registry
 from tests.support import Site, rid, status_of
 
 
@@ -86,6 +88,7 @@ def test_art11_non_acceptance_decision_is_approved_by_the_head_and_ready_to_serv
     effective = approve(site, drafted.document.name)
     doc = effective.document
     assert (doc.state, effective.intake.state) == ("effective", "not_accepted")
+    assert effective.intake.state_zh == "不予受理"  # the console shows it (states.yaml)
     assert doc.title_zh == "劳动保障监察不予受理决定书"
     assert list(doc.served_to) == ["complainant"] and doc.decision_document
     assert doc.approved_by == site.user_id("jiangan", "head1")
@@ -108,13 +111,20 @@ def test_art11_non_acceptance_decision_is_approved_by_the_head_and_ready_to_serv
     assert failure(lambda: approve(site, doc.name))[1] == "NOT_SUBMITTED"
     with site.running["intake"].platform.db.unit_of_work("jiangan") as uow:
         entries = ledger.entries(uow, intake.name.removeprefix("intakes/"))
-        assert [e.action for e in entries][-4:] == [
+        # Every step is recorded (Art 45): the print's entry, with the PDF's SHA-256,
+        # before the intake moves.
+        assert [e.action for e in entries][-5:] == [
             "non_acceptance_decision.drafted",
             "non_acceptance_decision.submitted",
             "non_acceptance_decision.approved",
+            "document.effective",
             "non_acceptance_decision.effective",
         ]
-        assert doc.content_sha256 in entries[-4].refs
+        assert doc.content_sha256 in entries[-5].refs
+        row = registry.find(uow, doc.name)
+        assert row is not None and re.fullmatch(r"江岸人社监不受〔\d{4}〕1号", row.number)
+        assert (entries[-2].service, entries[-2].seq) == ("intake", row.ledger_seq)
+        assert list(entries[-2].refs) == [doc.content_sha256, row.pdf_sha256]
 
 
 def test_art6_nobody_approves_a_non_acceptance_they_drafted_or_registered(site: Site) -> None:

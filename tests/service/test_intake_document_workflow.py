@@ -78,13 +78,14 @@ def test_art11_a_returned_non_acceptance_is_corrected_as_a_new_version_then_appr
     assert list(done.document.approvals) == [f"head:{site.user_id('jiangan', 'head1')}"]
     with site.running["intake"].platform.db.unit_of_work("jiangan") as uow:
         actions = [e.action for e in ledger.entries(uow, intake.name.removeprefix("intakes/"))]
-    assert actions[-7:] == [
+    assert actions[-8:] == [
         "non_acceptance_decision.drafted",
         "non_acceptance_decision.submitted",
         "non_acceptance_decision.returned",
         "non_acceptance_decision.drafted",
         "non_acceptance_decision.submitted",
         "non_acceptance_decision.approved",
+        "document.effective",  # the print of the corrected version (Art 45)
         "non_acceptance_decision.effective",
     ]
 
@@ -105,6 +106,7 @@ def test_rules15_a_corrected_supplement_notice_changes_the_intake_once(site: Sit
     with site.running["intake"].platform.db.unit_of_work("jiangan") as uow:
         actions = [e.action for e in ledger.entries(uow, intake.name.removeprefix("intakes/"))]
     assert actions.count("supplement_notice.effective") == 1
+    assert actions.count("document.effective") == 2  # each version prints, numbered
 
 
 def test_art6_the_registrar_may_not_return_what_reaches_the_head(site: Site) -> None:

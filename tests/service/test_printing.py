@@ -18,28 +18,27 @@ from liuhen.enforcement.v1 import enforcement_pb2 as epb
 from liuhen.platform.catalogue import document_type
 from services.cases.casefile import STAGES
 from tests.printing_support import fonts_embedded, pdf_text, squeeze
-from tests.samples import EMPLOYER
 from tests.service.test_cases_steps import cases, effective, interview, serve
 from tests.support import Site, file_case, rid
 
+VIOLATION = "拖欠12名劳动者2026年9月至10月工资"
 ORDER = {
     "period_days": 10,
-    "violations": [
-        {"fact": "拖欠12名劳动者2026年9月至10月工资", "basis": "《劳动保障监察条例》第二十六条"}
-    ],
-    "employer": {**EMPLOYER, "name": "武汉某某建筑劳务有限公司"},
+    "violations": [{"fact": VIOLATION, "basis": "《劳动保障监察条例》第二十六条"}],
+    "employer": {"name": "武汉某某建筑劳务有限公司", "uscc": "91420102MA4K12345G"},
 }
 
 
-def fetch_pdf(site: Site, name: str) -> tuple[bytes, cpb.GetDocumentPdfResponse]:
-    first = cases(site).GetDocumentPdf(cpb.GetDocumentPdfRequest(name=name))
+def fetch_pdf(
+    site: Site, name: str, *, tenant: str = "jiangan"
+) -> tuple[bytes, cpb.GetDocumentPdfResponse]:
+    client = site.client("cases", tenant, "handler1")
+    first = client.GetDocumentPdf(cpb.GetDocumentPdfRequest(name=name))
     data = first.part.data
     while len(data) < first.part.total_size:
-        data += (
-            cases(site)
-            .GetDocumentPdf(cpb.GetDocumentPdfRequest(name=name, offset=len(data)))
-            .part.data
-        )
+        data += client.GetDocumentPdf(
+            cpb.GetDocumentPdfRequest(name=name, offset=len(data))
+        ).part.data
     return data, first
 
 
@@ -56,8 +55,8 @@ def test_art28_45_an_effective_order_prints_numbered_with_its_hash_in_the_ledger
         got.number,
         "武汉市江岸区人力资源和社会保障局",
         "武汉某某建筑劳务有限公司",
-        EMPLOYER["uscc"],
-        ORDER["violations"][0]["fact"],
+        "91420102MA4K12345G",
+        VIOLATION,
         got.verification_code,
         "第1页共1页",
     ):
@@ -121,6 +120,7 @@ def test_art41_42_the_case_file_is_complete_in_the_order_of_the_stages(
     assert any(n.endswith("/registration") for n in names)
     assert any(n.endswith("/filing_approval") for n in names)
     full = cases(site).GetCase(cpb.GetCaseRequest(name=case)).case
+    assert (full.state, full.state_zh) == ("rectifying", "限期改正中")
     assert {d.name for d in full.documents if d.state == "effective"} <= set(names)
     assert got.retention == "10年" and "国家档案局令第8号" in got.retention_source
     out = tmp_path / "file.pdf"
@@ -140,6 +140,7 @@ def test_art41_42_the_case_file_is_complete_in_the_order_of_the_stages(
         "受理立案",
         "送达执行",
         full.case_number,
+        "案件状态" + full.state_zh,  # the cover names the state in Chinese
     ):
         assert squeeze(part) in text
     assert hashlib.sha256(out.read_bytes()).hexdigest() == sha == manifest["sha256"]
@@ -178,3 +179,37 @@ def test_art37_the_service_receipt_prints_the_service_and_the_signature_field(si
     ):
         assert part in text, part
     assert cases(site).VerifyDocumentPdf(cpb.VerifyDocumentPdfRequest(pdf=data)).matches
+
+
+def test_art30_41_a_police_decision_is_filed_as_received_with_the_senders_number(
+    site: Site, tmp_path: Path
+) -> None:
+    from tests.service.test_cases_paths import refer
+    from tests.service.test_cases_steps import inbound
+
+    case = file_case(site)
+    refer(site, case)
+    receipt = inbound(site, case, "criminal_referral_receipt", {"received_by": "法制室"})
+    number = "江公（法）不立字〔2026〕15号"
+    decision = inbound(
+        site,
+        case,
+        "police_filing_decision",
+        {"filed": False, "reason": "证据不足", "sender_number": number},
+    )
+    full = cases(site).GetCase(cpb.GetCaseRequest(name=case)).case
+    printed = {e.refs[0] for e in full.ledger if e.action == "document.effective"}
+    assert decision.content_sha256 not in printed  # not this bureau's: no print, no 文号
+    out = tmp_path / "file.pdf"
+    _, manifest_path = prints.case_file(
+        demo.Officer(site.settings, "jiangan", "handler1"), case, out
+    )
+    items = {i["name"]: i for i in json.loads(manifest_path.read_text("utf-8"))["items"]}
+    assert (items[decision.name]["number"], items[decision.name]["sender"]) == (
+        number,
+        "武汉市江岸区公安机关",
+    )
+    assert items[receipt.name]["number"] == "" and items[receipt.name]["sender"]
+    text = pdf_text(out.read_bytes())
+    for part in ("江岸区公安机关来文", number, "收文", "本机关不另编文号"):
+        assert squeeze(part) in text, part

@@ -93,9 +93,6 @@ def test_design8_a_document_from_outside_keeps_what_else_its_author_wrote() -> N
 @pytest.mark.parametrize(
     ("code", "name", "value"),
     [
-        ("rectification_order", "period_days", 0),
-        ("rectification_order", "period_days", True),
-        ("rectification_order", "period_days", "十日"),
         ("rectification_order", "violations", "欠薪"),
         ("rectification_order", "violations", [{"fact": "欠薪"}]),
         ("rectification_order", "violations", [{"fact": "欠薪", "basis": "劳动法"}]),
@@ -129,8 +126,10 @@ def test_amounts_are_yuan_with_at_most_two_places(fine: str) -> None:
     assert fields.validate(document_type("penalty_decision"), content)["fine"] == fine
 
 
-def test_art28_the_period_field_names_its_source() -> None:
-    err = refused("rectification_order", sample_content("rectification_order", period_days=-3))
+@pytest.mark.parametrize("days", [-3, 0, True, "十日", 366])
+def test_art28_a_bad_period_is_refused_by_its_own_rule_naming_its_source(days: Any) -> None:
+    err = refused("rectification_order", sample_content("rectification_order", period_days=days))
+    assert (err.reason, err.field) == ("BAD_PERIOD", "content_json.period_days")
     assert err.article == "seed Art 28"
 
 

@@ -12,12 +12,12 @@ import pytest
 from liuhen.platform.catalogue import DocumentType, documents
 from liuhen.platform.printing import documents as printed
 from liuhen.platform.printing import fonts, retention
-from liuhen.platform.printing.forms import Signature, display, form, format_number, sheet
+from liuhen.platform.printing.forms import Signature, field_text, form, format_number, sheet
 from liuhen.platform.printing.registry import normalise_code, verification_code
 from tests.printing_support import fonts_embedded, pdf_text, squeeze
 
 SAMPLE: dict[str, Any] = {
-    "employer": {"name": "武汉某某建筑劳务有限公司", "uscc": "91420102MA4K123456"},
+    "employer": {"name": "武汉某某建筑劳务有限公司", "uscc": "91420102MA4K12345G"},
     "violations": [{"fact": "拖欠12名劳动者工资", "basis": "《劳动保障监察条例》第二十六条"}],
     "period_days": 10,
     "grounds": "不属于劳动保障监察管辖范围",
@@ -77,9 +77,16 @@ def test_art41_every_document_type_prints_its_title_number_and_fields(code: str)
     text = pdf_text(data)
     assert squeeze(documents()[code].zh) in text
     assert number in text and "K7QM-2XPA-9D" in text and "第1页共" in text
-    specs = {s.name: s.type for s in getattr(documents()[code], "fields", ())}
+    specs = {s.name: s for s in getattr(documents()[code], "fields", ())}
     for name, value in content.items():
-        assert squeeze(display(value, specs.get(name, ""))) in text, name
+        assert squeeze(field_text(value, specs.get(name))) in text, name
+
+
+def test_art26_37_a_choice_prints_its_chinese_label() -> None:
+    specs = {s.name: s for s in documents()["service_receipt"].fields}
+    assert field_text("left_at_premises", specs["method"]) == "留置送达"
+    data, _, content = render("written_statement")
+    assert content["reason"] == "equipment_failure" and "设备故障" in pdf_text(data)
 
 
 def test_fonts_are_embedded_and_no_glyph_is_missing() -> None:

@@ -38,6 +38,7 @@ class Item:
     sha256: str
     sheet: Sheet | None  # None: a recording, which is not bound (备考表)
     pdf_sha256: str = ""
+    sender: str = ""  # a document received from outside: who sent it (its number is theirs)
 
 
 @dataclass(frozen=True)
@@ -120,6 +121,7 @@ def bind(
                 "name": it.name,
                 "title": it.title,
                 "number": it.number,
+                "sender": it.sender,
                 "time": it.time.isoformat(),
                 "sha256": it.sha256,
                 "pdf_sha256": it.pdf_sha256,
@@ -162,10 +164,17 @@ def _catalogue(pen: Pen, items: Sequence[Item], starts: dict[int, tuple[int, int
     pen.grid(["序号", "阶段", "题名（文号）", "日期", "页号"], widths, head=True)
     for it in items:
         page = "备考表" if it.sheet is None else _pages(starts.get(it.seq))
-        title = f"{it.title}（{it.number}）" if it.number else it.title
+        title = _title(it)
         pen.grid(
             [str(it.seq), STAGES.get(it.stage, it.stage), title, day_zh(it.time), page], widths
         )
+
+
+def _title(it: Item) -> str:
+    """题名（文号）: a received document names its sender, and its number is the sender's."""
+    if it.sender:
+        return f"{it.title}（{it.sender}来文{' ' + it.number if it.number else ''}）"
+    return f"{it.title}（{it.number}）" if it.number else it.title
 
 
 def _pages(span: tuple[int, int] | None) -> str:

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
-from liuhen.platform.catalogue import HERE, document_type, site
+from liuhen.platform.catalogue import HERE, FieldSpec, document_type, site
 
 FORMS = HERE / "forms"
 WUHAN = ZoneInfo("Asia/Shanghai")
@@ -34,6 +34,9 @@ KEY_LABELS = {
     "stamps": "签章", "filed": "是否立案", "proceed": "是否进入处罚（处理）程序",
     "employer": "用人单位", "violations": "违法行为", "period": "期限", "amount": "金额",
     "witnesses": "见证人", "circumstances": "情况", "findings": "协查结果",
+    # what a peer's 协查回函 carries beside its fields (routing, Art 21)
+    "handler_name": "承办人", "replied_by": "回复人（用户编号）",
+    "request_message_id": "对应协查函消息编号", "reply_message_id": "回函消息编号",
 }  # fmt: skip
 PERIOD_UNITS = {"working_days": "个工作日", "calendar_days": "日", "days": "日"}
 
@@ -75,6 +78,27 @@ def form(code: str) -> Form:
 def bureau(tenant: str) -> str:
     s = site(tenant, "tenant")
     return str(base()["bureau"][s.level]).format(zh=s.zh)
+
+
+def sender_name(party: str) -> str:
+    """Who sent a document received from outside (sites.yaml): a peer bureau, the
+    province's desk, or a desk of a tenant (江岸区公安机关, 武汉市人民法院)."""
+    from liuhen.platform.outbox import kind_of
+
+    kind, tenant = kind_of(party)
+    desks = {str(d["kind"]): str(d["zh"]) for d in _sites_yaml()["desks"]}
+    if kind == "province" or not tenant:
+        return desks.get(kind, party)
+    s = site(tenant, "tenant")
+    if kind in ("city", "district"):
+        return bureau(tenant)
+    return f"{'武汉市' if s.level == 'city' else '武汉市' + s.zh}{desks.get(kind, kind)}"
+
+
+@cache
+def _sites_yaml() -> Mapping[str, Any]:
+    loaded: Mapping[str, Any] = yaml.safe_load((HERE / "sites.yaml").read_text("utf-8"))
+    return loaded
 
 
 def number_prefix(tenant: str) -> str:
@@ -153,11 +177,21 @@ def _mapping(value: Mapping[str, Any]) -> str:
     if set(value) >= {"amount", "unit"} and len(value) == 2:  # a period
         return f"{value['amount']}{PERIOD_UNITS.get(str(value['unit']), str(value['unit']))}"
     parts = []
-    for k, v in value.items():
+    for k, v in sorted(value.items(), key=lambda kv: _rank(kv[0])):
         text = display(v)
         if text:
             parts.append(text if k == "name" else f"{KEY_LABELS.get(k, k)}：{text}")
     return "，".join(parts)
+
+
+# The parts of a structured value in the order a form states them (the employer's name
+# before its code, a violation's fact before its legal basis); the rest keep theirs.
+FIRST = ("name", "fact", "basis", "uscc", "legal_representative", "address", "unit",
+         "certificate_no", "id_number", "role", "contact")  # fmt: skip
+
+
+def _rank(key: str) -> int:
+    return FIRST.index(key) if key in FIRST else len(FIRST)
 
 
 @dataclass(frozen=True)
@@ -165,6 +199,14 @@ class FieldRow:
     name: str
     label: str
     text: str
+
+
+def field_text(value: Any, spec: FieldSpec | None) -> str:
+    """A field's value as its form prints it: a choice by its Chinese label where the
+    catalogue gives one (直接送达 for `direct`), any other by its type."""
+    labels = dict(spec.option_labels) if spec else {}
+    label = labels.get(value, "") if isinstance(value, str) else ""
+    return label or display(value, spec.type if spec else "")
 
 
 def field_rows(type_code: str, content: Mapping[str, Any]) -> list[FieldRow]:
@@ -180,7 +222,7 @@ def field_rows(type_code: str, content: Mapping[str, Any]) -> list[FieldRow]:
         seen.add(name)
         spec = specs.get(name)
         label = spec.label if spec else KEY_LABELS.get(name, name)
-        text = display(content[name], spec.type if spec else "")
+        text = field_text(content[name], spec)
         if text:
             rows.append(FieldRow(name, label, text))
     return rows

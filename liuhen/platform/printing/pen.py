@@ -80,8 +80,10 @@ class Pen:
         label = f"第 {self.page} 页 共 {self.total} 页"
         y = self.bottom - 12 * mm
         self.text(self.left + (self.width - fonts.width(label, BODY, 14)) / 2, y, label, BODY, 14)
-        if self.footer:
-            self.text(self.left, y - 6 * mm, self.footer, BODY, 9)
+        if self.footer:  # beside the QR code, never under it: wrapped to two lines at most
+            room = self.width - (20 * mm if self.qr else 0)
+            for i, line in enumerate(self.wrap(self.footer, BODY, 8, room)[:2]):
+                self.text(self.left, y - (5 + 3.6 * i) * mm, line, BODY, 8)
         if self.qr:
             self._qr(self.left + self.width - 18 * mm, y - 8 * mm, 18 * mm)
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import itertools
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import BigInteger, Integer, String, Text, UniqueConstraint, func, select
 from sqlalchemy.orm import Mapped, mapped_column
@@ -29,15 +30,10 @@ from liuhen.platform.printing.forms import local as local_time
 from liuhen.platform.printing.forms import sheet as make_sheet
 
 EFFECTIVE = "document.effective"
-# Ledger steps that sign a document, and the line each prints as (roles.yaml).
-SIGNING = {
-    "document.drafted",
-    "document.reviewed",
-    "document.approved",
-    "interview.recorded",
-    "material.received",
-    "document.served",
-}
+# The steps that sign a document, as the last part of a ledger action: cases write
+# `document.approved`, `interview.recorded`; intake `non_acceptance_decision.approved`,
+# `filing_approval.drafted` (the line each prints as: roles.yaml).
+SIGNING = {"drafted", "reviewed", "approved", "recorded", "received", "served"}
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 
@@ -107,13 +103,13 @@ def signatures(entries: Iterable[ledger.Entry], content_sha256: str) -> list[Sig
     names = role_names()
     out = []
     for e in entries:
-        if e.action not in SIGNING or content_sha256 not in e.refs:
+        if e.action.rpartition(".")[2] not in SIGNING or content_sha256 not in e.refs:
             continue
         role = e.actor.get("role", "")
         label = "承办人" if role == "handler" else names.get(role, role)
-        if e.action == "document.reviewed":
+        if e.action.endswith(".reviewed"):
             label = "审核人（案件审理部门）"
-        opinion = "同意" if e.action in ("document.reviewed", "document.approved") else ""
+        opinion = "同意" if e.action.endswith((".reviewed", ".approved")) else ""
         when = datetime.fromisoformat(e.time.replace("Z", "+00:00"))
         out.append(
             Signature(
@@ -185,6 +181,57 @@ def issue(
     )  # fmt: skip
     uow.add(row)
     return row
+
+
+class Effective(Protocol):
+    """What the effective point needs of a document of either service (an intake's or a
+    case's document of the workflow, or the intake's filing approval)."""
+
+    @property
+    def type(self) -> str: ...
+    @property
+    def state(self) -> str: ...
+    @property
+    def drafted_by(self) -> str: ...
+    @property
+    def drafted_role(self) -> str: ...
+    @property
+    def content_json(self) -> str: ...
+    @property
+    def content_sha256(self) -> str: ...
+    @property
+    def effective_at(self) -> datetime | None: ...
+
+
+def on_effective(
+    uow: UnitOfWork,
+    principal: Principal,
+    doc: Effective,
+    *,
+    subject: str,
+    name: str,
+    case_number: str,
+    addressee: str,
+    service: str,
+) -> PrintRow | None:
+    """The one effective point of the document workflow (DESIGN §4), for intake and cases
+    alike: a document that took effect is printed once (文号, verification code, its PDF's
+    SHA-256 in the ledger entry `document.effective` of `subject`, the intake's or the
+    case's chain). A draft, or a document still in its approval chain, is not printed."""
+    if doc.state != "effective" or doc.effective_at is None:
+        return None
+    role = doc.drafted_role if principal.user_id == doc.drafted_by else ""
+    facts = Subject(
+        case_id=subject,
+        document=name,
+        type=doc.type,
+        content=json.loads(doc.content_json or "{}"),
+        content_sha256=doc.content_sha256,
+        case_number=case_number,
+        addressee=addressee,
+        issued=doc.effective_at,
+    )
+    return issue(uow, principal, role, facts, service=service)
 
 
 def _sheet_of(uow: UnitOfWork, subject: Subject, number: str) -> Sheet:

@@ -20,6 +20,7 @@ class Retention:
     zh: str
     years: int | None  # None: permanent (永久)
     source: str
+    source_zh: str = ""  # the source as the cover prints it
 
     @property
     def label(self) -> str:
@@ -48,7 +49,7 @@ def for_case(*, major: bool, effective_types: Iterable[str]) -> Retention:
         hit = (k.get("when_major") and major) or types & set(k.get("when_effective", ()))
         if hit or not (k.get("when_major") or k.get("when_effective")):
             years = None if k["years"] == "permanent" else int(k["years"])
-            return Retention(k["kind"], k["zh"], years, k["source"])
+            return Retention(k["kind"], k["zh"], years, k["source"], k.get("source_zh", ""))
     raise LookupError("retention.yaml names no kind for every case")
 
 

@@ -1,0 +1,46 @@
+"""Storing prints after the transaction that made them (seed Art 41, 45): a servicer
+whose mutations make documents effective names them, and their PDFs are written once
+into the object store beside the recordings. After the commit, so a retry of the same
+request stores what a crash left unstored; intake and cases share it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TypeVar
+
+from google.protobuf.message import Message
+
+from liuhen.platform.auth import Principal
+from liuhen.platform.db import UnitOfWork
+from liuhen.platform.printing import registry
+from liuhen.platform.service import ServicerBase
+
+M = TypeVar("M", bound=Message)
+
+
+class StoresPrints(ServicerBase):
+    def printed(self, response: Message) -> Sequence[str]:
+        """The documents a mutation's response shows effective (their resource names)."""
+        return ()
+
+    def mutate(
+        self,
+        method: str,
+        request: Message,
+        response_type: type[M],
+        work: Callable[[UnitOfWork, Principal], M],
+    ) -> M:
+        response = super().mutate(method, request, response_type, work)
+        names = self.printed(response)
+        if names:
+            self.store_prints(names)
+        return response
+
+    def store_prints(self, names: Sequence[str]) -> None:
+        def work(uow: UnitOfWork, who: Principal) -> None:
+            for name in names:
+                row = registry.find(uow, name)
+                if row is not None:
+                    registry.store(self.platform.objects, who.tenant, row)
+
+        self.read(work)
