@@ -11,6 +11,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 SERVICES = ("intake", "cases", "media", "routing", "enforcement")
 DEFAULT_PORTS = {
@@ -36,6 +37,38 @@ class Secret:
         return "Secret(****)"
 
 
+# Numeric settings: field -> environment variable (each optional, default in Settings).
+NUMBERS = {
+    "sibling_timeout_s": "LIUHEN_SIBLING_TIMEOUT_S",
+    "db_connect_timeout_s": "LIUHEN_DB_CONNECT_TIMEOUT_S",
+    "db_statement_timeout_s": "LIUHEN_DB_STATEMENT_TIMEOUT_S",
+    "s3_timeout_s": "LIUHEN_S3_TIMEOUT_S",
+    "upload_idle_timeout_s": "LIUHEN_MEDIA_UPLOAD_IDLE_TIMEOUT_S",
+    "uploads_per_caller": "LIUHEN_MEDIA_UPLOADS_PER_CALLER",
+    "uploads_per_tenant": "LIUHEN_MEDIA_UPLOADS_PER_TENANT",
+    "upload_workers": "LIUHEN_MEDIA_UPLOAD_WORKERS",
+    "offsite_wait_cap_s": "LIUHEN_MEDIA_OFFSITE_WAIT_CAP_S",
+    "offsite_retry_s": "LIUHEN_MEDIA_OFFSITE_RETRY_S",
+}
+
+
+def _numbers(env: Mapping[str, str]) -> dict[str, Any]:
+    """The numeric settings present in `env`; each must be a positive finite number."""
+    out: dict[str, Any] = {}
+    for name, key in NUMBERS.items():
+        if key not in env:
+            continue
+        kind = type(getattr(Settings, name))
+        try:
+            value = kind(env[key])
+        except ValueError:
+            raise ConfigError(f"{key} must be a number, not {env[key]!r}") from None
+        if not 0 < value < float("inf"):
+            raise ConfigError(f"{key} must be a positive finite number, not {env[key]!r}")
+        out[name] = value
+    return out
+
+
 @dataclass(frozen=True)
 class Settings:
     profile: str = "embedded"
@@ -52,6 +85,18 @@ class Settings:
     keycloak_url: str = "http://127.0.0.1:58080"
     otlp_endpoint: str = ""
     relay_interval_s: float = 0.2
+    # Deadlines on what a call waits for (issue 10: a dependency that hangs fails the call).
+    sibling_timeout_s: float = 15.0
+    db_connect_timeout_s: float = 10.0
+    db_statement_timeout_s: float = 30.0
+    s3_timeout_s: float = 30.0
+    # Media uploads: no caller starves the others (issue 10).
+    upload_idle_timeout_s: float = 30.0  # a stream silent this long is closed
+    uploads_per_caller: int = 4  # open upload streams of one officer
+    uploads_per_tenant: int = 64  # open upload streams of one district
+    upload_workers: int = 32  # threads that hash and store the bytes of uploads
+    offsite_wait_cap_s: float = 120.0  # VerifyOffsiteCopy waits at most this long
+    offsite_retry_s: float = 5.0  # how often the off-site copier retries pending copies
 
     @property
     def issuer_base(self) -> str:
@@ -97,6 +142,7 @@ class Settings:
             s3_secret_key=Secret(env.get("LIUHEN_S3_SECRET_KEY", "")),
             keycloak_url=env.get("LIUHEN_KEYCLOAK_URL", "http://127.0.0.1:58080"),
             otlp_endpoint=env.get("LIUHEN_OTLP_ENDPOINT", ""),
+            **_numbers(env),
         )
         if profile == "stack":
             for key in ("LIUHEN_DATABASE_URL", "LIUHEN_S3_ACCESS_KEY", "LIUHEN_S3_SECRET_KEY"):

@@ -25,14 +25,17 @@ from pathlib import Path
 from typing import Any, BinaryIO, cast
 from urllib.parse import quote, unquote
 
+import certifi
 import urllib3
 from minio import Minio
-from minio.commonconfig import COMPLIANCE, REPLACE, CopySource
+from minio.commonconfig import COMPLIANCE, ENABLED, REPLACE, CopySource, Filter
 from minio.error import MinioException, S3Error
+from minio.lifecycleconfig import AbortIncompleteMultipartUpload, Expiration, LifecycleConfig, Rule
 from minio.objectlockconfig import DAYS, ObjectLockConfig
 from minio.retention import Retention
 
 from liuhen.platform.ports import (
+    FixityMismatch,
     ObjectExists,
     ObjectLocked,
     ObjectNotFound,
@@ -40,6 +43,7 @@ from liuhen.platform.ports import (
     PortError,
     StoredObject,
 )
+from liuhen.platform.private import FILE_MODE, private_dir, write_private
 
 CHUNK = 64 * 1024
 _TENANT = re.compile(r"[a-z0-9][a-z0-9-]{1,40}")
@@ -77,7 +81,10 @@ class FileObjectStore(ObjectStore):
     `root/<tenant>/keys/<quoted key>.json` maps a key to its hash, size, metadata,
     retention and legal hold. A key is claimed with a hard link, which fails if the key
     exists, so two processes cannot both write it. The off-site copy is the same layout
-    under `offsite` (default `root/_offsite`), written after each put."""
+    under `offsite` (default `root/_offsite`), written by `copy_offsite`. Bytes in
+    flight sit in `tmp/`, locked while written, so `clean_staging` can tell a crashed
+    upload's leftovers from a live one. Folders are 0700 and files 0600/0400: they
+    hold personal data."""
 
     def __init__(self, root: Path, *, offsite: Path | None = None) -> None:
         self._root = Path(root)
@@ -99,7 +106,8 @@ class FileObjectStore(ObjectStore):
         tdir = self._tenant_dir(self._root, tenant)
         if not (tdir / "keys").is_dir():
             raise ObjectStoreError(f"no store for tenant {tenant!r}: call ensure_bucket")
-        with open(tdir / ".lock", "a+b") as lock:
+        fd = os.open(tdir / ".lock", os.O_CREAT | os.O_RDWR, FILE_MODE)
+        with os.fdopen(fd, "a+b") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             try:
                 yield tdir
@@ -108,9 +116,10 @@ class FileObjectStore(ObjectStore):
 
     def ensure_bucket(self, tenant: str) -> None:
         for base in (self._root, self._offsite):
-            tdir = self._tenant_dir(base, tenant)
+            private_dir(base)
+            tdir = private_dir(self._tenant_dir(base, tenant))
             for sub in ("cas", "keys", "tmp"):
-                (tdir / sub).mkdir(parents=True, exist_ok=True)
+                private_dir(tdir / sub)
 
     def put(
         self,
@@ -140,17 +149,43 @@ class FileObjectStore(ObjectStore):
             _store_blob(tmp, tdir / "cas" / digest)
             if not _create_exclusive(self._key_file(tdir, key), entry):
                 raise ObjectExists(f"{tenant}/{key}")
-            self._copy_offsite(tenant, key, entry)
         return _stored(entry)
 
-    def _copy_offsite(self, tenant: str, key: str, entry: dict[str, Any]) -> None:
-        src = self._tenant_dir(self._root, tenant) / "cas" / entry["sha256"]
-        odir = self._tenant_dir(self._offsite, tenant)
-        if not (odir / "cas" / entry["sha256"]).exists():
-            with open(src, "rb") as f:
-                tmp, _, _ = _stream_to_temp(iter(lambda: f.read(CHUNK), b""), odir / "tmp")
-            _store_blob(tmp, odir / "cas" / entry["sha256"])
-        _replace_json(self._key_file(odir, key), entry)
+    def copy_offsite(self, tenant: str, key: str, timeout_s: float = 0.0) -> str | None:
+        """Copy the object to the off-site folder (the bytes hashed as they are copied,
+        so a primary that no longer matches its hash is not copied) and return the
+        off-site copy's hash."""
+        with self._locked(tenant):
+            entry = self._entry(tenant, key)
+            src = self._tenant_dir(self._root, tenant) / "cas" / entry["sha256"]
+            odir = self._tenant_dir(self._offsite, tenant)
+            if not (odir / "cas" / entry["sha256"]).exists():
+                with open(src, "rb") as f:
+                    tmp, digest, _ = _stream_to_temp(iter(lambda: f.read(CHUNK), b""), odir / "tmp")
+                if digest != entry["sha256"]:
+                    tmp.unlink()
+                    raise FixityMismatch(
+                        f"{tenant}/{key}: primary bytes hash to {digest}, "
+                        f"recorded {entry['sha256']}"
+                    )
+                _store_blob(tmp, odir / "cas" / entry["sha256"])
+            _replace_json(self._key_file(odir, key), entry)
+        return self.replica_sha256(tenant, key)
+
+    def clean_staging(self, older_than_s: float = 0.0, tenant: str | None = None) -> int:
+        """Remove what interrupted writes left in `tmp/` (and half-written key files):
+        a file no live writer holds locked. Returns how many were removed."""
+        removed = 0
+        cutoff = time.time() - older_than_s
+        for base in (self._root, self._offsite):
+            if not base.is_dir():
+                continue
+            tdirs = [self._tenant_dir(base, tenant)] if tenant else list(base.iterdir())
+            for tdir in tdirs:
+                leftovers = [*tdir.glob("tmp/put-*"), *tdir.glob("keys/.*.tmp")]
+                for path in leftovers:
+                    removed += _remove_if_abandoned(path, cutoff)
+        return removed
 
     def _entry(self, tenant: str, key: str, base: Path | None = None) -> dict[str, Any]:
         path = self._key_file(self._tenant_dir(base or self._root, tenant), key)
@@ -166,7 +201,11 @@ class FileObjectStore(ObjectStore):
     def open(self, tenant: str, key: str) -> Iterator[bytes]:
         entry = self._entry(tenant, key)
         f = open(self._tenant_dir(self._root, tenant) / "cas" / entry["sha256"], "rb")  # noqa: SIM115
-        return _read_chunks(f)
+        return verified(_read_chunks(f), entry["sha256"], f"{tenant}/{key}")
+
+    def primary_sha256(self, tenant: str, key: str) -> str:
+        entry = self._entry(tenant, key)
+        return _hash_file(self._tenant_dir(self._root, tenant) / "cas" / entry["sha256"])
 
     def delete(self, tenant: str, key: str) -> None:
         with self._locked(tenant):
@@ -193,28 +232,57 @@ class FileObjectStore(ObjectStore):
                 _replace_json(path, entry)
 
     def replica_sha256(self, tenant: str, key: str, timeout_s: float = 0.0) -> str | None:
-        deadline = time.monotonic() + timeout_s
+        """The off-site copy's hash, re-read from its bytes; None while it has none (the
+        embedded store copies on `copy_offsite` only, so there is nothing to wait for)."""
         odir = self._tenant_dir(self._offsite, tenant)
-        while True:
-            try:
-                entry = self._entry(tenant, key, self._offsite)
-                h = hashlib.sha256()
-                with open(odir / "cas" / entry["sha256"], "rb") as f:
-                    for chunk in iter(lambda: f.read(CHUNK), b""):
-                        h.update(chunk)
-                return h.hexdigest()
-            except (ObjectNotFound, FileNotFoundError):
-                if time.monotonic() >= deadline:
-                    return None
-                time.sleep(0.1)
+        try:
+            entry = self._entry(tenant, key, self._offsite)
+            return _hash_file(odir / "cas" / entry["sha256"])
+        except (ObjectNotFound, FileNotFoundError):
+            return None
+
+
+def _hash_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(CHUNK), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _remove_if_abandoned(path: Path, cutoff: float) -> int:
+    """Unlink `path` if it is older than `cutoff` and no writer holds its lock."""
+    try:
+        if path.stat().st_mtime > cutoff:
+            return 0
+        with open(path, "rb") as f:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            path.unlink()
+        return 1
+    except (BlockingIOError, FileNotFoundError):
+        return 0
+
+
+def verified(chunks: Iterable[bytes], sha256: str, what: str) -> Iterator[bytes]:
+    """Yield the chunks, hashing them; raise FixityMismatch at the end if the bytes read
+    are not the bytes recorded (a download re-hashes as it streams)."""
+    h = hashlib.sha256()
+    for chunk in chunks:
+        h.update(chunk)
+        yield chunk
+    if sha256 and h.hexdigest() != sha256:
+        raise FixityMismatch(f"{what}: read bytes hash to {h.hexdigest()}, recorded {sha256}")
 
 
 def _stream_to_temp(chunks: Iterable[bytes], tmpdir: Path) -> tuple[Path, str, int]:
+    """Write the chunks to a new 0600 file in `tmpdir`, locked while it is written (so
+    `clean_staging` leaves it alone), removed if the stream fails."""
     h = hashlib.sha256()
     size = 0
-    fd, name = tempfile.mkstemp(dir=tmpdir, prefix="put-")
+    fd, name = tempfile.mkstemp(dir=tmpdir, prefix="put-")  # mode 0600
     try:
         with os.fdopen(fd, "wb") as out:
+            fcntl.flock(out, fcntl.LOCK_EX)
             for chunk in chunks:
                 h.update(chunk)
                 size += len(chunk)
@@ -231,14 +299,14 @@ def _store_blob(tmp: Path, blob: Path) -> None:
     if blob.exists():  # same content already stored once
         tmp.unlink()
         return
-    os.chmod(tmp, 0o444)
+    os.chmod(tmp, 0o400)
     os.replace(tmp, blob)
 
 
 def _create_exclusive(path: Path, entry: Mapping[str, Any]) -> bool:
     """Write the key index only if the key is free (link() never replaces)."""
     tmp = path.with_name(f".{uuid.uuid4().hex}.tmp")
-    tmp.write_text(json.dumps(entry, ensure_ascii=False), "utf-8")
+    write_private(tmp, json.dumps(entry, ensure_ascii=False))
     try:
         os.link(tmp, path)
     except FileExistsError:
@@ -250,7 +318,7 @@ def _create_exclusive(path: Path, entry: Mapping[str, Any]) -> bool:
 
 def _replace_json(path: Path, entry: Mapping[str, Any]) -> None:
     tmp = path.with_name(f".{uuid.uuid4().hex}.tmp")
-    tmp.write_text(json.dumps(entry, ensure_ascii=False), "utf-8")
+    write_private(tmp, json.dumps(entry, ensure_ascii=False))
     os.replace(tmp, path)
 
 
@@ -349,13 +417,20 @@ class S3ObjectStore(ObjectStore):
         part_size: int = 8 * 1024 * 1024,
         region: str | None = None,
         default_retention_days: int | None = 1,
+        timeout_s: float = 30.0,
     ) -> None:
-        self._client = Minio(endpoint, access_key, secret_key, secure=secure, region=region)
-        self._offsite = (
-            Minio(offsite_endpoint, access_key, secret_key, secure=secure, region=region)
-            if offsite_endpoint
-            else None
-        )
+        def client(at: str) -> Minio:
+            return Minio(
+                at,
+                access_key,
+                secret_key,
+                secure=secure,
+                region=region,
+                http_client=_http_client(timeout_s, secure),
+            )
+
+        self._client = client(endpoint)
+        self._offsite = client(offsite_endpoint) if offsite_endpoint else None
         self._prefix = bucket_prefix
         self._part_size = part_size
         self._default_days = default_retention_days
@@ -365,7 +440,7 @@ class S3ObjectStore(ObjectStore):
 
     def ensure_bucket(self, tenant: str) -> None:
         bucket = self._bucket(tenant)
-        for name, lock in ((bucket, True), (f"{bucket}.staging", False)):
+        for name, lock in ((bucket, True), (f"{bucket}{_STAGING}", False)):
             try:
                 with _s3_errors(f"make bucket {name}"):
                     if not self._client.bucket_exists(name):
@@ -373,6 +448,10 @@ class S3ObjectStore(ObjectStore):
             except ObjectStoreError as exc:
                 if "BucketAlreadyOwnedByYou" not in str(exc):
                     raise
+        with _s3_errors(f"lifecycle of {bucket}{_STAGING}"):
+            # What a crash leaves in staging goes by itself within a day, even if no
+            # media process starts again to clean it.
+            self._client.set_bucket_lifecycle(f"{bucket}{_STAGING}", _STAGING_LIFECYCLE)
         if self._default_days:
             with _s3_errors(f"lock configuration of {bucket}"):
                 self._client.set_object_lock_config(
@@ -402,7 +481,7 @@ class S3ObjectStore(ObjectStore):
     ) -> StoredObject:
         until = _check_retain_until(retain_until)
         bucket, key = self._bucket(tenant), _check_key(key)
-        staging, staged = f"{bucket}.staging", uuid.uuid4().hex
+        staging, staged = f"{bucket}{_STAGING}", uuid.uuid4().hex
         with _s3_errors(f"put {tenant}/{key}"):
             if self._versions(bucket, key):  # a key is written once (Art 45)
                 raise ObjectExists(f"{tenant}/{key}")
@@ -436,9 +515,56 @@ class S3ObjectStore(ObjectStore):
         return _stored_from_headers(key, st.metadata, st.size, st.version_id)
 
     def open(self, tenant: str, key: str) -> Iterator[bytes]:
+        sha = self.head(tenant, key).sha256
         with _s3_errors(f"{tenant}/{key}"):
             response = self._client.get_object(self._bucket(tenant), _check_key(key))
-        return _stream_response(response)
+        return verified(_stream_response(response), sha, f"{tenant}/{key}")
+
+    def primary_sha256(self, tenant: str, key: str) -> str:
+        h = hashlib.sha256()
+        with _s3_errors(f"{tenant}/{key}"):
+            response = self._client.get_object(self._bucket(tenant), _check_key(key))
+            for chunk in _stream_response(response):
+                h.update(chunk)
+        return h.hexdigest()
+
+    def copy_offsite(self, tenant: str, key: str, timeout_s: float = 0.0) -> str | None:
+        """The store replicates to the off-site zone itself (RGW multisite): wait for
+        the copy there."""
+        return self.replica_sha256(tenant, key, timeout_s)
+
+    def clean_staging(self, older_than_s: float = 3600.0, tenant: str | None = None) -> int:
+        """Remove staged objects and abort multipart uploads in the staging buckets
+        that are older than older_than_s (an upload still running on another replica
+        is younger)."""
+        cutoff = datetime.now(UTC) - timedelta(seconds=older_than_s)
+        removed = 0
+        with _s3_errors("clean staging"):
+            if tenant:
+                names = [self._bucket(tenant) + _STAGING]
+            else:
+                names = [
+                    b.name
+                    for b in self._client.list_buckets()
+                    if b.name.startswith(self._prefix) and b.name.endswith(_STAGING)
+                ]
+            for name in names:
+                removed += self._clean_bucket(name, cutoff)
+        return removed
+
+    def _clean_bucket(self, bucket: str, cutoff: datetime) -> int:
+        removed = 0
+        for obj in self._client.list_objects(bucket, recursive=True):
+            if obj.object_name and obj.last_modified and obj.last_modified <= cutoff:
+                self._client.remove_object(bucket, obj.object_name)
+                removed += 1
+        # minio has no public call for these; its own put_object uses the same two.
+        uploads = self._client._list_multipart_uploads(bucket).uploads
+        for up in uploads:
+            if up.upload_id and (up.initiated_time is None or up.initiated_time <= cutoff):
+                self._client._abort_multipart_upload(bucket, up.object_name, up.upload_id)
+                removed += 1
+        return removed
 
     def delete(self, tenant: str, key: str) -> None:
         """Removes each version; the store itself must refuse a locked one."""
@@ -476,6 +602,34 @@ class S3ObjectStore(ObjectStore):
                 if time.monotonic() >= deadline:
                     return None
             time.sleep(0.5)
+
+
+_STAGING = ".staging"
+_STAGING_LIFECYCLE = LifecycleConfig(
+    [
+        Rule(
+            ENABLED,
+            rule_filter=Filter(prefix=""),
+            rule_id="liuhen-staging-leftovers",
+            expiration=Expiration(days=1),
+            abort_incomplete_multipart_upload=AbortIncompleteMultipartUpload(
+                days_after_initiation=1
+            ),
+        )
+    ]
+)
+
+
+def _http_client(timeout_s: float, secure: bool) -> urllib3.PoolManager:
+    """minio's own pool, with our deadline instead of its five minutes: a store that
+    hangs fails the call (issue 10)."""
+    return urllib3.PoolManager(
+        timeout=urllib3.Timeout(connect=min(timeout_s, 10.0), read=timeout_s),
+        maxsize=10,
+        cert_reqs="CERT_REQUIRED" if secure else "CERT_NONE",
+        ca_certs=os.environ.get("SSL_CERT_FILE") or certifi.where(),
+        retries=urllib3.Retry(total=3, backoff_factor=0.2, status_forcelist=[500, 502, 503, 504]),
+    )
 
 
 def _encode_meta(metadata: Mapping[str, str]) -> str:

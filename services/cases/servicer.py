@@ -74,9 +74,10 @@ class CasesServicer(ServicerBase, cases_pb2_grpc.CasesServiceServicer):  # type:
         self, request: pb.GetCaseRequest, context: grpc.ServicerContext
     ) -> pb.GetCaseResponse:
         (case_id,) = parse_name(request.name, "cases/*")
+        basic = request.view == pb.CASE_VIEW_BASIC
         return self.read(
             lambda uow, who: pb.GetCaseResponse(
-                case=case_to_pb(handlers.load_case(uow, case_id), uow)
+                case=case_to_pb(handlers.load_case(uow, case_id), None if basic else uow)
             )
         )
 
