@@ -64,6 +64,16 @@ class Unavailable(LiuhenError):
     code = "UNAVAILABLE"
 
 
+class ResourceExhausted(LiuhenError):
+    """A limit that keeps one caller from starving the others (the field names it)."""
+
+    code = "RESOURCE_EXHAUSTED"
+
+
+class DeadlineExceeded(LiuhenError):
+    code = "DEADLINE_EXCEEDED"
+
+
 def require(value: object, field: str, what: str = "", article: str = "") -> None:
     """Refuse an empty required field with INVALID_ARGUMENT naming it."""
     if value in (None, "", 0) or (isinstance(value, list | tuple) and not value):
