@@ -97,6 +97,7 @@ class Settings:
     upload_workers: int = 32  # threads that hash and store the bytes of uploads
     offsite_wait_cap_s: float = 120.0  # VerifyOffsiteCopy waits at most this long
     offsite_retry_s: float = 5.0  # how often the off-site copier retries pending copies
+    test_fault: str = ""  # crash tests only: liuhen.platform.faults
 
     @property
     def issuer_base(self) -> str:
@@ -142,6 +143,7 @@ class Settings:
             s3_secret_key=Secret(env.get("LIUHEN_S3_SECRET_KEY", "")),
             keycloak_url=env.get("LIUHEN_KEYCLOAK_URL", "http://127.0.0.1:58080"),
             otlp_endpoint=env.get("LIUHEN_OTLP_ENDPOINT", ""),
+            test_fault=env.get("LIUHEN_TEST_FAULT", ""),
             **_numbers(env),
         )
         if profile == "stack":

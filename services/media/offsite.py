@@ -14,6 +14,7 @@ from liuhen.platform.auth import Principal
 from liuhen.platform.bootstrap import Platform
 from liuhen.platform.catalogue import sites
 from liuhen.platform.db import UnitOfWork, utcnow
+from liuhen.platform.faults import fault_point
 from liuhen.platform.ports import FixityMismatch, ObjectNotFound, ObjectStore, PortError
 from services.media import orm
 from services.media.copies import COPY_DONE, COPY_FAILED, INTACT, OffsiteCopy, fixity
@@ -119,6 +120,7 @@ class OffsiteCopier:
             for task in tasks:
                 if self._stopped.is_set():
                     return tried
+                fault_point(self.platform.settings.test_fault, "offsite.copy")
                 offsite, detail = copy_one(self.platform.objects, task)
                 with self.platform.db.unit_of_work(tenant) as uow:
                     record_copy(uow, task.recording_id, offsite, detail)

@@ -10,7 +10,7 @@ per officer and per district, and a silent stream is closed (issue 10).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from typing import Any
 
 import grpc
@@ -22,6 +22,7 @@ from liuhen.platform.aio import AioRuntime, IdleStream, StreamLimits
 from liuhen.platform.auth import Principal
 from liuhen.platform.bootstrap import Platform
 from liuhen.platform.db import UnitOfWork, utcnow
+from liuhen.platform.faults import fault_point
 from liuhen.platform.server import current_principal
 from liuhen.platform.service import ServicerBase, parse_name
 from liuhen.platform.timestamps import timestamp
@@ -41,8 +42,10 @@ from services.media.model import (
     HashingStream,
     Labels,
     Recording,
-    UploadRecording as UploadCommand,
     check_same_bytes,
+)
+from services.media.model import (
+    UploadRecording as UploadCommand,
 )
 
 POLL_S = 0.2  # how often a waiting VerifyOffsiteCopy looks for the copy
@@ -110,7 +113,7 @@ class MediaServicer(ServicerBase, media_pb2_grpc.MediaServiceServicer):  # type:
         cmd = command_of(meta)
         handlers.check_upload(principal, cmd, utcnow())
         case = await self.calls(self._case, cmd.case_id, principal)
-        stream = HashingStream(c for c in requests.blocking(chunk_of) if c)
+        stream = HashingStream(self._chunks(requests))
         upload = await self.uploads(
             handlers.store,
             self.platform.objects,
@@ -121,9 +124,17 @@ class MediaServicer(ServicerBase, media_pb2_grpc.MediaServiceServicer):  # type:
             retention_years=self.retention_years,
         )
         response = await self.calls(self._record, meta, cmd, case, upload, stream.sha256)
+        fault_point(self.platform.settings.test_fault, "upload.recorded")
         self.copier.nudge()
         check_same_bytes(response.recording.sha256, stream.sha256)  # a replayed request
         return response
+
+    def _chunks(self, requests: IdleStream) -> Iterator[bytes]:
+        """The upload's bytes, read on an upload worker."""
+        for i, chunk in enumerate(c for c in requests.blocking(chunk_of) if c):
+            yield chunk
+            if i == 1:
+                fault_point(self.platform.settings.test_fault, "upload.streaming")
 
     def _record(
         self,
