@@ -100,11 +100,11 @@ class Platform:
 
     @cached_property
     def objects(self) -> ObjectStore:
-        from liuhen.platform import objects
+        from liuhen.platform import objects, s3objects
 
         s = self.settings
         if s.profile == "stack":
-            return objects.S3ObjectStore(
+            return s3objects.S3ObjectStore(
                 s.s3_endpoint,
                 s.s3_access_key.value,
                 s.s3_secret_key.value,

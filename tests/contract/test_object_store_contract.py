@@ -19,7 +19,7 @@ from minio import Minio
 from minio.deleteobjects import DeleteObject
 from minio.error import S3Error
 
-from liuhen.platform.objects import FileObjectStore, S3ObjectStore
+from liuhen.platform.objects import FileObjectStore
 from liuhen.platform.ports import (
     FixityMismatch,
     ObjectExists,
@@ -28,6 +28,7 @@ from liuhen.platform.ports import (
     ObjectStore,
     StoredObject,
 )
+from liuhen.platform.s3objects import S3ObjectStore
 
 from .conftest import S3Settings
 

@@ -14,7 +14,8 @@ from pathlib import Path
 import grpc
 import pytest
 
-from liuhen.platform.objects import ObjectStoreError, S3ObjectStore
+from liuhen.platform.objects import ObjectStoreError
+from liuhen.platform.s3objects import S3ObjectStore
 from services.run import start
 from tests.service.test_media import TENANT, metadata, open_case, requests
 from tests.support import Site, free_port, running_site, status_of
