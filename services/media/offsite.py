@@ -97,7 +97,7 @@ class OffsiteCopier:
         self._stopped.set()
         self._wake.set()
         if self._thread is not None:
-            self._thread.join(timeout=10)
+            self._thread.join(timeout=5)
 
     def nudge(self) -> None:
         self._wake.set()

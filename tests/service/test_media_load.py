@@ -164,3 +164,37 @@ def test_sibling_calls_fetch_the_case_without_its_documents_and_ledger(site: Sit
         full.handler,
         full.state,
     )
+
+
+@pytest.fixture
+def stuck_copier_site(tmp_path: Path) -> Iterator[Site]:
+    with running_site(tmp_path / "liuhen", test_fault="offsite.copy:hang") as s:
+        yield s
+
+
+def test_a_verify_whose_caller_went_away_records_nothing(stuck_copier_site: Site) -> None:
+    """The copier is stuck, so the copy stays pending; a caller that gives up after 0.3 s
+    of a 2 s wait leaves no ledger entry behind (issue 10: no entries for callers long
+    gone); one that waits the 2 s out gets `pending`, recorded once."""
+    site = stuck_copier_site
+    case = open_case(site)
+    rec = upload(site.client("media", TENANT, "handler1"), metadata(case.name), footage(64 * 1024))
+    token = site.token(TENANT, "reviewer1")
+    stub = media_pb2_grpc.MediaServiceStub(site.channel("media"))
+    auth = [("authorization", f"Bearer {token}")]
+    with pytest.raises(grpc.RpcError) as gone:
+        stub.VerifyOffsiteCopy(
+            pb.VerifyOffsiteCopyRequest(request_id=rid(), name=rec.name, wait_seconds=2),
+            metadata=auth,
+            timeout=0.3,
+        )
+    assert gone.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+    waited = stub.VerifyOffsiteCopy(
+        pb.VerifyOffsiteCopyRequest(request_id=rid(), name=rec.name, wait_seconds=2),
+        metadata=auth,
+        timeout=30,
+    ).check
+    assert (waited.state, waited.offsite_state) == ("pending", pb.OFFSITE_STATE_PENDING)
+    ledger = site.client("cases", TENANT, "handler1").GetCase(cpb.GetCaseRequest(name=case.name))
+    checks = [e.action for e in ledger.case.ledger if e.action.startswith("recording.offsite")]
+    assert checks == ["recording.offsite_pending"]
