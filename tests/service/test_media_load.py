@@ -198,3 +198,31 @@ def test_a_verify_whose_caller_went_away_records_nothing(stuck_copier_site: Site
     ledger = site.client("cases", TENANT, "handler1").GetCase(cpb.GetCaseRequest(name=case.name))
     checks = [e.action for e in ledger.case.ledger if e.action.startswith("recording.offsite")]
     assert checks == ["recording.offsite_pending"]
+
+
+def test_an_upload_cancelled_midway_stores_nothing_and_its_retry_succeeds(site: Site) -> None:
+    """A client that goes away mid-stream is not taken for the end of the recording: a
+    truncated object under the request id would refuse the honest retry."""
+    case = open_case(site)
+    meta, chunks = metadata(case.name), footage(1024 * 1024)
+    release, sent = threading.Event(), threading.Event()
+
+    def cut_off() -> Iterator[pb.UploadRecordingRequest]:
+        yield pb.UploadRecordingRequest(metadata=meta)
+        for chunk in chunks[:4]:
+            yield pb.UploadRecordingRequest(chunk=chunk)
+        sent.set()
+        release.wait()
+
+    token = site.token(TENANT, "handler1")
+    stub = media_pb2_grpc.MediaServiceStub(site.channel("media"))
+    call = stub.UploadRecording.future(
+        cut_off(), metadata=[("authorization", f"Bearer {token}")], timeout=60
+    )
+    assert sent.wait(timeout=30)
+    call.cancel()
+    release.set()
+    rec = upload(site.client("media", TENANT, "handler1"), meta, chunks)
+    assert rec.size_bytes == 1024 * 1024
+    tmp = site.settings.home / "objects" / TENANT / "tmp"
+    assert list(tmp.iterdir()) == []
