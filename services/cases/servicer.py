@@ -15,7 +15,7 @@ from liuhen.platform.calendar import local_date
 from liuhen.platform.db import UnitOfWork, utcnow
 from liuhen.platform.errors import InvalidArgument
 from liuhen.platform.server import current_principal
-from liuhen.platform.service import ServicerBase, call_sibling, parse_name
+from liuhen.platform.service import ServicerBase, parse_name
 from liuhen.platform.timestamps import datetime_of
 from services.cases import casefile, desks, documents, handlers, orm
 from services.cases.casefile import RecordingRef
@@ -34,7 +34,7 @@ class CasesServicer(ServicerBase, cases_pb2_grpc.CasesServiceServicer):  # type:
     ) -> pb.OpenCaseResponse:
         parse_name(request.intake, "intakes/*", "intake")
         who = current_principal()
-        intake = call_sibling(
+        intake = self.platform.call(
             intake_pb2_grpc.IntakeServiceStub(self.platform.channel("intake")).GetIntake,
             intake_pb2.GetIntakeRequest(name=request.intake),
             self.platform.forward(who.tenant),
@@ -372,7 +372,7 @@ class CasesServicer(ServicerBase, cases_pb2_grpc.CasesServiceServicer):  # type:
     def _recordings(self, case_id: str) -> list[RecordingRef]:
         """The case's recordings, from the media service over gRPC, asked outside any
         transaction of ours (a NOT_FOUND there is the case's own NOT_FOUND)."""
-        got = call_sibling(
+        got = self.platform.call(
             media_pb2_grpc.MediaServiceStub(self.platform.channel("media")).ListRecordings,
             media_pb2.ListRecordingsRequest(case=f"cases/{case_id}"),
             self.platform.forward(current_principal().tenant),
