@@ -49,6 +49,8 @@ NUMBERS = {
     "upload_workers": "LIUHEN_MEDIA_UPLOAD_WORKERS",
     "offsite_wait_cap_s": "LIUHEN_MEDIA_OFFSITE_WAIT_CAP_S",
     "offsite_retry_s": "LIUHEN_MEDIA_OFFSITE_RETRY_S",
+    "fixity_interval_s": "LIUHEN_MEDIA_FIXITY_INTERVAL_S",
+    "fixity_batch": "LIUHEN_MEDIA_FIXITY_BATCH",
 }
 
 
@@ -97,6 +99,8 @@ class Settings:
     upload_workers: int = 32  # threads that hash and store the bytes of uploads
     offsite_wait_cap_s: float = 120.0  # VerifyOffsiteCopy waits at most this long
     offsite_retry_s: float = 5.0  # how often the off-site copier retries pending copies
+    fixity_interval_s: float = 86400.0  # each recording's copies re-hashed this often
+    fixity_batch: int = 100  # recordings re-hashed per tenant and round
     test_fault: str = ""  # crash tests only: liuhen.platform.faults
 
     @property

@@ -41,6 +41,7 @@ class OffsiteCopy:
     done_at: datetime | None = None
     offsite_sha256: str = ""
     detail: str = ""
+    fixity_checked_at: datetime | None = None  # last periodic re-hash of both copies
 
 
 def new_copy(

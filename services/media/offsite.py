@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Mapping
+from datetime import datetime, timedelta
 
 from liuhen.platform import ledger
 from liuhen.platform.auth import Principal
@@ -51,6 +52,7 @@ def record_copy(uow: UnitOfWork, task_id: str, offsite_sha256: str | None, detai
     ok = offsite_sha256 == task.sha256
     task.state, task.done_at = (COPY_DONE if ok else COPY_FAILED), utcnow()
     task.offsite_sha256, task.detail = offsite_sha256 or "", detail
+    task.fixity_checked_at = task.done_at  # copying hashed the primary bytes too
     name = _name(task.case_id, task.recording_id)
     if not ok:
         alarm(uow.tenant, name, "copy_refused", detail or f"off-site hash {offsite_sha256}")
@@ -107,9 +109,29 @@ class OffsiteCopier:
             self._wake.clear()
             try:
                 self.run_once()
+                self.sweep_fixity()
             except Exception:  # a store or database that is down: retried next round
                 log.exception("off-site copier round failed")
             self._wake.wait(self.interval_s)
+
+    def sweep_fixity(self, now: datetime | None = None) -> int:
+        """Re-hash both copies of the recordings due at `now` (each about once every
+        `fixity_interval_s`); returns how many were checked."""
+        s, now = self.platform.settings, now or utcnow()
+        before = now - timedelta(seconds=s.fixity_interval_s)
+        checked = 0
+        for tenant in sites():
+            with self.platform.db.unit_of_work(tenant) as uow:
+                due = orm.due_for_fixity(uow, before, s.fixity_batch)
+            for task in due:
+                if self._stopped.is_set():
+                    return checked
+                primary, found = rehash(self.platform.objects, tenant, task.object_key)
+                with self.platform.db.unit_of_work(tenant) as uow:
+                    record_sweep(uow, task.recording_id, primary, found, now)
+                    uow.commit()
+                checked += 1
+        return checked
 
     def run_once(self) -> int:
         """Try every pending copy once; returns how many were tried."""
@@ -138,6 +160,41 @@ def rehash(objects: ObjectStore, tenant: str, key: str) -> tuple[str | None, str
     return primary, objects.replica_sha256(tenant, key)
 
 
+def _fixity_entry(
+    uow: UnitOfWork,
+    *,
+    case_id: str,
+    name: str,
+    sha256: str,
+    primary: str | None,
+    offsite: str | None,
+    actor: Mapping[str, str],
+    always: bool,
+) -> str:
+    """Judge both copies; a finding is an alarm and a ledger entry (Art 45), an intact
+    result is entered only when `always` (a check someone asked for)."""
+    state = fixity(sha256, primary, offsite)
+    if state != INTACT:
+        alarm(uow.tenant, name, state, f"recorded {sha256}, primary {primary}, off-site {offsite}")
+    if state != INTACT or always:
+        ledger.append(
+            uow,
+            case_id=case_id,
+            service=SERVICE,
+            action="recording.fixity_verified" if state == INTACT else "recording.fixity_failed",
+            actor=actor,
+            payload={
+                "recording": name,
+                "state": state,
+                "sha256": sha256,
+                "primary_sha256": primary or "",
+                "offsite_sha256": offsite or "",
+            },
+            refs=[sha256],
+        )
+    return state
+
+
 def record_fixity(
     uow: UnitOfWork,
     principal: Principal,
@@ -146,31 +203,38 @@ def record_fixity(
     primary: str | None,
     offsite: str | None,
 ) -> str:
-    """Append the fixity check of both copies to the case's ledger; anything but
-    intact is a finding and an alarm (Art 45)."""
+    """CheckFixity: the check of both copies, entered in the case's ledger."""
     principal.require_role("handler", "reviewer", action="checking the fixity of a recording")
-    state = fixity(rec.sha256, primary, offsite)
-    name = _name(rec.case_id, rec.id)
-    if state != INTACT:
-        alarm(
-            uow.tenant, name, state, f"recorded {rec.sha256}, primary {primary}, off-site {offsite}"
-        )
-    ledger.append(
+    return _fixity_entry(
         uow,
         case_id=rec.case_id,
-        service=SERVICE,
-        action="recording.fixity_verified" if state == INTACT else "recording.fixity_failed",
+        name=_name(rec.case_id, rec.id),
+        sha256=rec.sha256,
+        primary=primary,
+        offsite=offsite,
         actor=ledger.actor_of(principal, principal.acting_role(("reviewer", "handler"))),
-        payload={
-            "recording": name,
-            "state": state,
-            "sha256": rec.sha256,
-            "primary_sha256": primary or "",
-            "offsite_sha256": offsite or "",
-        },
-        refs=[rec.sha256],
+        always=True,
     )
-    return state
+
+
+def record_sweep(
+    uow: UnitOfWork, rec_id: str, primary: str | None, offsite: str | None, now: datetime
+) -> None:
+    """The periodic check of one recording: only its findings go to the ledger."""
+    task = orm.copy_of(uow, rec_id)
+    if task is None:
+        return
+    task.fixity_checked_at = now
+    _fixity_entry(
+        uow,
+        case_id=task.case_id,
+        name=_name(task.case_id, rec_id),
+        sha256=task.sha256,
+        primary=primary,
+        offsite=offsite,
+        actor=MEDIA_ACTOR,
+        always=False,
+    )
 
 
 def clean_staging(objects: ObjectStore) -> None:

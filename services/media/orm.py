@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Boolean, Column, Index, Integer, String, Table, Text, select
+from datetime import datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    or_,
+    select,
+)
 
 from liuhen.platform.db import Base, UnitOfWork, UtcDateTime
-from services.media.copies import COPY_PENDING, OffsiteCopy
+from services.media.copies import COPY_DONE, COPY_PENDING, OffsiteCopy
 from services.media.model import Recording
 
 recordings = Table(
@@ -54,6 +67,7 @@ offsite_copies = Table(
     Column("done_at", UtcDateTime(), nullable=True),
     Column("offsite_sha256", String(64), nullable=False),
     Column("detail", Text, nullable=False),
+    Column("fixity_checked_at", UtcDateTime(), nullable=True),
     Index("ix_media_offsite_copies_state", "tenant_id", "state"),
 )
 
@@ -97,5 +111,22 @@ def of_case(uow: UnitOfWork, case_id: str) -> list[Recording]:
                 recordings.c.tenant_id == uow.tenant,
             )
             .order_by(recordings.c.start_time, recordings.c.stored_at)
+        )
+    )
+
+
+def due_for_fixity(uow: UnitOfWork, checked_before: datetime, limit: int) -> list[OffsiteCopy]:
+    """Copied recordings not re-hashed since `checked_before`, never-checked first."""
+    checked = offsite_copies.c.fixity_checked_at
+    return list(
+        uow.session.scalars(
+            select(OffsiteCopy)
+            .where(
+                offsite_copies.c.tenant_id == uow.tenant,
+                offsite_copies.c.state == COPY_DONE,
+                or_(checked.is_(None), checked < checked_before),
+            )
+            .order_by(checked.is_not(None), checked, offsite_copies.c.created)
+            .limit(limit)
         )
     )

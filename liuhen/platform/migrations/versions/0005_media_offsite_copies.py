@@ -34,6 +34,7 @@ def upgrade() -> None:
         sa.Column("done_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("offsite_sha256", sa.String(length=64), nullable=False),
         sa.Column("detail", sa.Text(), nullable=False),
+        sa.Column("fixity_checked_at", sa.DateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("tenant_id", "recording_id"),
     )
     op.create_index(
