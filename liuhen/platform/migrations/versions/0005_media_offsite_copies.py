@@ -1,7 +1,7 @@
 """The off-site copy of each recording as a durable task (seed Art 41 异地备份; issue 10):
 written with the recording, resumed by the media service's copier after a restart.
 
-Revision ID: 0005
+Revision ID: 0005_media
 Revises: 0004
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 
 from liuhen.platform.migrations import tenancy
 
-revision: str = "0005"
+revision: str = "0005_media"
 down_revision: str | Sequence[str] | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
