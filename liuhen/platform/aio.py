@@ -27,7 +27,13 @@ from grpc_reflection.v1alpha import reflection
 
 from liuhen.platform.auth import Principal, TokenVerifier
 from liuhen.platform.errors import DeadlineExceeded, ResourceExhausted, Unavailable
-from liuhen.platform.server import CallFailed, call_metadata, platform_call, wrapped_handler
+from liuhen.platform.server import (
+    SERVICE_AUTH_HEADER,
+    CallFailed,
+    call_metadata,
+    platform_call,
+    wrapped_handler,
+)
 
 T = TypeVar("T")
 
@@ -48,8 +54,10 @@ class AioPlatformInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
         self, behaviour: Callable[[Any, Any], Awaitable[Any]], method: str
     ) -> Callable[[Any, Any], Awaitable[Any]]:
         async def call(request: Any, context: Any) -> Any:
+            metadata = call_metadata(context)
+            verifier = await _verified_off_loop(self.verifier, metadata)
             try:
-                with platform_call(self.verifier, method, call_metadata(context)):
+                with platform_call(verifier, method, metadata):
                     return await behaviour(request, context)
             except CallFailed as failed:
                 status = failed.status
@@ -57,6 +65,34 @@ class AioPlatformInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
             return None
 
         return call
+
+
+class _Verified(TokenVerifier):
+    """A verifier that answers from tokens verified beforehand, and asks the real one
+    for anything else (so its errors are raised, and mapped, by `platform_call`)."""
+
+    def __init__(self, inner: TokenVerifier, known: dict[str, Principal]) -> None:
+        self._inner, self._known = inner, known
+
+    def verify(self, token: str) -> Principal:
+        known = self._known.get(token)
+        return known if known is not None else self._inner.verify(token)
+
+
+async def _verified_off_loop(verifier: TokenVerifier, metadata: dict[str, str]) -> TokenVerifier:
+    """Verify the call's tokens on a thread: fetching a realm's keys (Keycloak) blocks
+    for up to its HTTP timeout, and the loop answers everyone, health included."""
+
+    def verify_all() -> dict[str, Principal]:
+        known = {}
+        for key in ("authorization", SERVICE_AUTH_HEADER):
+            scheme, _, token = metadata.get(key, "").partition(" ")
+            if scheme.lower() == "bearer" and token:
+                with contextlib.suppress(Exception):  # platform_call raises it again
+                    known[token] = verifier.verify(token)
+        return known
+
+    return _Verified(verifier, await asyncio.get_running_loop().run_in_executor(None, verify_all))
 
 
 class Offload:
@@ -208,6 +244,7 @@ class AioServer:
         try:
             if self.server is not None:
                 self.run(self.server.stop(grace))
+            self.run(self._loop.shutdown_default_executor(), timeout=5)
         finally:
             self.runtime.close()
             self._loop.call_soon_threadsafe(self._loop.stop)
