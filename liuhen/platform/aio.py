@@ -237,7 +237,8 @@ class AioServer:
         return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout)  # type: ignore[arg-type]
 
     def start(self) -> None:
-        assert self.server is not None
+        if self.server is None:
+            raise RuntimeError("the server was not built")
         self.run(self.server.start())
 
     def stop(self, grace: float | None = None) -> _Stopped:
