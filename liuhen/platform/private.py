@@ -3,6 +3,7 @@ database, the object folder) holds personal data (个人隐私, seed Art 46; iss
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -18,8 +19,14 @@ def private_dir(path: Path) -> Path:
 
 
 def private_file(path: Path) -> Path:
-    """Create `path` empty as 0600 unless it exists, and make it 0600 either way."""
-    os.close(os.open(path, os.O_CREAT | os.O_RDWR, FILE_MODE))
+    """Create `path` empty as 0600 unless it exists, and make it 0600 either way.
+
+    An existing file is never opened here: closing any descriptor of a file drops every
+    POSIX lock this process holds on it, SQLite's included (a reader would lose its
+    snapshot's protection against another process's checkpoint)."""
+    if not path.exists():
+        with contextlib.suppress(FileExistsError):
+            os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, FILE_MODE))
     os.chmod(path, FILE_MODE)
     return path
 
