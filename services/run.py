@@ -12,11 +12,12 @@ import signal
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 import grpc
 
 from liuhen.platform import migrate, telemetry
+from liuhen.platform.aio import create_aio_server
 from liuhen.platform.bootstrap import Platform, bootstrap
 from liuhen.platform.config import Settings
 from liuhen.platform.server import create_server
@@ -29,10 +30,17 @@ class Worker(Protocol):
     def stop(self) -> None: ...
 
 
+class Server(Protocol):
+    """A grpc.Server, or the asyncio server of `liuhen.platform.aio`."""
+
+    def start(self) -> None: ...
+    def stop(self, grace: float | None) -> Any: ...
+
+
 @dataclass
 class Running:
     service: str
-    server: grpc.Server
+    server: Server
     port: int
     platform: Platform
     workers: Sequence[Worker] = field(default_factory=list)
@@ -74,19 +82,37 @@ def bind(service: str, settings: Settings, address: str | None = None) -> Runnin
     try:
         prepare_schema(settings)
         module = importlib.import_module(f"services.{service}.servicer")
-        register: Callable[[grpc.Server], Sequence[str]] = module.register(platform)
-        server, port = create_server(
-            service=service,
-            verifier=platform.verifier,
-            register=register,
-            address=address or settings.address(service),
-            port_variable=f"LIUHEN_{service.upper()}_PORT",
-        )
+        server, port = _server(module, service, platform, address or settings.address(service))
     except BaseException:
         platform.close()  # e.g. the port is taken: release the database and log clients
         raise
-    workers: Sequence[Worker] = getattr(module, "workers", lambda p: [])(platform)
+    workers: Sequence[Worker] = [
+        *getattr(module, "workers", lambda p: [])(platform),
+        *getattr(server, "workers", ()),  # what an asyncio servicer registered
+    ]
     return Running(service, server, port, platform, workers)
+
+
+def _server(module: Any, service: str, platform: Platform, address: str) -> tuple[Server, int]:
+    """The service's server, bound: asyncio if its module registers so
+    (`register_async`), the threaded gRPC server otherwise."""
+    port_variable = f"LIUHEN_{service.upper()}_PORT"
+    if hasattr(module, "register_async"):
+        return create_aio_server(
+            service=service,
+            verifier=platform.verifier,
+            register=module.register_async(platform),
+            address=address,
+            port_variable=port_variable,
+        )
+    register: Callable[[grpc.Server], Sequence[str]] = module.register(platform)
+    return create_server(
+        service=service,
+        verifier=platform.verifier,
+        register=register,
+        address=address,
+        port_variable=port_variable,
+    )
 
 
 def start(service: str, settings: Settings, address: str | None = None) -> Running:

@@ -8,21 +8,60 @@ the token verifier, the service's own tokens, the message log and the object sto
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import grpc
+from google.protobuf.message import Message
 
 from liuhen.platform.auth import EmbeddedIssuer, TokenVerifier
 from liuhen.platform.calendar import WorkingCalendar
 from liuhen.platform.config import Settings
 from liuhen.platform.db import Database
+from liuhen.platform.errors import LiuhenError
+from liuhen.platform.private import private_dir
 from liuhen.platform.server import current_token, metadata_for
 
 if TYPE_CHECKING:
     from liuhen.platform.ports import MessageLog, ObjectStore
+
+T = TypeVar("T")
+DEFAULT_SIBLING_TIMEOUT_S = 30.0
+
+
+def relay_error(exc: grpc.RpcError) -> LiuhenError:
+    """A sibling service's error, re-raised as ours with the same status and reason."""
+    from liuhen.platform import errors
+
+    code = exc.code().name if exc.code() else "UNKNOWN"
+    cls = {
+        c.code: c
+        for c in (
+            errors.InvalidArgument,
+            errors.NotFound,
+            errors.FailedPrecondition,
+            errors.PermissionDenied,
+            errors.Unauthenticated,
+            errors.AlreadyExists,
+        )
+    }.get(code, errors.Unavailable)
+    return cls("UPSTREAM_" + code, exc.details() or code)
+
+
+def call_sibling(
+    fn: Callable[..., T],
+    request: Message,
+    metadata: Sequence[tuple[str, str]],
+    timeout: float = DEFAULT_SIBLING_TIMEOUT_S,
+) -> T:
+    """Call another service of the site with a deadline; its gRPC error becomes a
+    LiuhenError (a deadline passed is UNAVAILABLE: the sibling did not answer)."""
+    try:
+        return fn(request, metadata=metadata, timeout=timeout)
+    except grpc.RpcError as exc:
+        raise relay_error(exc) from exc
 
 
 class ServiceTokens:
@@ -61,15 +100,16 @@ class Platform:
 
     @cached_property
     def objects(self) -> ObjectStore:
-        from liuhen.platform import objects
+        from liuhen.platform import objects, s3objects
 
         s = self.settings
         if s.profile == "stack":
-            return objects.S3ObjectStore(
+            return s3objects.S3ObjectStore(
                 s.s3_endpoint,
                 s.s3_access_key.value,
                 s.s3_secret_key.value,
                 offsite_endpoint=s.s3_offsite_endpoint,
+                timeout_s=s.s3_timeout_s,
             )
         return objects.FileObjectStore(s.home / "objects")
 
@@ -86,6 +126,18 @@ class Platform:
                     ],
                 )
             return self._channels[service]
+
+    def call(
+        self,
+        fn: Callable[..., T],
+        request: Message,
+        metadata: Sequence[tuple[str, str]],
+        timeout: float | None = None,
+    ) -> T:
+        """Call another service of the site under the site's deadline for sibling calls:
+        a sibling that hangs fails this call with DEADLINE_EXCEEDED (issue 10); its gRPC
+        error becomes a LiuhenError."""
+        return call_sibling(fn, request, metadata, timeout or self.settings.sibling_timeout_s)
 
     def forward(self, tenant: str) -> Sequence[tuple[str, str]]:
         """Metadata for a call made on behalf of the current caller: their token, this
@@ -109,7 +161,7 @@ def embedded_issuer(settings: Settings) -> EmbeddedIssuer:
 
 
 def bootstrap(settings: Settings, service: str) -> Platform:
-    settings.home.mkdir(parents=True, exist_ok=True)
+    private_dir(settings.home)
     if settings.profile == "stack":
         from liuhen.platform import keycloak
 
@@ -120,7 +172,11 @@ def bootstrap(settings: Settings, service: str) -> Platform:
     else:
         issuer = embedded_issuer(settings)
         verifier, tokens = issuer, ServiceTokens(service, issuer)
-    db = Database(settings.db_url())
+    db = Database(
+        settings.db_url(),
+        connect_timeout_s=settings.db_connect_timeout_s,
+        statement_timeout_s=settings.db_statement_timeout_s,
+    )
     return Platform(
         settings=settings,
         service=service,

@@ -13,6 +13,7 @@ import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 SERVICES = ("intake", "cases", "media", "routing", "enforcement")
 # Below Linux's ephemeral range (32768-60999 by default), which the kernel hands out as
@@ -61,6 +62,40 @@ class Secret:
         return "Secret(****)"
 
 
+# Numeric settings: field -> environment variable (each optional, default in Settings).
+NUMBERS = {
+    "sibling_timeout_s": "LIUHEN_SIBLING_TIMEOUT_S",
+    "db_connect_timeout_s": "LIUHEN_DB_CONNECT_TIMEOUT_S",
+    "db_statement_timeout_s": "LIUHEN_DB_STATEMENT_TIMEOUT_S",
+    "s3_timeout_s": "LIUHEN_S3_TIMEOUT_S",
+    "upload_idle_timeout_s": "LIUHEN_MEDIA_UPLOAD_IDLE_TIMEOUT_S",
+    "uploads_per_caller": "LIUHEN_MEDIA_UPLOADS_PER_CALLER",
+    "uploads_per_tenant": "LIUHEN_MEDIA_UPLOADS_PER_TENANT",
+    "upload_workers": "LIUHEN_MEDIA_UPLOAD_WORKERS",
+    "offsite_wait_cap_s": "LIUHEN_MEDIA_OFFSITE_WAIT_CAP_S",
+    "offsite_retry_s": "LIUHEN_MEDIA_OFFSITE_RETRY_S",
+    "fixity_interval_s": "LIUHEN_MEDIA_FIXITY_INTERVAL_S",
+    "fixity_batch": "LIUHEN_MEDIA_FIXITY_BATCH",
+}
+
+
+def _numbers(env: Mapping[str, str]) -> dict[str, Any]:
+    """The numeric settings present in `env`; each must be a positive finite number."""
+    out: dict[str, Any] = {}
+    for name, key in NUMBERS.items():
+        if key not in env:
+            continue
+        kind = type(getattr(Settings, name))
+        try:
+            value = kind(env[key])
+        except ValueError:
+            raise ConfigError(f"{key} must be a number, not {env[key]!r}") from None
+        if not 0 < value < float("inf"):
+            raise ConfigError(f"{key} must be a positive finite number, not {env[key]!r}")
+        out[name] = value
+    return out
+
+
 @dataclass(frozen=True)
 class Settings:
     profile: str = "embedded"
@@ -80,6 +115,21 @@ class Settings:
     relay_interval_s: float = 0.2
     media_retention_years: int = DEFAULT_MEDIA_RETENTION_YEARS
     client_secrets: Mapping[str, Secret] = field(default_factory=dict)
+    # Deadlines on what a call waits for (issue 10: a dependency that hangs fails the call).
+    sibling_timeout_s: float = 15.0
+    db_connect_timeout_s: float = 10.0
+    db_statement_timeout_s: float = 30.0
+    s3_timeout_s: float = 30.0
+    # Media uploads: no caller starves the others (issue 10).
+    upload_idle_timeout_s: float = 30.0  # a stream silent this long is closed
+    uploads_per_caller: int = 4  # open upload streams of one officer
+    uploads_per_tenant: int = 64  # open upload streams of one district
+    upload_workers: int = 32  # threads that hash and store the bytes of uploads
+    offsite_wait_cap_s: float = 120.0  # VerifyOffsiteCopy waits at most this long
+    offsite_retry_s: float = 5.0  # how often the off-site copier retries pending copies
+    fixity_interval_s: float = 86400.0  # each recording's copies re-hashed this often
+    fixity_batch: int = 100  # recordings re-hashed per tenant and round
+    test_fault: str = ""  # crash tests only: liuhen.platform.faults
 
     @property
     def issuer_base(self) -> str:
@@ -142,6 +192,8 @@ class Settings:
             otlp_endpoint=env.get("LIUHEN_OTLP_ENDPOINT", ""),
             media_retention_years=_retention_years(env),
             client_secrets=_client_secrets(env),
+            test_fault=env.get("LIUHEN_TEST_FAULT", ""),
+            **_numbers(env),
         )
         if profile == "stack":
             missing = [key for key in STACK_REQUIRED if not env.get(key)]

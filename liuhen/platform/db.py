@@ -13,6 +13,7 @@ import hashlib
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
@@ -23,6 +24,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sess
 from sqlalchemy.pool import QueuePool
 
 from liuhen.platform.errors import AlreadyExists
+from liuhen.platform.private import private_file
 
 M = TypeVar("M", bound=Message)
 
@@ -44,13 +46,19 @@ class Base(DeclarativeBase):
     pass
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(
+    url: str, *, connect_timeout_s: float = 10.0, statement_timeout_s: float = 30.0
+) -> Engine:
+    """An engine whose waits are bounded: a database that hangs fails the call instead of
+    holding it (issue 10). On SQLite the wait is for the write lock; on PostgreSQL for the
+    connection, each statement and each lock."""
     if url.startswith("sqlite"):
+        private_sqlite_file(url)
         # Pooled connections, shared across threads (each used by one transaction at a
         # time): opening a connection per transaction cost more than the transaction.
         engine = create_engine(
             url,
-            connect_args={"timeout": 60, "check_same_thread": False},
+            connect_args={"timeout": statement_timeout_s, "check_same_thread": False},
             poolclass=QueuePool,
             pool_size=8,
             max_overflow=16,
@@ -63,7 +71,7 @@ def make_engine(url: str) -> Engine:
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute("PRAGMA busy_timeout=60000")
+            cur.execute(f"PRAGMA busy_timeout={int(statement_timeout_s * 1000)}")
             cur.close()
 
         @event.listens_for(engine, "begin")
@@ -73,7 +81,27 @@ def make_engine(url: str) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    timeout_ms = int(statement_timeout_s * 1000)
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=10,
+        max_overflow=10,
+        pool_timeout=connect_timeout_s,
+        connect_args={
+            "connect_timeout": max(1, int(connect_timeout_s)),
+            "options": f"-c statement_timeout={timeout_ms} -c lock_timeout={timeout_ms}",
+        },
+    )
+
+
+def private_sqlite_file(url: str) -> None:
+    """Create the SQLite file readable by the service user only (it holds personal data;
+    SQLite gives its -wal and -shm files the same mode)."""
+    path = url.removeprefix("sqlite:///")
+    if path.startswith("sqlite") or not path or path == ":memory:":
+        return
+    private_file(Path(path))
 
 
 class IdempotencyRecord(Base):
@@ -148,9 +176,13 @@ class UnitOfWork:
 
 
 class Database:
-    def __init__(self, url: str) -> None:
+    def __init__(
+        self, url: str, *, connect_timeout_s: float = 10.0, statement_timeout_s: float = 30.0
+    ) -> None:
         self.url = url
-        self.engine = make_engine(url)
+        self.engine = make_engine(
+            url, connect_timeout_s=connect_timeout_s, statement_timeout_s=statement_timeout_s
+        )
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         # SQLite has one writer at a time and its busy handler retries by sleeping, which
         # starves threads under load; queue this process's transactions here instead.

@@ -70,6 +70,16 @@ class Cancelled(LiuhenError):
     code = "CANCELLED"
 
 
+class ResourceExhausted(LiuhenError):
+    """A limit that keeps one caller from starving the others (the field names it)."""
+
+    code = "RESOURCE_EXHAUSTED"
+
+
+class DeadlineExceeded(LiuhenError):
+    code = "DEADLINE_EXCEEDED"
+
+
 def require(value: object, field: str, what: str = "", article: str = "") -> None:
     """Refuse an empty required field with INVALID_ARGUMENT naming it."""
     if value in (None, "", 0) or (isinstance(value, list | tuple) and not value):

@@ -24,6 +24,7 @@ from kafka.errors import KafkaError, TopicAlreadyExistsError
 from kafka.structs import OffsetAndMetadata
 
 from liuhen.platform.ports import LogConsumer, LogRecord, MessageLog, MessageLogError
+from liuhen.platform.private import private_file
 
 _SITE_ID = re.compile(r"[a-z0-9][a-z0-9_-]*")
 
@@ -83,6 +84,7 @@ class SqliteMessageLog(MessageLog):
         self._lock = threading.Lock()
         self._closed = False
         self._path.parent.mkdir(parents=True, exist_ok=True)
+        private_file(self._path)  # the messages carry complainants' names
         self._conn().executescript(_SCHEMA)
 
     def _conn(self) -> sqlite3.Connection:

@@ -2,9 +2,8 @@
 
 `FileObjectStore` is the embedded default: a content-addressed folder per tenant that
 refuses overwrite and refuses delete under retention or legal hold, with an off-site
-copy in a second folder. `S3ObjectStore` is the real adapter: an S3 store with Object
-Lock (Ceph RGW multisite in the stack) through the minio SDK, COMPLIANCE retention, and
-the off-site zone read back for `replica_sha256`. Both hash while streaming and never
+copy in a second folder. `S3ObjectStore` (`s3objects`) is the real adapter: an S3 store
+with Object Lock (Ceph RGW multisite in the stack). Both hash while streaming and never
 hold a whole object in memory (Art 41 同步上传/异地备份, Art 45 不得删除或修改).
 """
 
@@ -20,19 +19,13 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, BinaryIO, cast
-from urllib.parse import quote, unquote
-
-import urllib3
-from minio import Minio
-from minio.commonconfig import COMPLIANCE, REPLACE, CopySource
-from minio.error import MinioException, S3Error
-from minio.objectlockconfig import DAYS, ObjectLockConfig
-from minio.retention import Retention
+from typing import Any
+from urllib.parse import quote
 
 from liuhen.platform.ports import (
+    FixityMismatch,
     ObjectExists,
     ObjectLocked,
     ObjectNotFound,
@@ -40,6 +33,7 @@ from liuhen.platform.ports import (
     PortError,
     StoredObject,
 )
+from liuhen.platform.private import FILE_MODE, private_dir, write_private
 
 CHUNK = 64 * 1024
 _TENANT = re.compile(r"[a-z0-9][a-z0-9-]{1,40}")
@@ -49,19 +43,19 @@ class ObjectStoreError(PortError):
     """The store failed for a reason other than the ones the port names."""
 
 
-def _check_tenant(tenant: str) -> str:
+def check_tenant(tenant: str) -> str:
     if not _TENANT.fullmatch(tenant):
         raise ValueError(f"tenant id must match {_TENANT.pattern}: {tenant!r}")
     return tenant
 
 
-def _check_key(key: str) -> str:
+def check_key(key: str) -> str:
     if not key or "\x00" in key or len(key.encode("utf-8")) > 1024:
         raise ValueError(f"object key must be 1..1024 bytes without NUL: {key!r}")
     return key
 
 
-def _check_retain_until(retain_until: datetime) -> datetime:
+def check_retain_until(retain_until: datetime) -> datetime:
     if retain_until.tzinfo is None:
         raise ValueError("retain_until must carry a time zone")
     if retain_until <= datetime.now(UTC):
@@ -77,7 +71,10 @@ class FileObjectStore(ObjectStore):
     `root/<tenant>/keys/<quoted key>.json` maps a key to its hash, size, metadata,
     retention and legal hold. A key is claimed with a hard link, which fails if the key
     exists, so two processes cannot both write it. The off-site copy is the same layout
-    under `offsite` (default `root/_offsite`), written after each put."""
+    under `offsite` (default `root/_offsite`), written by `copy_offsite`. Bytes in
+    flight sit in `tmp/`, locked while written, so `clean_staging` can tell a crashed
+    upload's leftovers from a live one. Folders are 0700 and files 0600/0400: they
+    hold personal data."""
 
     def __init__(self, root: Path, *, offsite: Path | None = None) -> None:
         self._root = Path(root)
@@ -85,11 +82,11 @@ class FileObjectStore(ObjectStore):
 
     # paths
     def _tenant_dir(self, base: Path, tenant: str) -> Path:
-        return base / _check_tenant(tenant)
+        return base / check_tenant(tenant)
 
     @staticmethod
     def _key_file(tdir: Path, key: str) -> Path:
-        name = quote(_check_key(key), safe="")
+        name = quote(check_key(key), safe="")
         if len(name) > 200:  # "%%" never occurs in a quoted name, so no clash
             name = "%%" + hashlib.sha256(key.encode("utf-8")).hexdigest()
         return tdir / "keys" / f"{name}.json"
@@ -99,7 +96,8 @@ class FileObjectStore(ObjectStore):
         tdir = self._tenant_dir(self._root, tenant)
         if not (tdir / "keys").is_dir():
             raise ObjectStoreError(f"no store for tenant {tenant!r}: call ensure_bucket")
-        with open(tdir / ".lock", "a+b") as lock:
+        fd = os.open(tdir / ".lock", os.O_CREAT | os.O_RDWR, FILE_MODE)
+        with os.fdopen(fd, "a+b") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             try:
                 yield tdir
@@ -108,9 +106,10 @@ class FileObjectStore(ObjectStore):
 
     def ensure_bucket(self, tenant: str) -> None:
         for base in (self._root, self._offsite):
-            tdir = self._tenant_dir(base, tenant)
+            private_dir(base)
+            tdir = private_dir(self._tenant_dir(base, tenant))
             for sub in ("cas", "keys", "tmp"):
-                (tdir / sub).mkdir(parents=True, exist_ok=True)
+                private_dir(tdir / sub)
 
     def put(
         self,
@@ -121,7 +120,7 @@ class FileObjectStore(ObjectStore):
         metadata: Mapping[str, str],
         retain_until: datetime,
     ) -> StoredObject:
-        until = _check_retain_until(retain_until)
+        until = check_retain_until(retain_until)
         tdir = self._tenant_dir(self._root, tenant)
         if self._key_file(tdir, key).exists():
             raise ObjectExists(f"{tenant}/{key}")
@@ -140,17 +139,43 @@ class FileObjectStore(ObjectStore):
             _store_blob(tmp, tdir / "cas" / digest)
             if not _create_exclusive(self._key_file(tdir, key), entry):
                 raise ObjectExists(f"{tenant}/{key}")
-            self._copy_offsite(tenant, key, entry)
         return _stored(entry)
 
-    def _copy_offsite(self, tenant: str, key: str, entry: dict[str, Any]) -> None:
-        src = self._tenant_dir(self._root, tenant) / "cas" / entry["sha256"]
-        odir = self._tenant_dir(self._offsite, tenant)
-        if not (odir / "cas" / entry["sha256"]).exists():
-            with open(src, "rb") as f:
-                tmp, _, _ = _stream_to_temp(iter(lambda: f.read(CHUNK), b""), odir / "tmp")
-            _store_blob(tmp, odir / "cas" / entry["sha256"])
-        _replace_json(self._key_file(odir, key), entry)
+    def copy_offsite(self, tenant: str, key: str, timeout_s: float = 0.0) -> str | None:
+        """Copy the object to the off-site folder (the bytes hashed as they are copied,
+        so a primary that no longer matches its hash is not copied) and return the
+        off-site copy's hash."""
+        with self._locked(tenant):
+            entry = self._entry(tenant, key)
+            src = self._tenant_dir(self._root, tenant) / "cas" / entry["sha256"]
+            odir = self._tenant_dir(self._offsite, tenant)
+            if not (odir / "cas" / entry["sha256"]).exists():
+                with open(src, "rb") as f:
+                    tmp, digest, _ = _stream_to_temp(iter(lambda: f.read(CHUNK), b""), odir / "tmp")
+                if digest != entry["sha256"]:
+                    tmp.unlink()
+                    raise FixityMismatch(
+                        f"{tenant}/{key}: primary bytes hash to {digest}, "
+                        f"recorded {entry['sha256']}"
+                    )
+                _store_blob(tmp, odir / "cas" / entry["sha256"])
+            _replace_json(self._key_file(odir, key), entry)
+        return self.replica_sha256(tenant, key)
+
+    def clean_staging(self, older_than_s: float = 0.0, tenant: str | None = None) -> int:
+        """Remove what interrupted writes left in `tmp/` (and half-written key files):
+        a file no live writer holds locked. Returns how many were removed."""
+        removed = 0
+        cutoff = time.time() - older_than_s
+        for base in (self._root, self._offsite):
+            if not base.is_dir():
+                continue
+            tdirs = [self._tenant_dir(base, tenant)] if tenant else list(base.iterdir())
+            for tdir in tdirs:
+                leftovers = [*tdir.glob("tmp/put-*"), *tdir.glob("keys/.*.tmp")]
+                for path in leftovers:
+                    removed += _remove_if_abandoned(path, cutoff)
+        return removed
 
     def _entry(self, tenant: str, key: str, base: Path | None = None) -> dict[str, Any]:
         path = self._key_file(self._tenant_dir(base or self._root, tenant), key)
@@ -166,7 +191,11 @@ class FileObjectStore(ObjectStore):
     def open(self, tenant: str, key: str) -> Iterator[bytes]:
         entry = self._entry(tenant, key)
         f = open(self._tenant_dir(self._root, tenant) / "cas" / entry["sha256"], "rb")  # noqa: SIM115
-        return _read_chunks(f)
+        return verified(_read_chunks(f), entry["sha256"], f"{tenant}/{key}")
+
+    def primary_sha256(self, tenant: str, key: str) -> str:
+        entry = self._entry(tenant, key)
+        return _hash_file(self._tenant_dir(self._root, tenant) / "cas" / entry["sha256"])
 
     def delete(self, tenant: str, key: str) -> None:
         with self._locked(tenant):
@@ -193,28 +222,57 @@ class FileObjectStore(ObjectStore):
                 _replace_json(path, entry)
 
     def replica_sha256(self, tenant: str, key: str, timeout_s: float = 0.0) -> str | None:
-        deadline = time.monotonic() + timeout_s
+        """The off-site copy's hash, re-read from its bytes; None while it has none (the
+        embedded store copies on `copy_offsite` only, so there is nothing to wait for)."""
         odir = self._tenant_dir(self._offsite, tenant)
-        while True:
-            try:
-                entry = self._entry(tenant, key, self._offsite)
-                h = hashlib.sha256()
-                with open(odir / "cas" / entry["sha256"], "rb") as f:
-                    for chunk in iter(lambda: f.read(CHUNK), b""):
-                        h.update(chunk)
-                return h.hexdigest()
-            except (ObjectNotFound, FileNotFoundError):
-                if time.monotonic() >= deadline:
-                    return None
-                time.sleep(0.1)
+        try:
+            entry = self._entry(tenant, key, self._offsite)
+            return _hash_file(odir / "cas" / entry["sha256"])
+        except (ObjectNotFound, FileNotFoundError):
+            return None
+
+
+def _hash_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(CHUNK), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _remove_if_abandoned(path: Path, cutoff: float) -> int:
+    """Unlink `path` if it is older than `cutoff` and no writer holds its lock."""
+    try:
+        if path.stat().st_mtime > cutoff:
+            return 0
+        with open(path, "rb") as f:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            path.unlink()
+        return 1
+    except (BlockingIOError, FileNotFoundError):
+        return 0
+
+
+def verified(chunks: Iterable[bytes], sha256: str, what: str) -> Iterator[bytes]:
+    """Yield the chunks, hashing them; raise FixityMismatch at the end if the bytes read
+    are not the bytes recorded (a download re-hashes as it streams)."""
+    h = hashlib.sha256()
+    for chunk in chunks:
+        h.update(chunk)
+        yield chunk
+    if sha256 and h.hexdigest() != sha256:
+        raise FixityMismatch(f"{what}: read bytes hash to {h.hexdigest()}, recorded {sha256}")
 
 
 def _stream_to_temp(chunks: Iterable[bytes], tmpdir: Path) -> tuple[Path, str, int]:
+    """Write the chunks to a new 0600 file in `tmpdir`, locked while it is written (so
+    `clean_staging` leaves it alone), removed if the stream fails."""
     h = hashlib.sha256()
     size = 0
-    fd, name = tempfile.mkstemp(dir=tmpdir, prefix="put-")
+    fd, name = tempfile.mkstemp(dir=tmpdir, prefix="put-")  # mode 0600
     try:
         with os.fdopen(fd, "wb") as out:
+            fcntl.flock(out, fcntl.LOCK_EX)
             for chunk in chunks:
                 h.update(chunk)
                 size += len(chunk)
@@ -231,14 +289,14 @@ def _store_blob(tmp: Path, blob: Path) -> None:
     if blob.exists():  # same content already stored once
         tmp.unlink()
         return
-    os.chmod(tmp, 0o444)
+    os.chmod(tmp, 0o400)
     os.replace(tmp, blob)
 
 
 def _create_exclusive(path: Path, entry: Mapping[str, Any]) -> bool:
     """Write the key index only if the key is free (link() never replaces)."""
     tmp = path.with_name(f".{uuid.uuid4().hex}.tmp")
-    tmp.write_text(json.dumps(entry, ensure_ascii=False), "utf-8")
+    write_private(tmp, json.dumps(entry, ensure_ascii=False))
     try:
         os.link(tmp, path)
     except FileExistsError:
@@ -250,7 +308,7 @@ def _create_exclusive(path: Path, entry: Mapping[str, Any]) -> bool:
 
 def _replace_json(path: Path, entry: Mapping[str, Any]) -> None:
     tmp = path.with_name(f".{uuid.uuid4().hex}.tmp")
-    tmp.write_text(json.dumps(entry, ensure_ascii=False), "utf-8")
+    write_private(tmp, json.dumps(entry, ensure_ascii=False))
     os.replace(tmp, path)
 
 
@@ -276,243 +334,3 @@ def _stored(entry: Mapping[str, Any]) -> StoredObject:
         metadata=dict(entry["metadata"]),
         legal_hold=bool(entry["legal_hold"]),
     )
-
-
-# --- real: S3 with Object Lock (minio SDK) ------------------------------------------
-
-_META = "liuhen"  # x-amz-meta-liuhen: percent-encoded JSON of the caller's metadata
-_SHA = "sha256"  # x-amz-meta-sha256
-_LOCKED_CODES = {"AccessDenied", "ObjectLocked"}
-_MISSING_CODES = {"NoSuchKey", "NoSuchVersion", "NoSuchBucket", "ResourceNotFound"}
-
-
-@contextlib.contextmanager
-def _s3_errors(what: str, *, locked: bool = False) -> Iterator[None]:
-    """Map minio/urllib3 failures to the port's errors."""
-    try:
-        yield
-    except S3Error as exc:
-        if locked and exc.code in _LOCKED_CODES:
-            raise ObjectLocked(f"{what}: {exc.code} {exc.message}") from exc
-        if exc.code in _MISSING_CODES:
-            raise ObjectNotFound(what) from exc
-        raise ObjectStoreError(f"{what}: {exc.code} {exc.message}") from exc
-    except (MinioException, urllib3.exceptions.HTTPError) as exc:
-        raise ObjectStoreError(f"{what}: {exc}") from exc
-
-
-class _HashingReader:
-    """A file-like view of a chunk iterator for put_object(length=-1): read(n) gathers
-    up to n bytes (one part) so minio does not concatenate 64 KiB pieces itself."""
-
-    def __init__(self, chunks: Iterable[bytes]) -> None:
-        self._chunks = iter(chunks)
-        self._rest = b""
-        self.sha256 = hashlib.sha256()
-
-    def read(self, n: int = -1) -> bytes:
-        buf = bytearray(self._rest)
-        self._rest = b""
-        while n < 0 or len(buf) < n:
-            chunk = next(self._chunks, None)
-            if chunk is None:
-                break
-            self.sha256.update(chunk)
-            buf += chunk
-        if 0 <= n < len(buf):
-            self._rest = bytes(buf[n:])
-            del buf[n:]
-        return bytes(buf)
-
-
-class S3ObjectStore(ObjectStore):
-    """A bucket `<prefix><tenant>` with Object Lock per tenant.
-
-    The hash is known only once the stream ends and S3 metadata cannot change after a
-    write, so a put streams (multipart) to `<prefix><tenant>.staging` while hashing,
-    copies it server-side to the final key with the hash in its metadata, sets
-    COMPLIANCE retention, and removes the staged copy. Ceph RGW 16 ignores object-lock
-    headers on copy and multipart uploads (only a single PUT honours them) but applies
-    the bucket's default retention to every new version, so the bucket carries a short
-    COMPLIANCE default (`default_retention_days`): the final object is locked from its
-    first byte and the explicit retention then extends it to `retain_until`."""
-
-    def __init__(
-        self,
-        endpoint: str,
-        access_key: str,
-        secret_key: str,
-        *,
-        offsite_endpoint: str | None,
-        bucket_prefix: str = "liuhen-",
-        secure: bool = False,
-        part_size: int = 8 * 1024 * 1024,
-        region: str | None = None,
-        default_retention_days: int | None = 1,
-    ) -> None:
-        self._client = Minio(endpoint, access_key, secret_key, secure=secure, region=region)
-        self._offsite = (
-            Minio(offsite_endpoint, access_key, secret_key, secure=secure, region=region)
-            if offsite_endpoint
-            else None
-        )
-        self._prefix = bucket_prefix
-        self._part_size = part_size
-        self._default_days = default_retention_days
-
-    def _bucket(self, tenant: str) -> str:
-        return self._prefix + _check_tenant(tenant)
-
-    def ensure_bucket(self, tenant: str) -> None:
-        bucket = self._bucket(tenant)
-        for name, lock in ((bucket, True), (f"{bucket}.staging", False)):
-            try:
-                with _s3_errors(f"make bucket {name}"):
-                    if not self._client.bucket_exists(name):
-                        self._client.make_bucket(name, object_lock=lock)
-            except ObjectStoreError as exc:
-                if "BucketAlreadyOwnedByYou" not in str(exc):
-                    raise
-        if self._default_days:
-            with _s3_errors(f"lock configuration of {bucket}"):
-                self._client.set_object_lock_config(
-                    bucket, ObjectLockConfig(COMPLIANCE, self._default_days, DAYS)
-                )
-
-    def _versions(self, bucket: str, key: str) -> list[str | None]:
-        """Every version and delete marker of exactly this key, newest first."""
-        found: list[str | None] = []
-        for obj in self._client.list_objects(
-            bucket, prefix=key, recursive=True, include_version=True
-        ):
-            if obj.object_name == key:
-                found.append(obj.version_id)
-            elif obj.object_name is not None and obj.object_name > key:
-                break  # listed in key order: nothing more for this key
-        return found
-
-    def put(
-        self,
-        tenant: str,
-        key: str,
-        chunks: Iterable[bytes],
-        *,
-        metadata: Mapping[str, str],
-        retain_until: datetime,
-    ) -> StoredObject:
-        until = _check_retain_until(retain_until)
-        bucket, key = self._bucket(tenant), _check_key(key)
-        staging, staged = f"{bucket}.staging", uuid.uuid4().hex
-        with _s3_errors(f"put {tenant}/{key}"):
-            if self._versions(bucket, key):  # a key is written once (Art 45)
-                raise ObjectExists(f"{tenant}/{key}")
-            reader = _HashingReader(chunks)
-            self._client.put_object(
-                staging, staged, cast(BinaryIO, reader), length=-1, part_size=self._part_size
-            )
-            try:
-                self._client.copy_object(
-                    bucket,
-                    key,
-                    CopySource(staging, staged),
-                    metadata={_SHA: reader.sha256.hexdigest(), _META: _encode_meta(metadata)},
-                    metadata_directive=REPLACE,
-                    retention=Retention(COMPLIANCE, until),
-                )
-            finally:
-                self._client.remove_object(staging, staged)
-        stored = self.head(tenant, key)
-        if stored.retain_until is None or stored.retain_until < until - timedelta(seconds=1):
-            with _s3_errors(f"retain {tenant}/{key}"):
-                self._client.set_object_retention(
-                    bucket, key, Retention(COMPLIANCE, until), version_id=stored.version_id
-                )
-            stored = self.head(tenant, key)
-        return stored
-
-    def head(self, tenant: str, key: str) -> StoredObject:
-        with _s3_errors(f"{tenant}/{key}"):
-            st = self._client.stat_object(self._bucket(tenant), _check_key(key))
-        return _stored_from_headers(key, st.metadata, st.size, st.version_id)
-
-    def open(self, tenant: str, key: str) -> Iterator[bytes]:
-        with _s3_errors(f"{tenant}/{key}"):
-            response = self._client.get_object(self._bucket(tenant), _check_key(key))
-        return _stream_response(response)
-
-    def delete(self, tenant: str, key: str) -> None:
-        """Removes each version; the store itself must refuse a locked one."""
-        bucket = self._bucket(tenant)
-        with _s3_errors(f"{tenant}/{key}", locked=True):
-            versions = self._versions(bucket, _check_key(key))
-            if not versions:
-                raise ObjectNotFound(f"{tenant}/{key}")
-            for version_id in versions:
-                self._client.remove_object(bucket, key, version_id=version_id)
-
-    def set_legal_hold(self, tenant: str, key: str, on: bool) -> None:
-        bucket = self._bucket(tenant)
-        with _s3_errors(f"{tenant}/{key}"):
-            version_id = self._client.stat_object(bucket, _check_key(key)).version_id
-            if on:
-                self._client.enable_object_legal_hold(bucket, key, version_id=version_id)
-            else:
-                self._client.disable_object_legal_hold(bucket, key, version_id=version_id)
-
-    def replica_sha256(self, tenant: str, key: str, timeout_s: float = 0.0) -> str | None:
-        """Hash of the object as the off-site zone serves it, once replication has
-        brought it there (polled until timeout_s)."""
-        if self._offsite is None:
-            return None
-        bucket, deadline = self._bucket(tenant), time.monotonic() + timeout_s
-        while True:
-            try:
-                with _s3_errors(f"off-site {tenant}/{key}"):
-                    h = hashlib.sha256()
-                    for chunk in _stream_response(self._offsite.get_object(bucket, key)):
-                        h.update(chunk)
-                    return h.hexdigest()
-            except ObjectNotFound:
-                if time.monotonic() >= deadline:
-                    return None
-            time.sleep(0.5)
-
-
-def _encode_meta(metadata: Mapping[str, str]) -> str:
-    text = json.dumps(dict(metadata), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    return quote(text, safe="")
-
-
-def _stored_from_headers(
-    key: str, headers: Any, size: int | None, version_id: str | None
-) -> StoredObject:
-    until = headers.get("x-amz-object-lock-retain-until-date")
-    meta = headers.get(f"x-amz-meta-{_META}")
-    return StoredObject(
-        key=key,
-        sha256=str(headers.get(f"x-amz-meta-{_SHA}") or ""),
-        size=int(size or 0),
-        retain_until=_parse_s3_time(str(until)) if until else None,
-        version_id=version_id,
-        metadata=json.loads(unquote(str(meta))) if meta else {},
-        legal_hold=str(headers.get("x-amz-object-lock-legal-hold") or "").upper() == "ON",
-    )
-
-
-def _parse_s3_time(value: str) -> datetime:
-    """RGW sends `2026-12-27T04:53:41.000000000Z` (nanoseconds), which minio's parser
-    refuses: cut the fraction to microseconds."""
-    m = re.fullmatch(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:?\d\d)?", value)
-    if not m:
-        raise ObjectStoreError(f"unreadable retain-until date {value!r}")
-    frac = (m.group(2) or "0")[:6].ljust(6, "0")
-    tz = "+00:00" if m.group(3) in (None, "Z") else m.group(3)
-    return datetime.fromisoformat(f"{m.group(1)}.{frac}{tz}")
-
-
-def _stream_response(response: Any) -> Iterator[bytes]:
-    try:
-        yield from response.stream(CHUNK)
-    finally:
-        response.close()
-        response.release_conn()

@@ -80,6 +80,10 @@ class ObjectNotFound(PortError):
     pass
 
 
+class FixityMismatch(PortError):
+    """Stored bytes no longer hash to what was recorded (Art 45: 不得…删改): a finding."""
+
+
 @dataclass(frozen=True)
 class StoredObject:
     key: str
@@ -125,4 +129,21 @@ class ObjectStore(ABC):
 
     @abstractmethod
     def replica_sha256(self, tenant: str, key: str, timeout_s: float = 0.0) -> str | None:
-        """SHA-256 of the off-site copy (Art 41 异地备份), or None if it has none yet."""
+        """SHA-256 of the off-site copy (Art 41 异地备份), re-read from its bytes, or None
+        if it has none yet."""
+
+    @abstractmethod
+    def copy_offsite(self, tenant: str, key: str, timeout_s: float = 0.0) -> str | None:
+        """Make the off-site copy (or, where the store replicates itself, wait up to
+        timeout_s for it) and return its SHA-256; None if it is not there yet. Safe to
+        repeat: a durable task calls it until it answers (Art 41 异地备份)."""
+
+    @abstractmethod
+    def primary_sha256(self, tenant: str, key: str) -> str:
+        """SHA-256 of the primary copy, re-read from its bytes (a fixity check)."""
+
+    @abstractmethod
+    def clean_staging(self, older_than_s: float = 0.0, tenant: str | None = None) -> int:
+        """Remove what interrupted writes left behind (partial files, staged objects,
+        incomplete multipart uploads) older than older_than_s, of one tenant or all;
+        returns how many."""

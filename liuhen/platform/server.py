@@ -4,6 +4,7 @@ mapping and tracing; health checking and reflection (DESIGN §10; STYLE: grpc ex
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -149,6 +150,100 @@ def _checked_stream(requests: Iterator[Any]) -> Iterator[Any]:
         raise Cancelled("CALL_ENDED", "the call ended during the upload", "调用已中止") from None
 
 
+def authenticate(verifier: TokenVerifier, metadata: dict[str, str]) -> tuple[Principal, str]:
+    """The caller's principal and raw token; a calling service's own token, when
+    present, must verify and belong to a service of the same tenant (DESIGN §3)."""
+    token = _bearer(metadata, "authorization")
+    if not token:
+        raise Unauthenticated("MISSING_TOKEN", "a bearer token is required", "需要提供访问令牌")
+    principal = verifier.verify(token)
+    service_token = _bearer(metadata, SERVICE_AUTH_HEADER)
+    if service_token:
+        caller = verifier.verify(service_token)
+        if caller.tenant != principal.tenant or not caller.is_service:
+            raise PermissionDenied(
+                "SERVICE_TOKEN_MISMATCH",
+                "the service token is not a service of the caller's tenant",
+                "服务令牌与调用者机构不符",
+                article="DESIGN §3",
+            )
+    return principal, token
+
+
+class CallFailed(Exception):
+    """What a call failed with, as the status to abort it with."""
+
+    def __init__(self, status: grpc.Status) -> None:
+        super().__init__(status)
+        self.status = status
+
+
+def call_metadata(context: Any) -> dict[str, str]:
+    return {k: v for k, v in (context.invocation_metadata() or ()) if isinstance(v, str)}
+
+
+@contextlib.contextmanager
+def platform_call(verifier: TokenVerifier, method: str, metadata: dict[str, str]) -> Iterator[None]:
+    """The rules every call runs under, sync or asyncio: a server span, the caller
+    authenticated and bound for the call, and any failure turned into CallFailed with
+    the status to answer (a LiuhenError maps to its code; anything else is INTERNAL with
+    the trace id logged)."""
+    with telemetry.tracer().start_as_current_span(
+        method, context=telemetry.extract(metadata), kind=trace.SpanKind.SERVER
+    ) as span:
+        tokens: list[contextvars.Token[Any]] = []
+        try:
+            principal, raw = authenticate(verifier, metadata)
+            span.set_attribute("liuhen.tenant", principal.tenant)
+            tokens = [_principal.set(principal), _raw_token.set(raw)]
+            yield
+        except grpc.aio.AbortError:
+            raise  # the servicer aborted the call with its own status
+        except LiuhenError as exc:
+            span.set_attribute("liuhen.error", exc.reason)
+            raise CallFailed(rpc_status.to_status(_status(exc))) from exc
+        except Exception as exc:
+            trace_id = telemetry.current_trace_id()
+            log.exception("%s failed (trace %s)", method, trace_id)
+            internal = status_pb2.Status(
+                code=code_pb2.INTERNAL, message=f"internal error; trace id {trace_id}"
+            )
+            raise CallFailed(rpc_status.to_status(internal)) from exc
+        finally:
+            if tokens:
+                _principal.reset(tokens[0])
+                _raw_token.reset(tokens[1])
+
+
+def wrapped_handler(
+    handler: Any,
+    details: Any,
+    wrap: Callable[[Any, str, Callable[[Any], Any]], Any],
+    check_stream: Callable[[Any], Any],
+) -> Any:
+    """The method handler with its behaviour wrapped by `wrap(behaviour, method, check)`,
+    `check` being what the wrapper applies to the request (`checked`, or `check_stream`
+    for a client stream) inside the call's rules; bytes that do not decode reach it as
+    `Undecodable`. Open methods (health, reflection) pass through. Sync and asyncio
+    handlers alike."""
+    if handler is None or details.method.startswith(OPEN_PREFIXES):
+        return handler
+    method = details.method
+    if handler.unary_unary:
+        return grpc.unary_unary_rpc_method_handler(
+            wrap(handler.unary_unary, method, checked),
+            request_deserializer=_lenient(handler.request_deserializer),
+            response_serializer=handler.response_serializer,
+        )
+    if handler.stream_unary:
+        return grpc.stream_unary_rpc_method_handler(
+            wrap(handler.stream_unary, method, check_stream),
+            request_deserializer=_lenient(handler.request_deserializer),
+            response_serializer=handler.response_serializer,
+        )
+    return handler  # no streaming responses in Liuhen's APIs
+
+
 class PlatformInterceptor(grpc.ServerInterceptor):  # type: ignore[misc]
     """Authenticates the caller, binds the principal for the call, maps errors to gRPC
     statuses with a google.rpc.Status detail, and opens a server span."""
@@ -158,42 +253,7 @@ class PlatformInterceptor(grpc.ServerInterceptor):  # type: ignore[misc]
         self.service = service
 
     def intercept_service(self, continuation: Callable[[Any], Any], details: Any) -> Any:
-        handler = continuation(details)
-        if handler is None or details.method.startswith(OPEN_PREFIXES):
-            return handler
-        method = details.method
-        if handler.unary_unary:
-            return grpc.unary_unary_rpc_method_handler(
-                self._wrap(handler.unary_unary, method, checked),
-                request_deserializer=_lenient(handler.request_deserializer),
-                response_serializer=handler.response_serializer,
-            )
-        if handler.stream_unary:
-            return grpc.stream_unary_rpc_method_handler(
-                self._wrap(handler.stream_unary, method, _checked_stream),
-                request_deserializer=_lenient(handler.request_deserializer),
-                response_serializer=handler.response_serializer,
-            )
-        return handler  # no streaming responses in Liuhen's APIs
-
-    def _authenticate(self, metadata: dict[str, str]) -> tuple[Principal, str]:
-        """The caller's principal and raw token; a calling service's own token, when
-        present, must verify and belong to a service of the same tenant (DESIGN §3)."""
-        token = _bearer(metadata, "authorization")
-        if not token:
-            raise Unauthenticated("MISSING_TOKEN", "a bearer token is required", "需要提供访问令牌")
-        principal = self.verifier.verify(token)
-        service_token = _bearer(metadata, SERVICE_AUTH_HEADER)
-        if service_token:
-            caller = self.verifier.verify(service_token)
-            if caller.tenant != principal.tenant or not caller.is_service:
-                raise PermissionDenied(
-                    "SERVICE_TOKEN_MISMATCH",
-                    "the service token is not a service of the caller's tenant",
-                    "服务令牌与调用者机构不符",
-                    article="DESIGN §3",
-                )
-        return principal, token
+        return wrapped_handler(continuation(details), details, self._wrap, _checked_stream)
 
     def _wrap(
         self,
@@ -202,34 +262,11 @@ class PlatformInterceptor(grpc.ServerInterceptor):  # type: ignore[misc]
         check: Callable[[Any], Any],
     ) -> Callable[[Any, grpc.ServicerContext], Any]:
         def call(request: Any, context: grpc.ServicerContext) -> Any:
-            metadata = {k: v for k, v in context.invocation_metadata() if isinstance(v, str)}
-            with telemetry.tracer().start_as_current_span(
-                method, context=telemetry.extract(metadata), kind=trace.SpanKind.SERVER
-            ) as span:
-                tokens: list[contextvars.Token[Any]] = []
-                try:
-                    principal, raw = self._authenticate(metadata)
-                    span.set_attribute("liuhen.tenant", principal.tenant)
-                    tokens = [_principal.set(principal), _raw_token.set(raw)]
+            try:
+                with platform_call(self.verifier, method, call_metadata(context)):
                     return behaviour(check(request), context)
-                except LiuhenError as exc:
-                    span.set_attribute("liuhen.error", exc.reason)
-                    context.abort_with_status(rpc_status.to_status(_status(exc)))
-                except Exception:
-                    trace_id = telemetry.current_trace_id()
-                    log.exception("%s failed (trace %s)", method, trace_id)
-                    context.abort_with_status(
-                        rpc_status.to_status(
-                            status_pb2.Status(
-                                code=code_pb2.INTERNAL,
-                                message=f"internal error; trace id {trace_id}",
-                            )
-                        )
-                    )
-                finally:
-                    if tokens:
-                        _principal.reset(tokens[0])
-                        _raw_token.reset(tokens[1])
+            except CallFailed as failed:
+                context.abort_with_status(failed.status)
             return None
 
         return call

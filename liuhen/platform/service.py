@@ -5,17 +5,18 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import TypeVar
 
-import grpc
 from google.protobuf.message import Message
 
 from liuhen.platform.auth import Principal
-from liuhen.platform.bootstrap import Platform
+from liuhen.platform.bootstrap import Platform, call_sibling, relay_error
 from liuhen.platform.db import UnitOfWork, idempotent
-from liuhen.platform.errors import InvalidArgument, LiuhenError, require
+from liuhen.platform.errors import InvalidArgument, require
 from liuhen.platform.server import current_principal
+
+__all__ = ["ServicerBase", "call_sibling", "parse_name", "relay_error"]
 
 M = TypeVar("M", bound=Message)
 T = TypeVar("T")
@@ -85,35 +86,3 @@ def parse_name(name: str, pattern: str, field: str = "name") -> list[str]:
             field=field,
         )
     return ids
-
-
-def relay_error(exc: grpc.RpcError) -> LiuhenError:
-    """A sibling service's error, re-raised as ours with the same status and reason."""
-    from liuhen.platform import errors
-
-    code = exc.code().name if exc.code() else "UNKNOWN"
-    cls = {
-        c.code: c
-        for c in (
-            errors.InvalidArgument,
-            errors.NotFound,
-            errors.FailedPrecondition,
-            errors.PermissionDenied,
-            errors.Unauthenticated,
-            errors.AlreadyExists,
-        )
-    }.get(code, errors.Unavailable)
-    return cls("UPSTREAM_" + code, exc.details() or code)
-
-
-def call_sibling(
-    fn: Callable[..., T],
-    request: Message,
-    metadata: Sequence[tuple[str, str]],
-    timeout: float = 30.0,
-) -> T:
-    """Call another service of the site; its gRPC error becomes a LiuhenError."""
-    try:
-        return fn(request, metadata=metadata, timeout=timeout)
-    except grpc.RpcError as exc:
-        raise relay_error(exc) from exc

@@ -14,7 +14,7 @@ from liuhen.platform.calendar import local_date
 from liuhen.platform.db import UnitOfWork, utcnow
 from liuhen.platform.errors import InvalidArgument
 from liuhen.platform.server import current_principal
-from liuhen.platform.service import call_sibling, parse_name
+from liuhen.platform.service import parse_name
 from liuhen.platform.timestamps import datetime_of
 from services.cases import (
     binder_glue,
@@ -41,7 +41,7 @@ class CasesServicer(PrintsMixin, cases_pb2_grpc.CasesServiceServicer):  # type: 
     ) -> pb.OpenCaseResponse:
         parse_name(request.intake, "intakes/*", "intake")
         who = current_principal()
-        intake = call_sibling(
+        intake = self.platform.call(
             intake_pb2_grpc.IntakeServiceStub(self.platform.channel("intake")).GetIntake,
             intake_pb2.GetIntakeRequest(name=request.intake),
             self.platform.forward(who.tenant),
@@ -81,9 +81,10 @@ class CasesServicer(PrintsMixin, cases_pb2_grpc.CasesServiceServicer):  # type: 
         self, request: pb.GetCaseRequest, context: grpc.ServicerContext
     ) -> pb.GetCaseResponse:
         (case_id,) = parse_name(request.name, "cases/*")
+        basic = request.view == pb.CASE_VIEW_BASIC
         return self.read(
             lambda uow, who: pb.GetCaseResponse(
-                case=case_to_pb(handlers.load_case(uow, case_id), uow)
+                case=case_to_pb(handlers.load_case(uow, case_id), None if basic else uow)
             )
         )
 

@@ -20,7 +20,7 @@ from liuhen.platform.calendar import local_date
 from liuhen.platform.db import UnitOfWork, utcnow
 from liuhen.platform.printing import registry
 from liuhen.platform.server import current_principal
-from liuhen.platform.service import ServicerBase, call_sibling, parse_name
+from liuhen.platform.service import ServicerBase, parse_name
 from services.enforcement import handlers
 from services.enforcement.model import DocumentToServe, ServeDocument, ServiceRecord
 
@@ -90,7 +90,7 @@ class EnforcementServicer(ServicerBase, enforcement_pb2_grpc.EnforcementServiceS
         tenant = current_principal().tenant
         stub = cases_pb2_grpc.CasesServiceStub(self.platform.channel("cases"))
         fetch: Callable[..., cases_pb2.GetDocumentResponse] = stub.GetDocument
-        return call_sibling(
+        return self.platform.call(
             fetch, cases_pb2.GetDocumentRequest(name=name), self.platform.forward(tenant)
         )
 
@@ -98,7 +98,7 @@ class EnforcementServicer(ServicerBase, enforcement_pb2_grpc.EnforcementServiceS
         """An intake's own document (不予受理决定书, 告知补正), read as the caller."""
         stub = intake_pb2_grpc.IntakeServiceStub(self.platform.channel("intake"))
         fetch: Callable[..., intake_pb2.GetIntakeDocumentResponse] = stub.GetIntakeDocument
-        got = call_sibling(
+        got = self.platform.call(
             fetch,
             intake_pb2.GetIntakeDocumentRequest(name=name),
             self.platform.forward(current_principal().tenant),

@@ -13,6 +13,7 @@ from liuhen.platform.db import UnitOfWork, utcnow
 from liuhen.platform.errors import InvalidArgument, not_found, require
 from liuhen.platform.ports import ObjectExists, ObjectStore, StoredObject
 from services.media import orm
+from services.media.copies import COPY_PENDING, new_copy, offsite_state
 from services.media.model import (
     AssignedCase,
     HashingStream,
@@ -116,6 +117,18 @@ def record(
         recorder_name=principal.name,
     )
     uow.add(rec)
+    # The off-site copy is a task committed with the recording: a crash after this
+    # commit cannot lose it; the copier makes it, after a restart too (Art 41).
+    uow.add(
+        new_copy(
+            recording_id=rec.id,
+            tenant=uow.tenant,
+            case_id=rec.case_id,
+            key=rec.object_key,
+            sha256=rec.sha256,
+            now=utcnow(),
+        )
+    )
     ledger.append(
         uow,
         case_id=rec.case_id,
@@ -162,18 +175,21 @@ def of_case(uow: UnitOfWork, case_id: str) -> list[Recording]:
     return orm.of_case(uow, case_id)
 
 
-def offsite_state(sha256: str, offsite_sha256: str | None) -> str:
-    """Whether the off-site copy holds the same bytes (Art 41 异地备份; DESIGN §6)."""
-    if offsite_sha256 is None:
-        return "missing"
-    return "verified" if offsite_sha256 == sha256 else "mismatch"
+def copy_pending(uow: UnitOfWork, rec_id: str) -> bool:
+    """Whether the copier has yet to make the recording's off-site copy."""
+    task = orm.copy_of(uow, rec_id)
+    return task is not None and task.state == COPY_PENDING
+
+
+def check_offsite_check(principal: Principal) -> None:
+    principal.require_role("handler", "reviewer", action="checking the off-site copy")
 
 
 def record_offsite_check(
     uow: UnitOfWork, principal: Principal, *, rec: Recording, offsite_sha256: str | None
 ) -> str:
-    principal.require_role("handler", "reviewer", action="checking the off-site copy")
-    state = offsite_state(rec.sha256, offsite_sha256)
+    check_offsite_check(principal)
+    state = offsite_state(rec.sha256, offsite_sha256, pending=copy_pending(uow, rec.id))
     ledger.append(
         uow,
         case_id=rec.case_id,

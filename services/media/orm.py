@@ -2,9 +2,23 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Boolean, Column, Index, String, Table, Text, select
+from datetime import datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    or_,
+    select,
+)
 
 from liuhen.platform.db import Base, UnitOfWork, UtcDateTime
+from services.media.copies import COPY_DONE, COPY_PENDING, OffsiteCopy
 from services.media.model import Recording
 
 recordings = Table(
@@ -39,6 +53,44 @@ recordings = Table(
 
 Base.registry.map_imperatively(Recording, recordings)
 
+offsite_copies = Table(
+    "media_offsite_copies",
+    Base.metadata,
+    Column("recording_id", String(36), primary_key=True),
+    Column("tenant_id", String(32), primary_key=True),
+    Column("case_id", String(36), nullable=False),
+    Column("object_key", String(200), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("created", UtcDateTime(), nullable=False),
+    Column("done_at", UtcDateTime(), nullable=True),
+    Column("offsite_sha256", String(64), nullable=False),
+    Column("detail", Text, nullable=False),
+    Column("fixity_checked_at", UtcDateTime(), nullable=True),
+    Index("ix_media_offsite_copies_state", "tenant_id", "state"),
+)
+
+Base.registry.map_imperatively(OffsiteCopy, offsite_copies)
+
+
+def copy_of(uow: UnitOfWork, rec_id: str) -> OffsiteCopy | None:
+    return uow.session.get(OffsiteCopy, (rec_id, uow.tenant))
+
+
+def pending_copies(uow: UnitOfWork, limit: int = 50) -> list[OffsiteCopy]:
+    return list(
+        uow.session.scalars(
+            select(OffsiteCopy)
+            .where(
+                offsite_copies.c.tenant_id == uow.tenant,
+                offsite_copies.c.state == COPY_PENDING,
+            )
+            .order_by(offsite_copies.c.created)
+            .limit(limit)
+        )
+    )
+
 
 def get(uow: UnitOfWork, case_id: str, rec_id: str) -> Recording | None:
     return uow.session.scalar(
@@ -59,5 +111,22 @@ def of_case(uow: UnitOfWork, case_id: str) -> list[Recording]:
                 recordings.c.tenant_id == uow.tenant,
             )
             .order_by(recordings.c.start_time, recordings.c.stored_at)
+        )
+    )
+
+
+def due_for_fixity(uow: UnitOfWork, checked_before: datetime, limit: int) -> list[OffsiteCopy]:
+    """Copied recordings not re-hashed since `checked_before`, never-checked first."""
+    checked = offsite_copies.c.fixity_checked_at
+    return list(
+        uow.session.scalars(
+            select(OffsiteCopy)
+            .where(
+                offsite_copies.c.tenant_id == uow.tenant,
+                offsite_copies.c.state == COPY_DONE,
+                or_(checked.is_(None), checked < checked_before),
+            )
+            .order_by(checked.is_not(None), checked, offsite_copies.c.created)
+            .limit(limit)
         )
     )

@@ -1,111 +1,81 @@
-"""MediaService over gRPC: protobuf ⇄ commands, nothing else."""
+"""MediaService over gRPC (asyncio): protobuf ⇄ commands, nothing else.
+
+Uploads stream for minutes and VerifyOffsiteCopy may wait for the copy, so the service
+runs on grpc.aio (`liuhen.platform.aio`): a waiting call holds no thread. Blocking work
+goes to two bounded pools, `uploads` for the bytes of uploads and `calls` for the rest,
+so uploads never take the threads other calls need; open upload streams are limited
+per officer and per district, and a silent stream is closed (issue 10).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from typing import Any
 
 import grpc
 
 from liuhen.cases.v1 import cases_pb2, cases_pb2_grpc
 from liuhen.media.v1 import media_pb2 as pb
 from liuhen.media.v1 import media_pb2_grpc
+from liuhen.platform.aio import AioRuntime, IdleStream, StreamLimits
 from liuhen.platform.auth import Principal
 from liuhen.platform.bootstrap import Platform
 from liuhen.platform.db import UnitOfWork, utcnow
-from liuhen.platform.errors import InvalidArgument
+from liuhen.platform.faults import fault_point
 from liuhen.platform.server import current_principal
-from liuhen.platform.service import ServicerBase, call_sibling, parse_name
-from liuhen.platform.timestamps import datetime_of, timestamp
-from services.media import handlers
+from liuhen.platform.service import ServicerBase, parse_name
+from liuhen.platform.timestamps import timestamp
+from services.media import handlers, offsite
+from services.media.convert import (
+    FIXITY_STATES,
+    OFFSITE_STATES,
+    chunk_of,
+    command_of,
+    metadata_of,
+    recording_to_pb,
+)
+from services.media.copies import wait_seconds
 from services.media.model import (
     DEFAULT_RETENTION_YEARS,
     AssignedCase,
     HashingStream,
     Labels,
     Recording,
-    UploadRecording,
     check_same_bytes,
 )
+from services.media.model import (
+    UploadRecording as UploadCommand,
+)
 
-
-def recording_to_pb(r: Recording) -> pb.Recording:
-    return pb.Recording(
-        name=f"cases/{r.case_id}/recordings/{r.id}",
-        sha256=r.sha256,
-        size_bytes=r.size,
-        labels=pb.Labels(case_number=r.case_number, party=r.party, handler=r.handler_name),
-        kind=r.kind,
-        device=r.device,
-        place=r.place,
-        start_time=timestamp(r.start_time),
-        end_time=timestamp(r.end_time),
-        stored_time=timestamp(r.stored_at),
-        late=r.late,
-        recorder=r.recorder,
-        object_key=r.object_key,
-        confidentiality=r.confidentiality,
-        retain_until=r.retain_until.date().isoformat(),
-        related_document=r.related_document,
-    )
-
-
-def _metadata(requests: Iterator[pb.UploadRecordingRequest]) -> pb.RecordingMetadata:
-    first = next(requests, None)
-    if first is None or first.WhichOneof("part") != "metadata":
-        raise InvalidArgument(
-            "METADATA_FIRST",
-            "the first message of an upload must carry the metadata",
-            "上传的第一条消息须为元数据",
-            field="metadata",
-        )
-    return first.metadata
-
-
-def _chunks(requests: Iterator[pb.UploadRecordingRequest]) -> Iterator[bytes]:
-    for request in requests:
-        if request.WhichOneof("part") != "chunk":
-            raise InvalidArgument(
-                "METADATA_REPEATED",
-                "only the first message of an upload carries metadata",
-                "元数据只能出现在第一条消息",
-                field="metadata",
-            )
-        if request.chunk:
-            yield request.chunk
-
-
-def _command(meta: pb.RecordingMetadata) -> UploadRecording:
-    (case_id,) = parse_name(meta.case, "cases/*", "metadata.case")
-    related = ""
-    if meta.related_document:
-        related = "cases/{}/documents/{}".format(
-            *parse_name(meta.related_document, "cases/*/documents/*", "metadata.related_document")
-        )
-    return UploadRecording(
-        request_id=meta.request_id,
-        case_id=case_id,
-        kind=meta.kind,
-        device=meta.device,
-        place=meta.place,
-        start_time=datetime_of(meta, "start_time"),
-        end_time=datetime_of(meta, "end_time"),
-        content_type=meta.content_type,
-        confidentiality=meta.confidentiality or "normal",
-        description=meta.description,
-        related_document=related,
-    )
+POLL_S = 0.2  # how often a waiting VerifyOffsiteCopy looks for the copy
 
 
 class MediaServicer(ServicerBase, media_pb2_grpc.MediaServiceServicer):  # type: ignore[misc]
-    def __init__(self, platform: Platform, retention_years: int = DEFAULT_RETENTION_YEARS) -> None:
+    def __init__(
+        self,
+        platform: Platform,
+        runtime: AioRuntime,
+        copier: offsite.OffsiteCopier,
+        retention_years: int = DEFAULT_RETENTION_YEARS,
+    ) -> None:
         super().__init__(platform)
-        self.retention_years = retention_years
+        s = platform.settings
+        self.retention_years, self.copier = retention_years, copier
+        self.calls = runtime.offload(16, "liuhen-media-call")
+        self.uploads = runtime.offload(s.upload_workers, "liuhen-media-upload")
+        self.limits = StreamLimits(
+            per_caller=s.uploads_per_caller, per_tenant=s.uploads_per_tenant, what="upload"
+        )
+
+    # --- blocking helpers (run on the `calls` pool) ---------------------------------
 
     def _case(self, case_id: str, principal: Principal) -> AssignedCase:
-        """The case's labels and handler, from the cases service (NOT_FOUND passes on)."""
-        case = call_sibling(
+        """The case's labels and handler from the cases service, without its documents
+        and ledger (a case grows; this answer does not). NOT_FOUND passes on."""
+        case = self.platform.call(
             cases_pb2_grpc.CasesServiceStub(self.platform.channel("cases")).GetCase,
-            cases_pb2.GetCaseRequest(name=f"cases/{case_id}"),
+            cases_pb2.GetCaseRequest(name=f"cases/{case_id}", view=cases_pb2.CASE_VIEW_BASIC),
             self.platform.forward(principal.tenant),
         ).case
         return AssignedCase(
@@ -117,15 +87,35 @@ class MediaServicer(ServicerBase, media_pb2_grpc.MediaServiceServicer):  # type:
             ),
         )
 
-    def UploadRecording(
-        self, request_iterator: Iterator[pb.UploadRecordingRequest], context: grpc.ServicerContext
+    def _load(self, name: str) -> Recording:
+        case_id, rec_id = parse_name(name, "cases/*/recordings/*")
+        return self.read(lambda uow, who: handlers.load(uow, case_id, rec_id))
+
+    # --- uploads --------------------------------------------------------------------
+
+    async def UploadRecording(
+        self, request_iterator: AsyncIterator[pb.UploadRecordingRequest], context: Any
     ) -> pb.UploadRecordingResponse:
-        principal, meta = current_principal(), _metadata(request_iterator)
-        cmd = _command(meta)
+        principal = current_principal()
+        with self.limits.slot(principal):
+            requests = IdleStream(
+                request_iterator, context, self.platform.settings.upload_idle_timeout_s
+            )
+            try:
+                return await self._upload(principal, requests)
+            finally:
+                requests.abandoned = True  # a worker still reading stops at once
+
+    async def _upload(
+        self, principal: Principal, requests: IdleStream
+    ) -> pb.UploadRecordingResponse:
+        meta = metadata_of(await requests.next())
+        cmd = command_of(meta)
         handlers.check_upload(principal, cmd, utcnow())
-        case = self._case(cmd.case_id, principal)
-        stream = HashingStream(_chunks(request_iterator))
-        upload = handlers.store(
+        case = await self.calls(self._case, cmd.case_id, principal)
+        stream = HashingStream(self._chunks(requests))
+        upload = await self.uploads(
+            handlers.store,
             self.platform.objects,
             principal,
             cmd=cmd,
@@ -133,67 +123,124 @@ class MediaServicer(ServicerBase, media_pb2_grpc.MediaServiceServicer):  # type:
             stream=stream,
             retention_years=self.retention_years,
         )
-        response = self.mutate(
+        response = await self.calls(self._record, meta, cmd, case, upload, stream.sha256)
+        fault_point(self.platform.settings.test_fault, "upload.recorded")
+        self.copier.nudge()
+        check_same_bytes(response.recording.sha256, stream.sha256)  # a replayed request
+        return response
+
+    def _chunks(self, requests: IdleStream) -> Iterator[bytes]:
+        """The upload's bytes, read on an upload worker."""
+        for i, chunk in enumerate(c for c in requests.blocking(chunk_of) if c):
+            yield chunk
+            if i == 1:
+                fault_point(self.platform.settings.test_fault, "upload.streaming")
+
+    def _record(
+        self,
+        meta: pb.RecordingMetadata,
+        cmd: UploadCommand,
+        case: AssignedCase,
+        upload: Any,
+        sent: str,
+    ) -> pb.UploadRecordingResponse:
+        return self.mutate(
             "UploadRecording",
             meta,
             pb.UploadRecordingResponse,
             lambda uow, who: pb.UploadRecordingResponse(
                 recording=recording_to_pb(
-                    handlers.record(
-                        uow, who, cmd=cmd, case=case, upload=upload, sent_sha256=stream.sha256
-                    )
+                    handlers.record(uow, who, cmd=cmd, case=case, upload=upload, sent_sha256=sent)
                 )
             ),
         )
-        check_same_bytes(response.recording.sha256, stream.sha256)  # a replayed request
-        return response
 
-    def GetRecording(
-        self, request: pb.GetRecordingRequest, context: grpc.ServicerContext
+    # --- reads ------------------------------------------------------------------------
+
+    async def GetRecording(
+        self, request: pb.GetRecordingRequest, context: Any
     ) -> pb.GetRecordingResponse:
-        case_id, rec_id = parse_name(request.name, "cases/*/recordings/*")
-        return self.read(
-            lambda uow, who: pb.GetRecordingResponse(
-                recording=recording_to_pb(handlers.load(uow, case_id, rec_id))
-            )
-        )
+        rec = await self.calls(self._load, request.name)
+        return pb.GetRecordingResponse(recording=recording_to_pb(rec))
 
-    def ListRecordings(
-        self, request: pb.ListRecordingsRequest, context: grpc.ServicerContext
+    async def ListRecordings(
+        self, request: pb.ListRecordingsRequest, context: Any
     ) -> pb.ListRecordingsResponse:
         (case_id,) = parse_name(request.case, "cases/*", "case")
-        self._case(case_id, current_principal())  # another tenant's case: NOT_FOUND
-        return self.read(
-            lambda uow, who: pb.ListRecordingsResponse(
-                recordings=[recording_to_pb(r) for r in handlers.of_case(uow, case_id)]
-            )
-        )
+        await self.calls(self._case, case_id, current_principal())  # another tenant's: NOT_FOUND
+        recs = await self.calls(self.read, lambda uow, who: handlers.of_case(uow, case_id))
+        return pb.ListRecordingsResponse(recordings=[recording_to_pb(r) for r in recs])
 
-    def VerifyOffsiteCopy(
-        self, request: pb.VerifyOffsiteCopyRequest, context: grpc.ServicerContext
+    # --- the copies -------------------------------------------------------------------
+
+    async def VerifyOffsiteCopy(
+        self, request: pb.VerifyOffsiteCopyRequest, context: Any
     ) -> pb.VerifyOffsiteCopyResponse:
-        case_id, rec_id = parse_name(request.name, "cases/*/recordings/*")
-        rec = self.read(lambda uow, who: handlers.load(uow, case_id, rec_id))
-        # Hash the remote copy outside any transaction: it streams the whole recording.
-        offsite = self.platform.objects.replica_sha256(
-            current_principal().tenant, rec.object_key, timeout_s=min(request.wait_seconds, 120)
-        )
+        """Wait (on the loop, holding no thread) until the copy is there or the wait is
+        over; a caller that goes away cancels the call before anything is recorded."""
+        wait = wait_seconds(request.wait_seconds, self.platform.settings.offsite_wait_cap_s)
+        handlers.check_offsite_check(current_principal())
+        rec = await self.calls(self._load, request.name)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + wait
+        tenant = current_principal().tenant
+        while True:
+            found = await self.calls(self.platform.objects.replica_sha256, tenant, rec.object_key)
+            if found is not None or loop.time() >= deadline:
+                break
+            self.copier.nudge()
+            await asyncio.sleep(min(POLL_S, max(0.0, deadline - loop.time())))
+        return await self.calls(self._record_check, request, rec, found)
 
+    def _record_check(
+        self, request: pb.VerifyOffsiteCopyRequest, rec: Recording, found: str | None
+    ) -> pb.VerifyOffsiteCopyResponse:
         def work(uow: UnitOfWork, who: Principal) -> pb.VerifyOffsiteCopyResponse:
-            state = handlers.record_offsite_check(uow, who, rec=rec, offsite_sha256=offsite)
-            check = pb.OffsiteCheck(state=state, offsite_sha256=offsite or "")
-            check.checked_time.FromDatetime(utcnow())
+            state = handlers.record_offsite_check(uow, who, rec=rec, offsite_sha256=found)
+            check = pb.OffsiteCheck(
+                state=state,
+                offsite_sha256=found or "",
+                checked_time=timestamp(utcnow()),
+                offsite_state=OFFSITE_STATES[state],
+            )
             return pb.VerifyOffsiteCopyResponse(recording=recording_to_pb(rec), check=check)
 
         return self.mutate("VerifyOffsiteCopy", request, pb.VerifyOffsiteCopyResponse, work)
 
-    def SetLegalHold(
-        self, request: pb.SetLegalHoldRequest, context: grpc.ServicerContext
+    async def CheckFixity(
+        self, request: pb.CheckFixityRequest, context: Any
+    ) -> pb.CheckFixityResponse:
+        return await self.calls(self._check_fixity, request)
+
+    def _check_fixity(self, request: pb.CheckFixityRequest) -> pb.CheckFixityResponse:
+        rec = self._load(request.name)
+        tenant = current_principal().tenant
+        # Hash outside any transaction: it reads both copies whole.
+        primary, found = offsite.rehash(self.platform.objects, tenant, rec.object_key)
+
+        def work(uow: UnitOfWork, who: Principal) -> pb.CheckFixityResponse:
+            state = offsite.record_fixity(uow, who, rec=rec, primary=primary, offsite=found)
+            return pb.CheckFixityResponse(
+                recording=recording_to_pb(rec),
+                state=FIXITY_STATES[state],
+                primary_sha256=primary or "",
+                offsite_sha256=found or "",
+                checked_time=timestamp(utcnow()),
+            )
+
+        return self.mutate("CheckFixity", request, pb.CheckFixityResponse, work)
+
+    # --- legal hold -------------------------------------------------------------------
+
+    async def SetLegalHold(
+        self, request: pb.SetLegalHoldRequest, context: Any
     ) -> pb.SetLegalHoldResponse:
-        case_id, rec_id = parse_name(request.name, "cases/*/recordings/*")
+        return await self.calls(self._set_legal_hold, request)
+
+    def _set_legal_hold(self, request: pb.SetLegalHoldRequest) -> pb.SetLegalHoldResponse:
         principal = current_principal()
         handlers.check_legal_hold(principal, request.reason)
-        rec = self.read(lambda uow, who: handlers.load(uow, case_id, rec_id))
+        rec = self._load(request.name)
         # The store's hold first: a retry after a crash sets it again (idempotent there),
         # then the ledger records it once.
         self.platform.objects.set_legal_hold(principal.tenant, rec.object_key, request.on)
@@ -205,11 +252,17 @@ class MediaServicer(ServicerBase, media_pb2_grpc.MediaServiceServicer):  # type:
         return self.mutate("SetLegalHold", request, pb.SetLegalHoldResponse, work)
 
 
-def register(platform: Platform) -> object:
+def register_async(platform: Platform) -> Callable[[grpc.aio.Server, AioRuntime], Sequence[str]]:
+    """The media service on grpc.aio: first clean what interrupted uploads left, then
+    the servicer and the off-site copier (which resumes the copies a crash left)."""
     years = platform.settings.media_retention_years  # LIUHEN_MEDIA_RETENTION_YEARS
 
-    def add(server: grpc.Server) -> list[str]:
-        media_pb2_grpc.add_MediaServiceServicer_to_server(MediaServicer(platform, years), server)
+    def add(server: grpc.aio.Server, runtime: AioRuntime) -> list[str]:
+        offsite.clean_staging(platform.objects)
+        copier = offsite.OffsiteCopier(platform, platform.settings.offsite_retry_s)
+        runtime.workers.append(copier)
+        servicer = MediaServicer(platform, runtime, copier, years)
+        media_pb2_grpc.add_MediaServiceServicer_to_server(servicer, server)
         return [pb.DESCRIPTOR.services_by_name["MediaService"].full_name]
 
     return add

@@ -6,6 +6,7 @@ or legal hold (Art 45), and an off-site copy with the same checksum (Art 41 еЉВе
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import time
 import tracemalloc
@@ -18,8 +19,9 @@ from minio import Minio
 from minio.deleteobjects import DeleteObject
 from minio.error import S3Error
 
-from liuhen.platform.objects import FileObjectStore, S3ObjectStore
+from liuhen.platform.objects import FileObjectStore
 from liuhen.platform.ports import (
+    FixityMismatch,
     ObjectExists,
     ObjectLocked,
     ObjectNotFound,
@@ -29,6 +31,7 @@ from liuhen.platform.ports import (
 from liuhen.platform.printing import documents as printed
 from liuhen.platform.printing import registry
 from liuhen.platform.printing.forms import sheet
+from liuhen.platform.s3objects import S3ObjectStore
 
 from .conftest import S3Settings
 
@@ -144,10 +147,47 @@ class ObjectStoreContract:
         with pytest.raises(ObjectNotFound):
             store.head(tenant, "case/5/seg.mp4")
 
-    def test_replica_has_the_same_sha256(self, store: ObjectStore, tenant: str) -> None:
+    def test_art41_offsite_copy_has_the_same_sha256(self, store: ObjectStore, tenant: str) -> None:
         data = os.urandom(1 * MiB + 7)
         sha = self.put(store, tenant, "case/6/seg.mp4", data)
+        assert store.copy_offsite(tenant, "case/6/seg.mp4", self.replica_timeout_s) == sha
+        assert store.copy_offsite(tenant, "case/6/seg.mp4", self.replica_timeout_s) == sha
         assert store.replica_sha256(tenant, "case/6/seg.mp4", self.replica_timeout_s) == sha
+
+    def test_primary_is_rehashed_from_its_bytes(self, store: ObjectStore, tenant: str) -> None:
+        data = os.urandom(200_000)
+        sha = self.put(store, tenant, "case/9/seg.mp4", data)
+        assert store.primary_sha256(tenant, "case/9/seg.mp4") == sha
+        with pytest.raises(ObjectNotFound):
+            store.primary_sha256(tenant, "nothing/here")
+
+    def make_leftover(self, store: ObjectStore, tenant: str) -> None:
+        """What a writer killed mid-upload leaves behind (adapter-specific)."""
+        raise NotImplementedError
+
+    def staging_left(self, store: ObjectStore, tenant: str) -> int:
+        raise NotImplementedError
+
+    def test_interrupted_puts_leave_nothing_once_cleaned(
+        self, store: ObjectStore, tenant: str
+    ) -> None:
+        """A stream that fails midway is cleaned by the put itself; what a kill -9 left
+        is cleaned by clean_staging (at the media service's start)."""
+
+        def broken() -> Iterator[bytes]:
+            for i in range(100):  # 6.25 MiB: more than one multipart part
+                yield bytes([i]) * CHUNK
+            raise ConnectionError("the client went away")
+
+        with pytest.raises(ConnectionError):
+            store.put(tenant, "case/10/cut.mp4", broken(), metadata={}, retain_until=in_a_year())
+        assert self.staging_left(store, tenant) == 0
+        with pytest.raises(ObjectNotFound):
+            store.head(tenant, "case/10/cut.mp4")
+        self.make_leftover(store, tenant)
+        assert self.staging_left(store, tenant) > 0
+        assert store.clean_staging(0.0, tenant) > 0
+        assert self.staging_left(store, tenant) == 0
 
     def test_missing_objects_are_not_found(self, store: ObjectStore, tenant: str) -> None:
         with pytest.raises(ObjectNotFound):
@@ -230,6 +270,15 @@ class _TenantSuffix(ObjectStore):
     def replica_sha256(self, tenant: str, key: str, timeout_s: float = 0.0) -> str | None:
         return self._inner.replica_sha256(tenant + self._suffix, key, timeout_s)
 
+    def copy_offsite(self, tenant: str, key: str, timeout_s: float = 0.0) -> str | None:
+        return self._inner.copy_offsite(tenant + self._suffix, key, timeout_s)
+
+    def primary_sha256(self, tenant: str, key: str) -> str:
+        return self._inner.primary_sha256(tenant + self._suffix, key)
+
+    def clean_staging(self, older_than_s: float = 0.0, tenant: str | None = None) -> int:
+        return self._inner.clean_staging(older_than_s, tenant and tenant + self._suffix)
+
 
 # --- the embedded content-addressed folder -------------------------------------------------
 
@@ -262,6 +311,54 @@ class TestFileObjectStore(ObjectStoreContract):
         finally:
             tracemalloc.stop()
         assert peak < 2 * MiB
+
+    def make_leftover(self, store: ObjectStore, tenant: str) -> None:
+        assert isinstance(store, FileObjectStore)
+        (store._root / tenant / "tmp" / "put-killed").write_bytes(b"x" * 1000)
+
+    def staging_left(self, store: ObjectStore, tenant: str) -> int:
+        assert isinstance(store, FileObjectStore)
+        return len(list((store._root / tenant / "tmp").iterdir()))
+
+    def test_a_live_writers_staging_is_left_alone(self, store: ObjectStore, tenant: str) -> None:
+        def watched() -> Iterator[bytes]:
+            yield b"first"
+            assert store.clean_staging(0.0, tenant) == 0  # the put holds its lock
+            yield b"second"
+
+        stored = store.put(tenant, "live", watched(), metadata={}, retain_until=in_a_year())
+        assert stored.sha256 == hashlib.sha256(b"firstsecond").hexdigest()
+
+    def test_art45_an_altered_stored_byte_is_found(self, tmp_path: Path, tenant: str) -> None:
+        """Whoever owns the folder can change a blob: re-hashing finds it, a download
+        fails at its end, and the altered bytes are never copied off-site."""
+        store = FileObjectStore(tmp_path / "objects")
+        store.ensure_bucket(tenant)
+        data = os.urandom(300_000)
+        sha = self.put(store, tenant, "case/11/seg.mp4", data)
+        blob = tmp_path / "objects" / tenant / "cas" / sha
+        blob.chmod(0o600)
+        with blob.open("r+b") as f:
+            f.seek(1234)
+            f.write(bytes([data[1234] ^ 0xFF]))
+        assert store.primary_sha256(tenant, "case/11/seg.mp4") != sha
+        with pytest.raises(FixityMismatch):
+            b"".join(store.open(tenant, "case/11/seg.mp4"))
+        with pytest.raises(FixityMismatch):
+            store.copy_offsite(tenant, "case/11/seg.mp4")
+        assert store.replica_sha256(tenant, "case/11/seg.mp4") is None
+
+    def test_files_are_readable_by_the_service_user_only(self, tmp_path: Path, tenant: str) -> None:
+        """The folder holds personal data (Art 46): 0700 folders, 0600/0400 files."""
+        store = FileObjectStore(tmp_path / "objects")
+        store.ensure_bucket(tenant)
+        self.put(store, tenant, "case/12/seg.mp4", b"footage")
+        store.copy_offsite(tenant, "case/12/seg.mp4")
+        store.set_legal_hold(tenant, "case/12/seg.mp4", True)
+        paths = [tmp_path / "objects", *(tmp_path / "objects").rglob("*")]
+        assert len(paths) > 10
+        for path in paths:
+            assert path.stat().st_mode & 0o077 == 0, path
 
     def test_unknown_tenant_is_refused(self, tmp_path: Path) -> None:
         store = FileObjectStore(tmp_path / "objects")
@@ -299,6 +396,19 @@ class TestS3ObjectStore(ObjectStoreContract):
         )
         store.ensure_bucket(f"{tenant}-short")
         return _TenantSuffix(store, "-short")
+
+    def make_leftover(self, store: ObjectStore, tenant: str) -> None:
+        """A staged object and a multipart upload that a killed writer never finished."""
+        assert isinstance(store, S3ObjectStore)
+        staging = f"liuhen-{tenant}.staging"
+        store._client.put_object(staging, "killed", io.BytesIO(b"x" * 1000), 1000)
+        store._client._create_multipart_upload(staging, "killed-multipart", {})
+
+    def staging_left(self, store: ObjectStore, tenant: str) -> int:
+        assert isinstance(store, S3ObjectStore)
+        staging = f"liuhen-{tenant}.staging"
+        objects = list(store._client.list_objects(staging, recursive=True))
+        return len(objects) + len(store._client._list_multipart_uploads(staging).uploads)
 
     def test_multipart_upload_is_hashed_and_locked(self, store: ObjectStore, tenant: str) -> None:
         """RGW ignores object-lock headers on multipart uploads: the lock must hold

@@ -34,7 +34,8 @@ def run_offline() -> None:
 
 
 def run_online() -> None:
-    engine = make_engine(config.get_main_option("sqlalchemy.url") or "")
+    # DDL may wait for the services' transactions: a longer bound than a call's.
+    engine = make_engine(config.get_main_option("sqlalchemy.url") or "", statement_timeout_s=600)
     try:
         with engine.connect() as connection:
             # SQLite DDL is transactional too; one transaction makes the upgrade atomic.
