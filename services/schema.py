@@ -11,7 +11,12 @@ from sqlalchemy import MetaData
 from liuhen.platform.config import SERVICES
 from liuhen.platform.db import Base
 
-PLATFORM_TABLES = ("liuhen.platform.ledger", "liuhen.platform.deadlines", "liuhen.platform.outbox")
+PLATFORM_TABLES = (
+    "liuhen.platform.ledger",
+    "liuhen.platform.tlog",
+    "liuhen.platform.deadlines",
+    "liuhen.platform.outbox",
+)
 
 
 def metadata() -> MetaData:

@@ -12,7 +12,7 @@ import re
 
 from alembic import context, op
 
-APPEND_ONLY = frozenset({"platform_ledger"})
+APPEND_ONLY = frozenset({"platform_ledger", "platform_tlog_nodes"})
 POLICY = "tenant_isolation"
 TENANT_MATCHES = "tenant_id = current_setting('app.tenant_id', true)"
 
