@@ -14,6 +14,7 @@ from liuhen.platform.db import Base
 PLATFORM_TABLES = (
     "liuhen.platform.ledger",
     "liuhen.platform.tlog",
+    "liuhen.platform.checkpoints",
     "liuhen.platform.deadlines",
     "liuhen.platform.outbox",
 )

@@ -22,6 +22,8 @@ from liuhen.platform.db import Database
 from liuhen.platform.server import current_token, metadata_for
 
 if TYPE_CHECKING:
+    from liuhen.platform.archive import Archive
+    from liuhen.platform.logkeys import Keyring
     from liuhen.platform.ports import MessageLog, ObjectStore
 
 
@@ -72,6 +74,18 @@ class Platform:
                 offsite_endpoint=s.s3_offsite_endpoint,
             )
         return objects.FileObjectStore(s.home / "objects")
+
+    @cached_property
+    def log_keys(self) -> Keyring:
+        from liuhen.platform.logkeys import Keyring
+
+        return Keyring.from_settings(self.settings)
+
+    @cached_property
+    def archive(self) -> Archive:
+        from liuhen.platform.archive import Archive
+
+        return Archive(self.objects)
 
     def channel(self, service: str) -> grpc.Channel:
         with self._lock:

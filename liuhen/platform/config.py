@@ -52,6 +52,9 @@ class Settings:
     keycloak_url: str = "http://127.0.0.1:58080"
     otlp_endpoint: str = ""
     relay_interval_s: float = 0.2
+    # The ledger log's signing and witness keys (logkeys.py; a mounted Secret on stack).
+    log_keys_dir: str = ""
+    checkpoint_interval_s: float = 60.0
 
     @property
     def issuer_base(self) -> str:
@@ -97,9 +100,12 @@ class Settings:
             s3_secret_key=Secret(env.get("LIUHEN_S3_SECRET_KEY", "")),
             keycloak_url=env.get("LIUHEN_KEYCLOAK_URL", "http://127.0.0.1:58080"),
             otlp_endpoint=env.get("LIUHEN_OTLP_ENDPOINT", ""),
+            log_keys_dir=env.get("LIUHEN_LOG_KEYS_DIR", ""),
+            checkpoint_interval_s=float(env.get("LIUHEN_CHECKPOINT_INTERVAL_S", "60")),
         )
         if profile == "stack":
-            for key in ("LIUHEN_DATABASE_URL", "LIUHEN_S3_ACCESS_KEY", "LIUHEN_S3_SECRET_KEY"):
+            required = ("LIUHEN_DATABASE_URL", "LIUHEN_S3_ACCESS_KEY", "LIUHEN_S3_SECRET_KEY")
+            for key in (*required, "LIUHEN_LOG_KEYS_DIR"):
                 if not env.get(key):
                     raise ConfigError(f"{key} is required when LIUHEN_PROFILE=stack")
         return settings

@@ -8,14 +8,14 @@ from liuhen.cases.v1 import cases_pb2 as pb
 from liuhen.cases.v1 import cases_pb2_grpc
 from liuhen.intake.v1 import intake_pb2, intake_pb2_grpc
 from liuhen.media.v1 import media_pb2, media_pb2_grpc
-from liuhen.platform import deadlines, ledger
+from liuhen.platform import deadlines
 from liuhen.platform.auth import Principal
 from liuhen.platform.bootstrap import Platform
 from liuhen.platform.calendar import local_date
 from liuhen.platform.db import UnitOfWork, utcnow
 from liuhen.platform.errors import InvalidArgument
 from liuhen.platform.server import current_principal
-from liuhen.platform.service import ServicerBase, call_sibling, parse_name
+from liuhen.platform.service import call_sibling, parse_name
 from liuhen.platform.timestamps import datetime_of
 from services.cases import casefile, desks, documents, handlers, orm
 from services.cases.casefile import RecordingRef
@@ -25,10 +25,11 @@ from services.cases.convert import (
     item_to_pb,
     recording_ref,
 )
+from services.cases.ledger_methods import LedgerMethods
 from services.cases.model import Officer
 
 
-class CasesServicer(ServicerBase, cases_pb2_grpc.CasesServiceServicer):  # type: ignore[misc]
+class CasesServicer(LedgerMethods, cases_pb2_grpc.CasesServiceServicer):  # type: ignore[misc]
     def OpenCase(
         self, request: pb.OpenCaseRequest, context: grpc.ServicerContext
     ) -> pb.OpenCaseResponse:
@@ -295,24 +296,6 @@ class CasesServicer(ServicerBase, cases_pb2_grpc.CasesServiceServicer):  # type:
             elif request.open_only:
                 items = [d for d in items if d.state != "met"]
             return pb.ListDeadlinesResponse(deadlines=items)
-
-        return self.read(work)
-
-    def VerifyLedger(
-        self, request: pb.VerifyLedgerRequest, context: grpc.ServicerContext
-    ) -> pb.VerifyLedgerResponse:
-        (case_id,) = parse_name(request.case, "cases/*", "case")
-
-        def work(uow: UnitOfWork, _who: object) -> pb.VerifyLedgerResponse:
-            handlers.load_case(uow, case_id)
-            v = ledger.verify(uow, case_id)
-            return pb.VerifyLedgerResponse(
-                ok=v.ok,
-                entries=v.entries,
-                first_bad_seq=v.first_bad_seq,
-                detail=v.detail,
-                head_hash=v.head_hash,
-            )
 
         return self.read(work)
 

@@ -28,10 +28,19 @@ _DEFAULTS = {
     "LIUHEN_S3_ACCESS_KEY": "liuhen-app",
     "LIUHEN_S3_SECRET_KEY": "liuhen-app-secret-key",
     "LIUHEN_KEYCLOAK_URL": "http://127.0.0.1:58080",
+    "LIUHEN_LOG_KEYS_DIR": str(Path.home() / ".cache" / "liuhen-stack" / "run" / "ledger-keys"),
 }
 # The local stack's addresses, unless the environment points at other servers.
 STACK_ENV = {key: os.environ.get(key, default) for key, default in _DEFAULTS.items()}
 STACK_ENV["LIUHEN_PROFILE"] = "stack"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def ledger_keys() -> None:
+    """The sites' ledger keys in the stack's key folder (`liuhen ledger keys DIR`)."""
+    from liuhen.platform.logkeys import generate_all
+
+    generate_all(Path(STACK_ENV["LIUHEN_LOG_KEYS_DIR"]))
 
 
 def stack(*args: str) -> None:
