@@ -79,12 +79,29 @@ def cmd_case_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_case_bundle(args: argparse.Namespace) -> int:
+    from liuhen.cli import bundle
+
+    out = bundle.write(bundle.gather(_officer(args), args.name), Path(args.output))
+    print(f"court bundle of {args.name} written to {out}; check it: python -m liuhen.verify {out}")
+    return 0
+
+
 def cmd_ledger_verify(args: argparse.Namespace) -> int:
     from liuhen.cases.v1 import cases_pb2 as cpb
 
     v = _officer(args)("cases", "VerifyLedger", cpb.VerifyLedgerRequest(case=args.case))
     if v.ok:
-        print(f"ledger of {args.case}: {v.entries} entries, verified (head {v.head_hash})")
+        witnessed = (
+            f"all in the witnessed checkpoint of size {v.checkpoint_size}"
+            if v.checkpoint_size
+            else "no witnessed checkpoint yet"
+        )
+        later = f", {v.unwitnessed} newer than it" if v.checkpoint_size and v.unwitnessed else ""
+        print(
+            f"ledger of {args.case}: {v.entries} entries, verified (head {v.head_hash}); "
+            f"{witnessed}{later}"
+        )
         return 0
     print(f"ledger of {args.case}: BROKEN at entry {v.first_bad_seq}: {v.detail}")
     return 1
@@ -163,10 +180,17 @@ def parser() -> argparse.ArgumentParser:
     show.add_argument("name", help="cases/{id}")
     who(show)
     show.set_defaults(fn=cmd_case_show)
+    bun = case.add_parser("bundle", help="the court bundle: documents, recordings, proofs")
+    bun.add_argument("name", help="cases/{id}")
+    bun.add_argument("-o", "--output", required=True, help="the zip to write")
+    who(bun)
+    bun.set_defaults(fn=cmd_case_bundle)
     led = sub.add_parser("ledger", help="the ledger").add_subparsers(
         dest="ledger_cmd", required=True
     )
-    ver = led.add_parser("verify", help="recompute a case's hash chain")
+    ver = led.add_parser(
+        "verify", help="check a case's chain and its entries against the witnessed log"
+    )
     ver.add_argument("case", help="cases/{id}")
     who(ver)
     ver.set_defaults(fn=cmd_ledger_verify)
