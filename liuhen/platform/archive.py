@@ -2,11 +2,14 @@
 cosigned checkpoints and the log's leaf hashes, written once to the tenant's bucket with
 COMPLIANCE retention, so neither the database's owner nor the site can withdraw one.
 
-Keys, after C2SP tlog-tiles: `tlog/checkpoint/<size>` (the signed note),
-`tlog/cosigned/<size>` (the note with the witness's cosignature) and level-0 tiles of
-256 leaf hashes, `tlog/tile/0/<N>` when full and `tlog/tile/0/<N>.p/<W>` when partial
+Keys, after C2SP tlog-tiles, under `tlog/<log>/` where <log> names one log: the first
+16 hex digits of its first leaf hash (a database rebuilt from nothing starts a new log
+and must not collide with the old one's locked objects): `checkpoint/<size>` (the
+signed note), `cosigned/<size>` (the note with the witness's cosignature) and level-0
+tiles of 256 leaf hashes, `tile/0/<N>` when full and `tile/0/<N>.p/<W>` when partial
 (N in groups of three digits, x-prefixed). The tiles let verification name the entry a
-rewrite broke: the locked leaf hash differs from the one the database now holds.
+rewrite broke: the locked leaf hash differs from the one the database now holds. A
+witness keeps what it cosigned as `tlog/witnessed/<site>/<size>-<root, 16 hex>`.
 """
 
 from __future__ import annotations
@@ -30,8 +33,8 @@ def tile_index_path(n: int) -> str:
     return "/".join([*(f"x{g}" for g in groups[:-1]), groups[-1]])
 
 
-def tile_key(n: int, width: int) -> str:
-    base = f"tlog/tile/0/{tile_index_path(n)}"
+def tile_key(log: str, n: int, width: int) -> str:
+    base = f"tlog/{log}/tile/0/{tile_index_path(n)}"
     return base if width == TILE_WIDTH else f"{base}.p/{width}"
 
 
@@ -41,6 +44,10 @@ def tiles_for(old_size: int, new_size: int) -> list[tuple[int, int]]:
         return []
     first, last = old_size // TILE_WIDTH, (new_size - 1) // TILE_WIDTH
     return [(n, min(TILE_WIDTH, new_size - n * TILE_WIDTH)) for n in range(first, last + 1)]
+
+
+def witnessed_key(site: str, size: int, root: bytes) -> str:
+    return f"tlog/witnessed/{site}/{size}-{root.hex()[:16]}"
 
 
 class Archive:
@@ -69,28 +76,34 @@ class Archive:
         except ObjectNotFound:
             return None
 
-    def put_checkpoint(self, tenant: str, size: int, note: str) -> bool:
-        return self._put(tenant, f"tlog/checkpoint/{size}", note.encode(), "checkpoint")
+    def put_checkpoint(self, tenant: str, log: str, size: int, note: str) -> bool:
+        return self._put(tenant, f"tlog/{log}/checkpoint/{size}", note.encode(), "checkpoint")
 
-    def put_cosigned(self, tenant: str, size: int, note: str) -> bool:
-        return self._put(tenant, f"tlog/cosigned/{size}", note.encode(), "cosigned-checkpoint")
+    def put_cosigned(self, tenant: str, log: str, size: int, note: str) -> bool:
+        key = f"tlog/{log}/cosigned/{size}"
+        return self._put(tenant, key, note.encode(), "cosigned-checkpoint")
 
-    def put_witnessed(self, tenant: str, origin_site: str, size: int, note: str) -> bool:
+    def put_witnessed(self, tenant: str, site: str, size: int, root: bytes, note: str) -> bool:
         """At the witness: the checkpoint of another site's log it cosigned."""
-        key = f"tlog/witnessed/{origin_site}/{size}"
+        key = witnessed_key(site, size, root)
         return self._put(tenant, key, note.encode(), "witnessed-checkpoint")
 
-    def checkpoint(self, tenant: str, size: int) -> str | None:
-        data = self._get(tenant, f"tlog/checkpoint/{size}")
+    def checkpoint(self, tenant: str, log: str, size: int) -> str | None:
+        data = self._get(tenant, f"tlog/{log}/checkpoint/{size}")
         return data.decode() if data is not None else None
 
-    def cosigned(self, tenant: str, size: int) -> str | None:
-        data = self._get(tenant, f"tlog/cosigned/{size}")
+    def cosigned(self, tenant: str, log: str, size: int) -> str | None:
+        data = self._get(tenant, f"tlog/{log}/cosigned/{size}")
+        return data.decode() if data is not None else None
+
+    def witnessed(self, tenant: str, site: str, size: int, root: bytes) -> str | None:
+        data = self._get(tenant, witnessed_key(site, size, root))
         return data.decode() if data is not None else None
 
     def put_tiles(
         self,
         tenant: str,
+        log: str,
         old_size: int,
         new_size: int,
         leaves: Callable[[int, int], list[bytes]],
@@ -102,18 +115,18 @@ class Archive:
             data = b"".join(leaves(n * TILE_WIDTH, n * TILE_WIDTH + width))
             if len(data) != width * HASH:
                 raise ValueError(f"tile {n} of {tenant}: {len(data) // HASH} leaves, not {width}")
-            written += self._put(tenant, tile_key(n, width), data, "tile")
+            written += self._put(tenant, tile_key(log, n, width), data, "tile")
         return written
 
-    def leaf_hash(self, tenant: str, index: int, tree_size: int) -> bytes | None:
+    def leaf_hash(self, tenant: str, log: str, index: int, tree_size: int) -> bytes | None:
         """The locked leaf hash of `index` as written for a checkpoint of `tree_size`."""
         if not 0 <= index < tree_size:
             return None
         n = index // TILE_WIDTH
         width = min(TILE_WIDTH, tree_size - n * TILE_WIDTH)
-        data = self._get(tenant, tile_key(n, width))
+        data = self._get(tenant, tile_key(log, n, width))
         if data is None and width < TILE_WIDTH:
-            data = self._get(tenant, tile_key(n, TILE_WIDTH))
+            data = self._get(tenant, tile_key(log, n, TILE_WIDTH))
         offset = (index % TILE_WIDTH) * HASH
         if data is None or len(data) < offset + HASH:
             return None

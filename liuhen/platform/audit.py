@@ -67,6 +67,7 @@ def verify_case(uow: UnitOfWork, case_id: str, keys: Keyring, archive: Archive |
     size, root = head.checkpoint.size, head.checkpoint.root
     covered = [e for e in entries if 0 <= e.leaf_index < size]
     tree_intact = tlog.root(uow, size) == root
+    log_id = tlog.log_id(uow)
     for e in covered:
         leaf = merkle.leaf_hash(bytes.fromhex(e.hash))
         if tree_intact:
@@ -79,7 +80,7 @@ def verify_case(uow: UnitOfWork, case_id: str, keys: Keyring, archive: Archive |
                 )
                 return _bad(chain, e, why, size)
             continue
-        locked = archive.leaf_hash(uow.tenant, e.leaf_index, size) if archive else None
+        locked = archive.leaf_hash(uow.tenant, log_id, e.leaf_index, size) if archive else None
         if locked is not None and locked != leaf:
             why = (
                 f"entry {e.seq} was rewritten: its leaf {e.leaf_index} differs from the one "

@@ -145,3 +145,10 @@ def leaf_hashes(uow: UnitOfWork, begin: int, end: int) -> list[bytes]:
         .order_by(TreeNode.idx)
     )
     return [bytes(h) for _, h in rows]
+
+
+def log_id(uow: UnitOfWork) -> str:
+    """The log's name in the object store: its first leaf hash, 16 hex digits ("" while
+    empty). A database rebuilt from nothing starts a log with another name."""
+    first = leaf_hashes(uow, 0, 1)
+    return first[0].hex()[:16] if first else ""

@@ -29,10 +29,11 @@ def publish_checkpoint(db: Database, keys: Keyring, archive: Archive, tenant: st
         return signed
     size = signed.checkpoint.size
     try:
-        archive.put_checkpoint(tenant, size, signed.note)
         with db.unit_of_work(tenant) as uow:
+            log_id = tlog.log_id(uow)
+            archive.put_checkpoint(tenant, log_id, size, signed.note)
             archive.put_tiles(
-                tenant, signed.old_size, size, lambda b, e: tlog.leaf_hashes(uow, b, e)
+                tenant, log_id, signed.old_size, size, lambda b, e: tlog.leaf_hashes(uow, b, e)
             )
     except PortError as exc:  # the next checkpoint writes the tiles again
         log.warning("could not archive the checkpoint %d of %s: %s", size, tenant, exc)
@@ -75,7 +76,7 @@ def _archive(
         with db.unit_of_work(tenant) as uow:
             rows = checkpoints.cosignatures(uow, cp.origin, cp.size)
         note = body["note"] + "".join(r.line for r in rows)
-        archive.put_witnessed(tenant, site_of_origin(cp.origin), cp.size, note)
+        archive.put_witnessed(tenant, site_of_origin(cp.origin), cp.size, cp.root, note)
         return
     with db.unit_of_work(tenant) as uow:
         row = uow.session.get(
@@ -83,5 +84,6 @@ def _archive(
             (tenant, checkpoints.OWN, body["origin"], int(body["size"])),
         )
         note = checkpoints.with_cosignatures(uow, row) if row is not None else ""
+        log_id = tlog.log_id(uow)
     if note:
-        archive.put_cosigned(tenant, int(body["size"]), note)
+        archive.put_cosigned(tenant, log_id, int(body["size"]), note)

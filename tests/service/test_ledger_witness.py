@@ -14,7 +14,7 @@ from typing import TypeVar
 import pytest
 
 from liuhen.cases.v1 import cases_pb2 as cpb
-from liuhen.platform import checkpoints, ledger, merkle
+from liuhen.platform import checkpoints, ledger, merkle, tlog
 from liuhen.platform.archive import Archive
 from liuhen.platform.db import Database
 from liuhen.platform.logkeys import Keyring, origin_of
@@ -61,12 +61,14 @@ def test_art45_a_districts_checkpoint_is_cosigned_by_the_city_and_kept_under_loc
     v = verify(site, case)
     assert v.ok and v.unwitnessed == 0, v.detail
     archive = Archive(FileObjectStore(site.settings.home / "objects"))
-    cosigned = archive.cosigned(JA, size)
+    with Database(site.settings.db_url()).unit_of_work(JA) as uow:
+        log = tlog.log_id(uow)
+    cosigned = archive.cosigned(JA, log, size)
     assert cosigned is not None and f"\u2014 {origin_of(CITY)}/witness " in cosigned
-    assert archive.checkpoint(JA, size) is not None
-    assert archive.leaf_hash(JA, 0, size) is not None
-    city_copy = Archive(FileObjectStore(site.settings.home / "objects"))
-    assert city_copy.store.head(CITY, f"tlog/witnessed/{JA}/{size}").size > 0
+    assert archive.checkpoint(JA, log, size) is not None
+    assert archive.leaf_hash(JA, log, 0, size) is not None
+    root = Checkpoint.parse(cosigned.split("\n\n")[0] + "\n").root
+    assert archive.witnessed(CITY, JA, size, root) == cosigned
     proofs = site.client("cases", JA, "handler1").GetLedgerProofs(
         cpb.GetLedgerProofsRequest(case=case)
     )
