@@ -107,6 +107,14 @@ def cmd_ledger_verify(args: argparse.Namespace) -> int:
     return 1
 
 
+def cmd_ledger_keys(args: argparse.Namespace) -> int:
+    from liuhen.platform.logkeys import generate_all
+
+    for path in generate_all(Path(args.out)):
+        print(path)
+    return 0
+
+
 def cmd_deadlines(args: argparse.Namespace) -> int:
     from liuhen.cases.v1 import cases_pb2 as cpb
 
@@ -194,6 +202,11 @@ def parser() -> argparse.ArgumentParser:
     ver.add_argument("case", help="cases/{id}")
     who(ver)
     ver.set_defaults(fn=cmd_ledger_verify)
+    keys = led.add_parser(
+        "keys", help="write every site's missing log and witness keys (for a Secret)"
+    )
+    keys.add_argument("out")
+    keys.set_defaults(fn=cmd_ledger_keys)
     dl = sub.add_parser("deadlines", help="open and overdue deadlines")
     dl.add_argument("--case")
     dl.add_argument("--officer")

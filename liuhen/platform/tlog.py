@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import BigInteger, Integer, LargeBinary, String, func, or_, select, text
+from sqlalchemy import BigInteger, Integer, LargeBinary, String, func, select, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from liuhen.platform import merkle
@@ -84,19 +84,22 @@ def append_leaf(uow: UnitOfWork, entry_hash: bytes) -> int:
 
 
 def _read(uow: UnitOfWork, nodes: Iterable[merkle.Node]) -> dict[merkle.Node, bytes]:
+    """Point reads of stored subtrees, in one statement per 200. Each OR term carries
+    the tenant so that SQLite (and PostgreSQL) answer it from the primary key index."""
     wanted = list(dict.fromkeys(nodes))
-    if not wanted:
-        return {}
     found: dict[merkle.Node, bytes] = {}
     for start in range(0, len(wanted), 200):
         chunk = wanted[start : start + 200]
-        rows = uow.session.execute(
-            select(TreeNode.level, TreeNode.idx, TreeNode.hash).where(
-                TreeNode.tenant_id == uow.tenant,
-                or_(*((TreeNode.level == lv) & (TreeNode.idx == ix) for lv, ix in chunk)),
-            )
+        terms = " OR ".join(
+            f"(tenant_id = :t AND level = :l{i} AND idx = :i{i})" for i in range(len(chunk))
         )
-        found.update({(lv, ix): bytes(h) for lv, ix, h in rows})
+        params: dict[str, object] = {"t": uow.tenant}
+        for i, (level, idx) in enumerate(chunk):
+            params[f"l{i}"], params[f"i{i}"] = level, idx
+        rows = uow.session.execute(
+            text(f"SELECT level, idx, hash FROM platform_tlog_nodes WHERE {terms}"), params
+        )
+        found.update({(int(lv), int(ix)): bytes(h) for lv, ix, h in rows})
     missing = [n for n in wanted if n not in found]
     if missing:
         raise LookupError(f"the tree of {uow.tenant} lacks stored nodes {missing[:3]}")
