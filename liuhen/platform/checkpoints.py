@@ -217,19 +217,7 @@ def witness_checkpoint(uow: UnitOfWork, keys: Keyring, *, sender: str, payload: 
             f"{uow.tenant} 不是 {sender} 账本的见证方",
             article="sites.yaml witnesses",
         )
-    try:
-        body = json.loads(payload)
-        note_text = str(body["note"])
-        checkpoint, _ = open_checkpoint(note_text, keys.log_key(sender))
-        proof = [base64.b64decode(p) for p in body.get("proof", [])]
-        old_size = int(body.get("old_size", 0))
-    except (NoteError, KeyError, ValueError, TypeError) as exc:
-        raise InvalidArgument(
-            "BAD_CHECKPOINT",
-            f"not a checkpoint signed by {sender}: {exc}",
-            f"不是 {sender} 签名的检查点：{exc}",
-            article="Art 45",
-        ) from exc
+    note_text, checkpoint, old_size, proof = _read_message(keys, sender, payload)
     fork = _fork(uow, checkpoint, old_size, proof)
     if fork:
         return _alarm(uow, sender, checkpoint, note_text, fork)
@@ -257,6 +245,26 @@ def witness_checkpoint(uow: UnitOfWork, keys: Keyring, *, sender: str, payload: 
         ),
     )
     return f"cosigned {checkpoint.origin} at size {checkpoint.size}"
+
+
+def _read_message(
+    keys: Keyring, sender: str, payload: str
+) -> tuple[str, Checkpoint, int, list[bytes]]:
+    """The note, its checkpoint (signed by the sender's log key), and the proof's start
+    and hashes; INVALID_ARGUMENT for anything else."""
+    try:
+        body = json.loads(payload)
+        note_text = str(body["note"])
+        checkpoint, _ = open_checkpoint(note_text, keys.log_key(sender))
+        proof = [base64.b64decode(p, validate=True) for p in body.get("proof", [])]
+        return note_text, checkpoint, int(body.get("old_size", 0)), proof
+    except (NoteError, KeyError, ValueError, TypeError) as exc:
+        raise InvalidArgument(
+            "BAD_CHECKPOINT",
+            f"not a checkpoint signed by {sender}: {exc}",
+            f"不是 {sender} 签名的检查点：{exc}",
+            article="Art 45",
+        ) from exc
 
 
 def _fork(uow: UnitOfWork, cp: Checkpoint, old_size: int, proof: list[bytes]) -> str:

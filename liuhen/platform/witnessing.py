@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 import logging
 
+from sqlalchemy.exc import IntegrityError
+
 from liuhen.platform import checkpoints, tlog
 from liuhen.platform.archive import Archive
 from liuhen.platform.checkpoints import Signed
@@ -22,9 +24,10 @@ log = logging.getLogger("liuhen.ledger")
 def publish_checkpoint(db: Database, keys: Keyring, archive: Archive, tenant: str) -> Signed | None:
     """Sign the tenant's tree head if it grew (and send it to the witness), then write the
     checkpoint and the new leaf tiles under Object Lock."""
-    with db.unit_of_work(tenant) as uow:
-        signed = checkpoints.sign_checkpoint(uow, keys)
-        uow.commit()
+    try:
+        signed = _sign(db, keys, tenant)
+    except IntegrityError:  # another process signed this size first: take its checkpoint
+        signed = _sign(db, keys, tenant)
     if signed is None or not signed.new:
         return signed
     size = signed.checkpoint.size
@@ -37,6 +40,13 @@ def publish_checkpoint(db: Database, keys: Keyring, archive: Archive, tenant: st
             )
     except PortError as exc:  # the next checkpoint writes the tiles again
         log.warning("could not archive the checkpoint %d of %s: %s", size, tenant, exc)
+    return signed
+
+
+def _sign(db: Database, keys: Keyring, tenant: str) -> Signed | None:
+    with db.unit_of_work(tenant) as uow:
+        signed = checkpoints.sign_checkpoint(uow, keys)
+        uow.commit()
     return signed
 
 
