@@ -49,10 +49,6 @@ def witnessed(uow: UnitOfWork, keys: Keyring) -> Witnessed | None:
     return Witnessed(cp, signed.note)
 
 
-def _bad(chain: Verification, entry: Entry, detail: str, size: int) -> Audit:
-    return Audit(Verification(False, chain.entries, entry.seq, detail, chain.head_hash), size)
-
-
 def verify_case(uow: UnitOfWork, case_id: str, keys: Keyring, archive: Archive | None) -> Audit:
     entries = ledger.entries(uow, case_id)
     chain = ledger.verify_chain(entries)
@@ -64,29 +60,13 @@ def verify_case(uow: UnitOfWork, case_id: str, keys: Keyring, archive: Archive |
         return Audit(Verification(False, chain.entries, 0, str(exc), chain.head_hash))
     if head is None:
         return Audit(chain, 0, len(entries))
-    size, root = head.checkpoint.size, head.checkpoint.root
+    size = head.checkpoint.size
     covered = [e for e in entries if 0 <= e.leaf_index < size]
-    tree_intact = tlog.root(uow, size) == root
-    log_id = tlog.log_id(uow)
-    for e in covered:
-        leaf = merkle.leaf_hash(bytes.fromhex(e.hash))
-        if tree_intact:
-            proof = tlog.inclusion_proof(uow, e.leaf_index, size)
-            try:
-                merkle.verify_inclusion(e.leaf_index, size, leaf, proof, root)
-            except merkle.ProofError:
-                why = (
-                    f"entry {e.seq} is not the entry the witnessed log holds at leaf {e.leaf_index}"
-                )
-                return _bad(chain, e, why, size)
-            continue
-        locked = archive.leaf_hash(uow.tenant, log_id, e.leaf_index, size) if archive else None
-        if locked is not None and locked != leaf:
-            why = (
-                f"entry {e.seq} was rewritten: its leaf {e.leaf_index} differs from the one "
-                f"witnessed at size {size} and kept under Object Lock"
-            )
-            return _bad(chain, e, why, size)
+    tree_intact = tlog.root(uow, size) == head.checkpoint.root
+    broken = (_not_included if tree_intact else _rewritten)(uow, covered, head, archive)
+    if broken is not None:
+        entry, why = broken
+        return Audit(Verification(False, chain.entries, entry.seq, why, chain.head_hash), size)
     if not tree_intact:
         detail = (
             f"the log no longer has the root its witness cosigned at size {size}: "
@@ -94,6 +74,44 @@ def verify_case(uow: UnitOfWork, case_id: str, keys: Keyring, archive: Archive |
         )
         return Audit(Verification(False, chain.entries, 0, detail, chain.head_hash), size)
     return Audit(chain, size, len(entries) - len(covered))
+
+
+def _leaf(e: Entry) -> bytes:
+    return merkle.leaf_hash(bytes.fromhex(e.hash))
+
+
+def _not_included(
+    uow: UnitOfWork, covered: list[Entry], head: Witnessed, _archive: Archive | None
+) -> tuple[Entry, str] | None:
+    """The tree still has the witnessed root: the first entry it does not hold."""
+    size, root = head.checkpoint.size, head.checkpoint.root
+    for e in covered:
+        try:
+            proof = tlog.inclusion_proof(uow, e.leaf_index, size)
+            merkle.verify_inclusion(e.leaf_index, size, _leaf(e), proof, root)
+        except merkle.ProofError:
+            return (
+                e,
+                f"entry {e.seq} is not the entry the witnessed log holds at leaf {e.leaf_index}",
+            )
+    return None
+
+
+def _rewritten(
+    uow: UnitOfWork, covered: list[Entry], head: Witnessed, archive: Archive | None
+) -> tuple[Entry, str] | None:
+    """The tree was rewritten: the first entry whose leaf differs from the locked one."""
+    if archive is None:
+        return None
+    size, log_id = head.checkpoint.size, tlog.log_id(uow)
+    for e in covered:
+        locked = archive.leaf_hash(uow.tenant, log_id, e.leaf_index, size)
+        if locked is not None and locked != _leaf(e):
+            return e, (
+                f"entry {e.seq} was rewritten: its leaf {e.leaf_index} differs from the one "
+                f"witnessed at size {size} and kept under Object Lock"
+            )
+    return None
 
 
 @dataclass(frozen=True)

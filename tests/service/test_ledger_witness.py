@@ -80,9 +80,9 @@ def test_art45_a_districts_checkpoint_is_cosigned_by_the_city_and_kept_under_loc
         merkle.verify_inclusion(p.leaf_index, size, leaf, list(p.proof), root)
 
 
-def rewrite_consistently(db_path: str, case_id: str, seq: int) -> None:
+def rewrite_consistently(db_path: str, case_id: str, seq: int, *, tree: bool = True) -> None:
     """What the database's owner can do: change an entry, recompute the chain after it
-    and every stored subtree of the tenant's tree."""
+    and (if `tree`) every stored subtree of the tenant's tree."""
     db = sqlite3.connect(db_path)
     with Database(f"sqlite:///{db_path}").unit_of_work(JA) as uow:
         entries = ledger.entries(uow, case_id)
@@ -98,6 +98,10 @@ def rewrite_consistently(db_path: str, case_id: str, seq: int) -> None:
             (forged.action, prev, h, JA, case_id, e.seq),
         )
         prev = h
+    if not tree:
+        db.commit()
+        db.close()
+        return
     rows = db.execute(
         "SELECT hash FROM platform_ledger WHERE tenant_id=? ORDER BY leaf_index", (JA,)
     ).fetchall()
@@ -128,6 +132,17 @@ def test_art45_a_rewrite_by_the_database_owner_with_every_hash_recomputed_is_nam
     v = verify(site, case)
     assert not v.ok and v.first_bad_seq == 2, v.detail
     assert "rewritten" in v.detail and "Object Lock" in v.detail
+
+
+def test_art45_a_rewritten_chain_whose_tree_was_left_alone_is_named_by_its_proof(
+    site: Site,
+) -> None:
+    case, _ = witnessed_case(site)
+    rewrite_consistently(
+        str(site.settings.home / "liuhen.db"), case.removeprefix("cases/"), 3, tree=False
+    )
+    v = verify(site, case)
+    assert not v.ok and v.first_bad_seq == 3 and "not the entry the witnessed log holds" in v.detail
 
 
 def test_art45_47_a_forked_checkpoint_is_an_alarm_and_an_entry_at_the_witness(
