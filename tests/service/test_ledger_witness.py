@@ -63,12 +63,14 @@ def test_art45_a_districts_checkpoint_is_cosigned_by_the_city_and_kept_under_loc
     archive = Archive(FileObjectStore(site.settings.home / "objects"))
     with Database(site.settings.db_url()).unit_of_work(JA) as uow:
         log = tlog.log_id(uow)
-    cosigned = archive.cosigned(JA, log, size)
-    assert cosigned is not None and f"\u2014 {origin_of(CITY)}/witness " in cosigned
+    # Each is written right after the transaction that made it commits.
+    cosigned = wait_for(lambda: archive.cosigned(JA, log, size), "the locked cosigned copy")
+    assert f"\u2014 {origin_of(CITY)}/witness " in cosigned
     assert archive.checkpoint(JA, log, size) is not None
     assert archive.leaf_hash(JA, log, 0, size) is not None
     root = Checkpoint.parse(cosigned.split("\n\n")[0] + "\n").root
-    assert archive.witnessed(CITY, JA, size, root) == cosigned
+    city_copy = wait_for(lambda: archive.witnessed(CITY, JA, size, root), "the city's copy")
+    assert city_copy == cosigned
     proofs = site.client("cases", JA, "handler1").GetLedgerProofs(
         cpb.GetLedgerProofsRequest(case=case)
     )
@@ -177,3 +179,29 @@ def test_art45_a_checkpoint_from_a_site_the_city_does_not_witness_is_refused(sit
         pytest.raises(Exception, match="does not witness"),
     ):
         checkpoints.witness_checkpoint(uow, keys, sender=JA, payload="{}")
+
+
+def test_art45_the_citys_own_log_is_witnessed_by_a_district(site: Site) -> None:
+    db = Database(site.settings.db_url())
+    with db.unit_of_work(CITY) as uow:
+        ledger.append(
+            uow,
+            case_id="city-case",
+            service="cases",
+            action="case.opened",
+            actor=checkpoints.WITNESS_ACTOR,
+            payload={"n": 1},
+        )
+        uow.commit()
+    signed = site.client("cases", CITY, "head1").SignCheckpoint(
+        cpb.SignCheckpointRequest(request_id=rid())
+    )
+    assert signed.size == 1
+
+    def cosigned() -> str | None:
+        with db.unit_of_work(CITY) as uow:
+            head = checkpoints.latest_witnessed(uow)
+        return head.note if head is not None else None
+
+    note = wait_for(cosigned, "jiangan's cosignature of the city's checkpoint")
+    assert f"\u2014 {origin_of(JA)}/witness " in note

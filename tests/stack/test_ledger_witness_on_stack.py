@@ -53,4 +53,5 @@ def test_art45_a_districts_checkpoint_is_cosigned_by_the_city_over_kafka_and_loc
     with pytest.raises(ObjectLocked):
         store.delete(JA, key)
     root = Checkpoint.parse(cosigned.split("\n\n")[0] + "\n").root
-    assert archive.witnessed(CITY, JA, size, root) == cosigned  # the city's own copy
+    city_copy = wait_for(lambda: archive.witnessed(CITY, JA, size, root), "the city's copy")
+    assert city_copy == cosigned  # the city keeps what it cosigned, locked in its bucket
