@@ -107,6 +107,16 @@ def cmd_ledger_verify(args: argparse.Namespace) -> int:
     return 1
 
 
+def cmd_ledger_alarms(args: argparse.Namespace) -> int:
+    from liuhen.cases.v1 import cases_pb2 as cpb
+
+    reply = _officer(args)("cases", "ListLedgerAlarms", cpb.ListLedgerAlarmsRequest())
+    print(f"ledger alarms of {args.tenant}: {len(reply.alarms) or 'none'}")
+    for a in reply.alarms:
+        print(f"  {a.time.ToDatetime():%Y-%m-%d %H:%M:%S} {a.kind:<6} {a.subject}: {a.detail}")
+    return 1 if reply.alarms else 0
+
+
 def cmd_ledger_keys(args: argparse.Namespace) -> int:
     from liuhen.platform.logkeys import generate_all
 
@@ -202,6 +212,9 @@ def parser() -> argparse.ArgumentParser:
     ver.add_argument("case", help="cases/{id}")
     who(ver)
     ver.set_defaults(fn=cmd_ledger_verify)
+    alarms = led.add_parser("alarms", help="forks and other findings (Art 47 report)")
+    who(alarms)
+    alarms.set_defaults(fn=cmd_ledger_alarms)
     keys = led.add_parser(
         "keys", help="write every site's missing log and witness keys (for a Secret)"
     )

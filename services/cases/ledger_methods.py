@@ -7,12 +7,13 @@ from __future__ import annotations
 import grpc
 
 from liuhen.cases.v1 import cases_pb2 as pb
-from liuhen.platform import audit, ledger, witnessing
+from liuhen.platform import audit, checkpoints, ledger, witnessing
 from liuhen.platform.auth import Principal
 from liuhen.platform.db import UnitOfWork
 from liuhen.platform.errors import require
 from liuhen.platform.server import current_principal
 from liuhen.platform.service import ServicerBase, parse_name
+from liuhen.platform.timestamps import timestamp
 from services.cases import handlers
 
 
@@ -49,6 +50,24 @@ class LedgerMethods(ServicerBase):
         if signed is None:
             return pb.SignCheckpointResponse()
         return pb.SignCheckpointResponse(note=signed.note, size=signed.checkpoint.size)
+
+    def ListLedgerAlarms(
+        self, request: pb.ListLedgerAlarmsRequest, context: grpc.ServicerContext
+    ) -> pb.ListLedgerAlarmsResponse:
+        return self.read(
+            lambda uow, who: pb.ListLedgerAlarmsResponse(
+                alarms=[
+                    pb.LedgerAlarm(
+                        kind=a.kind,
+                        subject=a.subject,
+                        detail=a.detail,
+                        evidence_json=a.evidence,
+                        time=timestamp(a.time),
+                    )
+                    for a in checkpoints.alarms(uow)
+                ]
+            )
+        )
 
     def GetLedgerProofs(
         self, request: pb.GetLedgerProofsRequest, context: grpc.ServicerContext

@@ -60,6 +60,8 @@ def test_art45_a_districts_checkpoint_is_cosigned_by_the_city_and_kept_under_loc
     case, size = witnessed_case(site)
     v = verify(site, case)
     assert v.ok and v.unwitnessed == 0, v.detail
+    shown = site.client("cases", JA, "handler1").GetCase(cpb.GetCaseRequest(name=case)).case
+    assert sorted(e.leaf_index for e in shown.ledger) == list(range(len(shown.ledger)))
     archive = Archive(FileObjectStore(site.settings.home / "objects"))
     with Database(site.settings.db_url()).unit_of_work(JA) as uow:
         log = tlog.log_id(uow)
@@ -168,8 +170,12 @@ def test_art45_47_a_forked_checkpoint_is_an_alarm_and_an_entry_at_the_witness(
         assert alarm.kind == "fork" and alarm.subject == origin_of(JA)
         (entry,) = ledger.entries(uow, f"tlog-{JA}")
         assert entry.action == "checkpoint.fork"
-        assert checkpoints.cosignatures(uow, origin_of(JA), seen.size)[0].line  # the first
-        assert len(checkpoints.cosignatures(uow, origin_of(JA), seen.size)) == 1
+        assert len(checkpoints.cosignatures(uow, origin_of(JA), seen.size)) == 1  # no other
+    listed = site.client("cases", CITY, "head1").ListLedgerAlarms(cpb.ListLedgerAlarmsRequest())
+    assert [(a.kind, a.subject) for a in listed.alarms] == [("fork", origin_of(JA))]
+    evidence = json.loads(listed.alarms[0].evidence_json)
+    assert "FORK" in listed.alarms[0].detail and evidence["checkpoint"] == note
+    assert evidence["last_witnessed"].startswith(f"{origin_of(JA)}\n{seen.size}\n")
 
 
 def test_art45_a_checkpoint_from_a_site_the_city_does_not_witness_is_refused(site: Site) -> None:
