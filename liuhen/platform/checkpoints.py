@@ -2,12 +2,13 @@
 Art 45, 47; docs/ledger.md).
 
 A site signs its tree head (C2SP tlog-checkpoint, note.py) at an interval and on
-request, and sends it with a consistency proof from its previous checkpoint to its
-witness (sites.yaml `witnesses`: the city for each district, a district for the city)
-as a `checkpoint` message. The witness checks the proof against the last checkpoint it
-saw of that log and cosigns (tlog-cosignature), sending the cosignature back; a
-checkpoint that does not extend the last one is a fork: an alarm (platform_alarms, for
-the Art 47 report) and an entry in the witness's own ledger, never a cosignature.
+request, and sends it to its witness (sites.yaml `witnesses`: the city for each
+district, a district for the city) as a `checkpoint` message, with consistency proofs
+from its previous checkpoint and from the last one cosigned. The witness checks the
+proof from the last checkpoint it saw of that log and cosigns (tlog-cosignature),
+sending the cosignature back; a checkpoint that does not extend the last one is a fork:
+an alarm (platform_alarms, for the Art 47 report) and an entry in the witness's own
+ledger, never a cosignature.
 All three tables are append-only.
 """
 
@@ -140,12 +141,15 @@ def sign_checkpoint(uow: UnitOfWork, keys: Keyring) -> Signed | None:
         )
     )
     old = last.size if last is not None else 0
-    proof = tlog.consistency_proof(uow, old, size)
+    # From the last checkpoint signed and from the last one cosigned: the witness has
+    # seen one of them, even if a message in between was lost or is still on its way.
+    starts = {old, *witnessed_sizes(uow)[-1:]} - {0}
+    proofs = {str(n): [_b64(p) for p in tlog.consistency_proof(uow, n, size)] for n in starts}
     outbox.enqueue(
         uow,
         type="checkpoint",
         recipient=witness_of(uow.tenant),
-        payload_json=json.dumps({"note": note, "old_size": old, "proof": [_b64(p) for p in proof]}),
+        payload_json=json.dumps({"note": note, "proofs": proofs}),
     )
     return Signed(checkpoint, note, new=True, old_size=old)
 
@@ -217,8 +221,8 @@ def witness_checkpoint(uow: UnitOfWork, keys: Keyring, *, sender: str, payload: 
             f"{uow.tenant} 不是 {sender} 账本的见证方",
             article="sites.yaml witnesses",
         )
-    note_text, checkpoint, old_size, proof = _read_message(keys, sender, payload)
-    fork = _fork(uow, checkpoint, old_size, proof)
+    note_text, checkpoint, proofs = _read_message(keys, sender, payload)
+    fork = _fork(uow, checkpoint, proofs)
     if fork:
         return _alarm(uow, sender, checkpoint, note_text, fork)
     if _row(uow, WITNESSED, checkpoint.origin, checkpoint.size) is None:
@@ -249,15 +253,18 @@ def witness_checkpoint(uow: UnitOfWork, keys: Keyring, *, sender: str, payload: 
 
 def _read_message(
     keys: Keyring, sender: str, payload: str
-) -> tuple[str, Checkpoint, int, list[bytes]]:
-    """The note, its checkpoint (signed by the sender's log key), and the proof's start
-    and hashes; INVALID_ARGUMENT for anything else."""
+) -> tuple[str, Checkpoint, dict[int, list[bytes]]]:
+    """The note, its checkpoint (signed by the sender's log key), and the consistency
+    proofs by the size they start from; INVALID_ARGUMENT for anything else."""
     try:
         body = json.loads(payload)
         note_text = str(body["note"])
         checkpoint, _ = open_checkpoint(note_text, keys.log_key(sender))
-        proof = [base64.b64decode(p, validate=True) for p in body.get("proof", [])]
-        return note_text, checkpoint, int(body.get("old_size", 0)), proof
+        proofs = {
+            int(n): [base64.b64decode(p, validate=True) for p in hashes]
+            for n, hashes in dict(body.get("proofs", {})).items()
+        }
+        return note_text, checkpoint, proofs
     except (NoteError, KeyError, ValueError, TypeError) as exc:
         raise InvalidArgument(
             "BAD_CHECKPOINT",
@@ -267,7 +274,7 @@ def _read_message(
         ) from exc
 
 
-def _fork(uow: UnitOfWork, cp: Checkpoint, old_size: int, proof: list[bytes]) -> str:
+def _fork(uow: UnitOfWork, cp: Checkpoint, proofs: dict[int, list[bytes]]) -> str:
     """Why `cp` does not extend the last checkpoint seen of its log ("" if it does)."""
     same = _row(uow, WITNESSED, cp.origin, cp.size)
     if same is not None:
@@ -277,11 +284,13 @@ def _fork(uow: UnitOfWork, cp: Checkpoint, old_size: int, proof: list[bytes]) ->
         return ""  # the first checkpoint seen of this log
     if cp.size < last.size:
         return f"size {cp.size} is below the size {last.size} already witnessed"
-    if old_size != last.size:
+    proof = proofs.get(last.size)
+    if proof is None:
+        offered = ", ".join(str(n) for n in sorted(proofs)) or "none"
         raise FailedPrecondition(
             "PROOF_FROM_ANOTHER_SIZE",
-            f"the consistency proof starts at {old_size}; the witness last saw {last.size}",
-            f"一致性证明起点 {old_size} 与见证方最近所见 {last.size} 不符",
+            f"consistency proofs start at {offered}; the witness last saw {last.size}",
+            f"一致性证明起点 {offered} 与见证方最近所见 {last.size} 不符",
             article="Art 45",
         )
     try:

@@ -20,6 +20,7 @@ from liuhen.platform.db import Database
 from liuhen.platform.logkeys import Keyring, origin_of
 from liuhen.platform.note import Checkpoint, format_note, sign
 from liuhen.platform.objects import FileObjectStore
+from liuhen.platform.outbox import OutboxRow
 from tests.service.test_enforcement import open_case
 from tests.support import Site, rid
 
@@ -160,7 +161,7 @@ def test_art45_47_a_forked_checkpoint_is_an_alarm_and_an_entry_at_the_witness(
         assert seen is not None
     forged = Checkpoint(origin_of(JA), seen.size, b"\x07" * 32)  # another root, same size
     note = format_note(forged.text(), [sign(forged.text(), keys.signer(JA))])
-    payload = json.dumps({"note": note, "old_size": seen.size, "proof": []})
+    payload = json.dumps({"note": note, "proofs": {str(seen.size): []}})
     with db.unit_of_work(CITY) as uow:
         detail = checkpoints.witness_checkpoint(uow, keys, sender=JA, payload=payload)
         uow.commit()
@@ -211,3 +212,38 @@ def test_art45_the_citys_own_log_is_witnessed_by_a_district(site: Site) -> None:
 
     note = wait_for(cosigned, "jiangan's cosignature of the city's checkpoint")
     assert f"\u2014 {origin_of(JA)}/witness " in note
+
+
+def test_art45_a_checkpoint_lost_on_the_way_does_not_stop_the_next_being_cosigned(
+    site: Site,
+) -> None:
+    case, first = witnessed_case(site)
+    db = Database(site.settings.db_url())
+    keys = Keyring(site.settings.home / "keys" / "log", generate=False)
+
+    def grow() -> None:
+        with db.unit_of_work(JA) as uow:
+            ledger.append(
+                uow,
+                case_id=case.removeprefix("cases/"),
+                service="cases",
+                action="note.added",
+                actor=checkpoints.WITNESS_ACTOR,
+                payload={},
+            )
+            uow.commit()
+
+    grow()
+    with db.unit_of_work(JA) as uow:
+        lost = checkpoints.sign_checkpoint(uow, keys)
+        uow.session.flush()
+        for row in uow.session.query(OutboxRow).filter_by(tenant_id=JA, type="checkpoint"):
+            row.state = "sent"  # never reaches the city
+        uow.commit()
+    assert lost is not None and lost.checkpoint.size > first
+    grow()
+    signed = site.client("cases", JA, "head1").SignCheckpoint(
+        cpb.SignCheckpointRequest(request_id=rid())
+    )
+    wait_for(lambda: verify(site, case).checkpoint_size == signed.size, "a cosignature again")
+    assert verify(site, case).ok
