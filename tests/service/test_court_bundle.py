@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import subprocess
 import sys
 import zipfile
@@ -16,6 +17,7 @@ from typing import Any
 import pytest
 
 from liuhen.cli import bundle
+from liuhen.platform.note import Signer
 from liuhen.verify import BundleError, verify_bundle
 from tests.service.test_cases_paths import recording
 from tests.service.test_enforcement import draft
@@ -142,5 +144,17 @@ def test_art45_a_change_with_the_manifest_recomputed_is_still_named(
     }
     for name, (data, named) in cases.items():
         changed = rewrite(tmp_path / "y.zip", {**files, name: data}, remanifest=True)
-        with pytest.raises(BundleError, match=named):
+        with pytest.raises(BundleError, match=re.escape(named)):
             verify_bundle(changed)
+
+
+def test_art45_keys_the_court_obtained_itself_override_the_bundles(written: Path) -> None:
+    """A forger who re-signs everything with keys of their own, and ships those keys in
+    the bundle, fails against the bureau's published keys."""
+    files = parts(written)
+    published_log = files["keys/log.vkey"].decode().strip()
+    published_witness = files["keys/witness.vkey"].decode().strip()
+    assert verify_bundle(written, published_log, published_witness).startswith("verified")
+    impostor = Signer.generate(published_log.split("+")[0]).verifier.vkey()
+    with pytest.raises(BundleError, match=r"ledger/checkpoint\.txt"):
+        verify_bundle(written, impostor, published_witness)
