@@ -65,6 +65,7 @@ test: lint typecheck
 bench: install
 	$(PY) -m bench.register_complaint
 	$(PY) -m bench.upload_recording
+	$(PY) -m bench.ledger_log
 
 # The Helm chart: lint, render and validate against the Kubernetes schemas, offline.
 TOOLS := $(HOME)/.cache/liuhen-tools

@@ -13,6 +13,8 @@ from liuhen.platform.db import Base
 
 PLATFORM_TABLES = (
     "liuhen.platform.ledger",
+    "liuhen.platform.tlog",
+    "liuhen.platform.checkpoints",
     "liuhen.platform.deadlines",
     "liuhen.platform.outbox",
     "liuhen.platform.printing.registry",

@@ -640,6 +640,7 @@ export LIUHEN_S3_SECRET_KEY=$S3_APP_SECRET
 export LIUHEN_S3_ADMIN_ACCESS_KEY=$S3_ADMIN_ACCESS
 export LIUHEN_S3_ADMIN_SECRET_KEY=$S3_ADMIN_SECRET
 export LIUHEN_KEYCLOAK_URL=http://127.0.0.1:$KC_PORT
+export LIUHEN_LOG_KEYS_DIR=$RUN/ledger-keys
 EOF
     # The development realms' client secrets (keycloak_realms.dev_client_secret): the
     # services refuse to start on the stack profile without theirs.

@@ -6,18 +6,22 @@ from __future__ import annotations
 
 import hashlib
 import json
+import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 from typing import Any, TypeVar
 
 import grpc
 import jwt
 
+from liuhen import verify
 from liuhen.cases.v1 import cases_pb2 as cpb
 from liuhen.cases.v1 import cases_pb2_grpc
+from liuhen.cli import bundle
 from liuhen.cli.tokens import officer_token
 from liuhen.enforcement.v1 import enforcement_pb2 as epb
 from liuhen.enforcement.v1 import enforcement_pb2_grpc
@@ -318,6 +322,10 @@ def run(settings: Settings, say: Callable[[str], None] = print) -> dict[str, Any
     )
 
     full = handler1("cases", "GetCase", cpb.GetCaseRequest(name=case.name)).case
+    out = Path(tempfile.mkdtemp(prefix="liuhen-bundle-")) / "court-bundle.zip"
+    bundle_path = bundle.witnessed_bundle(head1, handler1, case.name, out)
+    bundle_line = verify.verify_bundle(bundle_path)  # offline: the zip and the keys in it
+    step(f"court bundle written to {bundle_path} and checked offline: {bundle_line}")
     verified = handler1("cases", "VerifyLedger", cpb.VerifyLedgerRequest(case=case.name))
     open_deadlines = [
         {"rule": d.rule, "due_on": d.due_on, "provisional": d.provisional, "state": d.state}
@@ -367,6 +375,9 @@ def run(settings: Settings, say: Callable[[str], None] = print) -> dict[str, Any
         "pdfs": pdfs,
         "ledger_entries": verified.entries,
         "ledger_verified": verified.ok,
+        "ledger_checkpoint_size": verified.checkpoint_size,
+        "bundle": str(bundle_path),
+        "bundle_verified": bundle_line.startswith("verified"),
     }
 
 

@@ -79,15 +79,50 @@ def cmd_case_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_case_bundle(args: argparse.Namespace) -> int:
+    from liuhen.cli import bundle
+
+    out = bundle.write(bundle.gather(_officer(args), args.name), Path(args.output))
+    print(f"court bundle of {args.name} written to {out}; check it: python -m liuhen.verify {out}")
+    return 0
+
+
 def cmd_ledger_verify(args: argparse.Namespace) -> int:
     from liuhen.cases.v1 import cases_pb2 as cpb
 
     v = _officer(args)("cases", "VerifyLedger", cpb.VerifyLedgerRequest(case=args.case))
     if v.ok:
-        print(f"ledger of {args.case}: {v.entries} entries, verified (head {v.head_hash})")
+        witnessed = (
+            f"all in the witnessed checkpoint of size {v.checkpoint_size}"
+            if v.checkpoint_size
+            else "no witnessed checkpoint yet"
+        )
+        later = f", {v.unwitnessed} newer than it" if v.checkpoint_size and v.unwitnessed else ""
+        print(
+            f"ledger of {args.case}: {v.entries} entries, verified (head {v.head_hash}); "
+            f"{witnessed}{later}"
+        )
         return 0
     print(f"ledger of {args.case}: BROKEN at entry {v.first_bad_seq}: {v.detail}")
     return 1
+
+
+def cmd_ledger_alarms(args: argparse.Namespace) -> int:
+    from liuhen.cases.v1 import cases_pb2 as cpb
+
+    reply = _officer(args)("cases", "ListLedgerAlarms", cpb.ListLedgerAlarmsRequest())
+    print(f"ledger alarms of {args.tenant}: {len(reply.alarms) or 'none'}")
+    for a in reply.alarms:
+        print(f"  {a.time.ToDatetime():%Y-%m-%d %H:%M:%S} {a.kind:<6} {a.subject}: {a.detail}")
+    return 1 if reply.alarms else 0
+
+
+def cmd_ledger_keys(args: argparse.Namespace) -> int:
+    from liuhen.platform.logkeys import generate_all
+
+    for path in generate_all(Path(args.out)):
+        print(path)
+    return 0
 
 
 def cmd_deadlines(args: argparse.Namespace) -> int:
@@ -208,14 +243,29 @@ def parser() -> argparse.ArgumentParser:
     show.add_argument("name", help="cases/{id}")
     who(show)
     show.set_defaults(fn=cmd_case_show)
+    bun = case.add_parser("bundle", help="the court bundle: documents, recordings, proofs")
+    bun.add_argument("name", help="cases/{id}")
+    bun.add_argument("-o", "--output", required=True, help="the zip to write")
+    who(bun)
+    bun.set_defaults(fn=cmd_case_bundle)
     led = sub.add_parser("ledger", help="the ledger").add_subparsers(
         dest="ledger_cmd", required=True
     )
-    ver = led.add_parser("verify", help="recompute a case's hash chain")
+    ver = led.add_parser(
+        "verify", help="check a case's chain and its entries against the witnessed log"
+    )
     ver.add_argument("case", help="cases/{id}")
     who(ver)
     ver.set_defaults(fn=cmd_ledger_verify)
     prints.add_commands(sub, case, who)
+    alarms = led.add_parser("alarms", help="forks and other findings (Art 47 report)")
+    who(alarms)
+    alarms.set_defaults(fn=cmd_ledger_alarms)
+    keys = led.add_parser(
+        "keys", help="write every site's missing log and witness keys (for a Secret)"
+    )
+    keys.add_argument("out")
+    keys.set_defaults(fn=cmd_ledger_keys)
     dl = sub.add_parser("deadlines", help="open and overdue deadlines")
     dl.add_argument("--case")
     dl.add_argument("--officer")

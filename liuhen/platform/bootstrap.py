@@ -25,6 +25,8 @@ from liuhen.platform.private import private_dir
 from liuhen.platform.server import current_token, metadata_for
 
 if TYPE_CHECKING:
+    from liuhen.platform.archive import Archive
+    from liuhen.platform.logkeys import Keyring
     from liuhen.platform.ports import MessageLog, ObjectStore
 
 T = TypeVar("T")
@@ -112,6 +114,18 @@ class Platform:
                 timeout_s=s.s3_timeout_s,
             )
         return objects.FileObjectStore(s.home / "objects")
+
+    @cached_property
+    def log_keys(self) -> Keyring:
+        from liuhen.platform.logkeys import Keyring
+
+        return Keyring.from_settings(self.settings)
+
+    @cached_property
+    def archive(self) -> Archive:
+        from liuhen.platform.archive import Archive
+
+        return Archive(self.objects)
 
     def channel(self, service: str) -> grpc.Channel:
         with self._lock:

@@ -218,6 +218,11 @@ def sites() -> Mapping[str, Site]:
     }
 
 
+def witness_of(site_id: str) -> str:
+    """The site that witnesses `site_id`'s ledger log (sites.yaml `witnesses`)."""
+    return str(_load("sites.yaml")["witnesses"][sites()[site_id].level])
+
+
 def site(site_id: str, field_name: str = "recipient") -> Site:
     try:
         return sites()[site_id]

@@ -36,6 +36,7 @@ STACK_REQUIRED = (
     "LIUHEN_S3_ACCESS_KEY",
     "LIUHEN_S3_SECRET_KEY",
     "LIUHEN_KEYCLOAK_URL",
+    "LIUHEN_LOG_KEYS_DIR",
 )
 # Art 43: recordings are kept as long as their case file (the archives law); 30 years is
 # the long retention term of the archives rules for case files.
@@ -76,6 +77,7 @@ NUMBERS = {
     "offsite_retry_s": "LIUHEN_MEDIA_OFFSITE_RETRY_S",
     "fixity_interval_s": "LIUHEN_MEDIA_FIXITY_INTERVAL_S",
     "fixity_batch": "LIUHEN_MEDIA_FIXITY_BATCH",
+    "checkpoint_interval_s": "LIUHEN_CHECKPOINT_INTERVAL_S",
 }
 
 
@@ -130,6 +132,9 @@ class Settings:
     fixity_interval_s: float = 86400.0  # each recording's copies re-hashed this often
     fixity_batch: int = 100  # recordings re-hashed per tenant and round
     test_fault: str = ""  # crash tests only: liuhen.platform.faults
+    # The ledger log's signing and witness keys (logkeys.py; a mounted Secret on stack).
+    log_keys_dir: str = ""
+    checkpoint_interval_s: float = 60.0
 
     @property
     def issuer_base(self) -> str:
@@ -192,6 +197,7 @@ class Settings:
             otlp_endpoint=env.get("LIUHEN_OTLP_ENDPOINT", ""),
             media_retention_years=_retention_years(env),
             client_secrets=_client_secrets(env),
+            log_keys_dir=env.get("LIUHEN_LOG_KEYS_DIR", ""),
             test_fault=env.get("LIUHEN_TEST_FAULT", ""),
             **_numbers(env),
         )

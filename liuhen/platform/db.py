@@ -15,7 +15,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 from google.protobuf.message import Message
 from sqlalchemy import DateTime, Engine, LargeBinary, String, create_engine, event, text
@@ -25,6 +25,9 @@ from sqlalchemy.pool import QueuePool
 
 from liuhen.platform.errors import AlreadyExists
 from liuhen.platform.private import private_file
+
+if TYPE_CHECKING:
+    from liuhen.platform.tlog import TreeState
 
 M = TypeVar("M", bound=Message)
 
@@ -133,6 +136,8 @@ class UnitOfWork:
         self._session: Session | None = None
         # The last (seq, hash) of each case's ledger chain appended in this transaction.
         self.ledger_heads: dict[str, tuple[int, str]] = {}
+        # The tenant's Merkle tree as this transaction extends it (tlog.lock_tree).
+        self.tree: TreeState | None = None
 
     @property
     def session(self) -> Session:

@@ -1,9 +1,14 @@
 """The per-case ledger: a hash chain of every step (DESIGN §4; seed Art 2, Art 45).
 
 Each entry commits to the previous entry's hash, so changing, removing or splicing any
-entry breaks every hash after it. `verify` recomputes the chain and names the first
-entry that does not match. Entries are only ever inserted (on PostgreSQL the services'
-role holds INSERT and SELECT only on this table).
+entry breaks every hash after it. `verify_chain` recomputes the chain and names the
+first entry that does not match. Entries are only ever inserted (on PostgreSQL the
+services' role holds INSERT and SELECT only on this table).
+
+A chain alone proves nothing against the database's owner, who can rewrite an entry and
+every hash after it; so every entry is also a leaf of the tenant's Merkle log (tlog.py),
+appended in the same transaction, its leaf index kept on the entry. Checking a case
+against the log's signed and witnessed checkpoints is `liuhen.platform.audit`.
 """
 
 from __future__ import annotations
@@ -15,9 +20,10 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, String, Text, select, text
+from sqlalchemy import BigInteger, String, Text, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, mapped_column
 
+from liuhen.platform import tlog
 from liuhen.platform.auth import Principal
 from liuhen.platform.db import Base, UnitOfWork, UtcDateTime, utcnow
 
@@ -37,6 +43,7 @@ def sha256_hex(data: bytes) -> str:
 
 class LedgerRow(Base):
     __tablename__ = "platform_ledger"
+    __table_args__ = (UniqueConstraint("tenant_id", "leaf_index", name="uq_platform_ledger_leaf"),)
     tenant_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     case_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     seq: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -48,6 +55,8 @@ class LedgerRow(Base):
     time: Mapped[datetime] = mapped_column(UtcDateTime())
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    # The entry's leaf in the tenant's Merkle log (tlog.py).
+    leaf_index: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
 
 @dataclass(frozen=True)
@@ -63,6 +72,7 @@ class Entry:
     time: str  # ISO 8601, UTC, microseconds
     prev_hash: str
     hash: str = ""
+    leaf_index: int = -1  # not part of the hash: the log's position, set on append
 
     def body(self) -> dict[str, Any]:
         return {
@@ -144,6 +154,7 @@ def _entry(row: LedgerRow) -> Entry:
         else row.time.isoformat(timespec="microseconds") + "Z",
         row.prev_hash,
         row.hash,
+        -1 if row.leaf_index is None else row.leaf_index,
     )
 
 
@@ -159,14 +170,10 @@ def append(
 ) -> Entry:
     """Append one entry to the case's chain inside the caller's transaction."""
     session = uow.session
+    # The tenant's log lock also serialises appends to each of its cases' chains.
+    tlog.lock_tree(uow)
     head = uow.ledger_heads.get(case_id)
     if head is None:
-        if session.get_bind().dialect.name == "postgresql":
-            # Serialise appends to one case across concurrent transactions.
-            session.execute(
-                text("SELECT pg_advisory_xact_lock(hashtext(:k))"),
-                {"k": f"{uow.tenant}/{case_id}"},
-            )
         with session.no_autoflush:  # this transaction's own entries are in ledger_heads
             last = session.scalar(
                 select(LedgerRow)
@@ -189,6 +196,7 @@ def append(
         prev_hash=head[1],
     )
     entry = replace(entry, hash=entry.computed_hash())
+    entry = replace(entry, leaf_index=tlog.append_leaf(uow, bytes.fromhex(entry.hash)))
     session.add(
         LedgerRow(
             tenant_id=entry.tenant_id,
@@ -202,6 +210,7 @@ def append(
             time=now,
             prev_hash=entry.prev_hash,
             hash=entry.hash,
+            leaf_index=entry.leaf_index,
         )
     )
     uow.ledger_heads[case_id] = (entry.seq, entry.hash)

@@ -53,6 +53,7 @@ def entry_to_pb(e: ledger.Entry) -> common_pb2.LedgerEntry:
         prev_hash=e.prev_hash,
         hash=e.hash,
         service=e.service,
+        leaf_index=e.leaf_index,
     )
     entry.time.FromDatetime(datetime.fromisoformat(e.time.replace("Z", "+00:00")))
     return entry

@@ -7,7 +7,7 @@ import grpc
 from liuhen.cases.v1 import cases_pb2 as pb
 from liuhen.cases.v1 import cases_pb2_grpc
 from liuhen.intake.v1 import intake_pb2, intake_pb2_grpc
-from liuhen.platform import deadlines, ledger
+from liuhen.platform import deadlines
 from liuhen.platform.auth import Principal
 from liuhen.platform.bootstrap import Platform
 from liuhen.platform.calendar import local_date
@@ -31,11 +31,16 @@ from services.cases.convert import (
     document_to_pb,
     item_to_pb,
 )
+from services.cases.ledger_methods import LedgerMethods
 from services.cases.model import Officer
 from services.cases.print_servicer import PrintsMixin
 
 
-class CasesServicer(PrintsMixin, cases_pb2_grpc.CasesServiceServicer):  # type: ignore[misc]
+class CasesServicer(
+    PrintsMixin,
+    LedgerMethods,
+    cases_pb2_grpc.CasesServiceServicer,  # type: ignore[misc]
+):
     def OpenCase(
         self, request: pb.OpenCaseRequest, context: grpc.ServicerContext
     ) -> pb.OpenCaseResponse:
@@ -303,24 +308,6 @@ class CasesServicer(PrintsMixin, cases_pb2_grpc.CasesServiceServicer):  # type: 
             elif request.open_only:
                 items = [d for d in items if d.state != "met"]
             return pb.ListDeadlinesResponse(deadlines=items)
-
-        return self.read(work)
-
-    def VerifyLedger(
-        self, request: pb.VerifyLedgerRequest, context: grpc.ServicerContext
-    ) -> pb.VerifyLedgerResponse:
-        (case_id,) = parse_name(request.case, "cases/*", "case")
-
-        def work(uow: UnitOfWork, _who: object) -> pb.VerifyLedgerResponse:
-            handlers.load_case(uow, case_id)
-            v = ledger.verify(uow, case_id)
-            return pb.VerifyLedgerResponse(
-                ok=v.ok,
-                entries=v.entries,
-                first_bad_seq=v.first_bad_seq,
-                detail=v.detail,
-                head_hash=v.head_hash,
-            )
 
         return self.read(work)
 

@@ -22,7 +22,7 @@ class Apply:
     hand it to `service` (cases: RecordInboundDocument as `document_type`; intake:
     RecordInboundIntake). `needs_case`: the envelope must name the case it concerns."""
 
-    service: Literal["cases", "intake"]
+    service: Literal["cases", "intake", "ledger"]
     document_type: str = ""
     needs_case: bool = False
 
@@ -40,6 +40,9 @@ INBOUND: dict[str, Apply] = {
     "jurisdiction_transfer": Apply("intake"),
     "designation": Apply("intake"),
     "jurisdiction_dispute": Apply("intake"),
+    # The ledger log's checkpoints and cosignatures (DESIGN §4; Art 45): routing itself.
+    "checkpoint": Apply("ledger"),
+    "cosignature": Apply("ledger"),
 }
 
 # Inbox states: received (waiting: for a person, or for a retry), applied (acted on),

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from liuhen.cases.v1 import cases_pb2, cases_pb2_grpc
 from liuhen.intake.v1 import intake_pb2, intake_pb2_grpc
-from liuhen.platform import telemetry
+from liuhen.platform import telemetry, witnessing
 from liuhen.platform.bootstrap import Platform
 from liuhen.platform.catalogue import sites
 from liuhen.platform.errors import LiuhenError
@@ -76,13 +76,17 @@ class _Worker(ABC):
                 return 0
             return self._pass()
 
+    @property
+    def interval_s(self) -> float:
+        return self.platform.settings.relay_interval_s
+
     def _loop(self) -> None:
         while not self._stopping.is_set():
             try:
                 self.run_once()
             except Exception:  # the thread must outlive any one bad pass
                 log.exception("%s pass failed; retrying next round", self.name)
-            self._stopping.wait(self.platform.settings.relay_interval_s)
+            self._stopping.wait(self.interval_s)
 
     def _ensure_topics(self) -> bool:
         if not self._topics_ready:
@@ -326,12 +330,25 @@ class InboxConsumer(_Worker):
         )
         return f"registered as {response.intake.name}"
 
+    def _to_ledger(self, tenant: str, envelope: routing_pb2.Envelope, how: Apply) -> str:
+        """A site's checkpoint (here, its witness) or the witness's cosignature."""
+        p = self.platform
+        return witnessing.apply_message(
+            p.db,
+            p.log_keys,
+            p.archive,
+            tenant,
+            type=envelope.type,
+            sender=envelope.sender,
+            payload=envelope.payload_json,
+        )
+
     def _apply(self, tenant: str, row: handlers.Queued) -> int:
         """Hand a received message to the service that applies it (model.INBOUND); the
         message id is the request id, so a repeated attempt is applied once."""
         envelope = routing_pb2.Envelope.FromString(row.envelope)
         how = INBOUND[row.type]
-        appliers = {"cases": self._to_case, "intake": self._to_intake}
+        appliers = {"cases": self._to_case, "intake": self._to_intake, "ledger": self._to_ledger}
         with telemetry.tracer().start_as_current_span(
             f"apply {row.type}",
             context=telemetry.extract(_trace_context(envelope)),
@@ -380,3 +397,26 @@ class InboxConsumer(_Worker):
     def _forget(self, message_id: str) -> None:
         self._attempts.pop(message_id, None)
         self._retry_at.pop(message_id, None)
+
+
+class CheckpointSigner(_Worker):
+    """Signs each site's tree head every `checkpoint_interval_s` when its log grew, and
+    sends it to the witness (DESIGN §4; seed Art 45)."""
+
+    name = "checkpoints"
+
+    @property
+    def interval_s(self) -> float:
+        return self.platform.settings.checkpoint_interval_s
+
+    def _pass(self) -> int:
+        p, signed = self.platform, 0
+        for tenant in self._tenants():
+            if self._stopping.is_set():
+                break
+            result = witnessing.publish_checkpoint(p.db, p.log_keys, p.archive, tenant)
+            signed += bool(result is not None and result.new)
+        return signed
+
+    def _close(self) -> None:
+        """Nothing is held open between passes."""

@@ -11,7 +11,7 @@ from liuhen.platform.timestamps import timestamp
 from liuhen.routing.v1 import routing_pb2 as pb
 from liuhen.routing.v1 import routing_pb2_grpc
 from services.routing import handlers
-from services.routing.relay import InboxConsumer, OutboxRelay
+from services.routing.relay import CheckpointSigner, InboxConsumer, OutboxRelay
 from services.run import Worker
 
 
@@ -106,5 +106,6 @@ def register(platform: Platform) -> object:
 
 
 def workers(platform: Platform) -> list[Worker]:
-    """The outbox relay and the inbox consumer (started by services.run.start)."""
-    return [OutboxRelay(platform), InboxConsumer(platform)]
+    """The outbox relay, the inbox consumer and the checkpoint signer (started by
+    services.run.start)."""
+    return [OutboxRelay(platform), InboxConsumer(platform), CheckpointSigner(platform)]

@@ -20,7 +20,7 @@ from google.protobuf.wrappers_pb2 import StringValue
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from liuhen.platform import ledger
+from liuhen.platform import ledger, merkle, tlog
 from liuhen.platform.db import Database, IdempotencyRecord, UnitOfWork, idempotent
 from liuhen.platform.errors import AlreadyExists
 from liuhen.platform.migrate import upgrade
@@ -135,6 +135,30 @@ class DatabaseContract:
             f"w{n}.{i}" for n in range(threads) for i in range(per_thread)
         )
         assert result.ok, result.detail
+        with db.unit_of_work(tenant) as uow:
+            size = tlog.size(uow)
+        assert sorted(e.leaf_index for e in chain) == list(range(size)) == list(range(20))
+
+    def test_art45_every_entry_is_a_leaf_of_the_tenant_log_with_a_proof(self, db: Database) -> None:
+        tenant, cases = new_tenant(), [new_case(), new_case()]
+        for i in range(11):
+            append_committed(db, tenant, cases[i % 2], f"step{i}")
+        append_committed(db, new_tenant(), cases[0], "another tenant's own log")
+        with db.unit_of_work(tenant) as uow:
+            entries = sorted(
+                (e for c in cases for e in ledger.entries(uow, c)), key=lambda e: e.leaf_index
+            )
+            leaves = [merkle.leaf_hash(bytes.fromhex(e.hash)) for e in entries]
+            assert [e.leaf_index for e in entries] == list(range(11)) and tlog.size(uow) == 11
+            for size in (1, 6, 11):
+                root = tlog.root(uow, size)
+                assert root == merkle.root_of(leaves[:size])
+                for e in entries[:size]:
+                    proof = tlog.inclusion_proof(uow, e.leaf_index, size)
+                    merkle.verify_inclusion(e.leaf_index, size, leaves[e.leaf_index], proof, root)
+            merkle.verify_consistency(
+                6, 11, tlog.root(uow, 6), tlog.root(uow, 11), tlog.consistency_proof(uow, 6, 11)
+            )
 
     def test_a_replayed_request_id_returns_the_first_result(self, db: Database) -> None:
         tenant, case, request_id = new_tenant(), new_case(), str(uuid.uuid4())
@@ -289,3 +313,19 @@ class TestPostgresDatabase(DatabaseContract):
         with db.unit_of_work(tenant) as uow:
             result = ledger.verify(uow, case)
         assert result.ok and result.entries == 1
+
+    @pytest.mark.parametrize(
+        "statement",
+        [
+            "UPDATE platform_tlog_nodes SET hash = hash WHERE tenant_id = :tenant",
+            "DELETE FROM platform_tlog_nodes WHERE tenant_id = :tenant",
+            "UPDATE platform_ledger SET leaf_index = leaf_index + 1 WHERE tenant_id = :tenant",
+        ],
+    )
+    def test_the_app_role_cannot_rewrite_the_tenant_log(self, db: Database, statement: str) -> None:
+        """Art 45: the Merkle log's stored subtrees are as append-only as the entries."""
+        tenant = new_tenant()
+        append_committed(db, tenant, new_case(), "open")
+        with db.unit_of_work(tenant) as uow, pytest.raises(DBAPIError) as refused:
+            uow.session.execute(text(statement), {"tenant": tenant})
+        assert getattr(refused.value.orig, "sqlstate", "") == "42501"

@@ -1,6 +1,7 @@
 """The `liuhen` command as an officer uses it: `up` runs the five services as processes,
-the demo attaches to them, `case show`, `ledger verify`, `deadlines` and `token` read
-what it did, and SIGINT (Ctrl-C) stops everything."""
+the demo attaches to them, `case show`, `ledger verify`, `case bundle` (checked offline
+by `python -m liuhen.verify`), `deadlines` and `token` read what it did, and SIGINT
+(Ctrl-C) stops everything."""
 
 from __future__ import annotations
 
@@ -55,7 +56,17 @@ def test_liuhen_up_demo_case_show_ledger_verify_deadlines_and_ctrl_c(tmp_path: P
         shown = liuhen("case", "show", case)
         assert summary["case_number"] in shown and "限期改正指令书" in shown
         assert "recording.stored" in shown and "document.served" in shown
-        assert "verified" in liuhen("ledger", "verify", case)
+        checked = liuhen("ledger", "verify", case)
+        assert "verified" in checked and "witnessed checkpoint of size" in checked  # Art 45
+        liuhen("case", "bundle", case, "-o", str(tmp_path / "court.zip"))
+        offline = subprocess.run(
+            [sys.executable, "-m", "liuhen.verify", str(tmp_path / "court.zip")],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert offline.returncode == 0 and offline.stdout.startswith("verified"), offline.stdout
         listed = liuhen("deadlines", "--case", case)
         assert "rectification_period" in listed and "filing_approval_submitted" not in listed
         assert "filing_approval_submitted" in liuhen("deadlines", "--case", case, "--all")

@@ -39,6 +39,8 @@ def test_demo_carries_one_case_across_two_districts_and_the_ledger_verifies(tmp_
     assert summary["recording"]["offsite"] == "verified"
     assert summary["rectification_order"]["due_on"]
     assert summary["ledger_verified"] is True and summary["ledger_entries"] >= 15
+    # Art 45: the court bundle, checked offline against the city-witnessed checkpoint.
+    assert summary["bundle_verified"] is True and summary["ledger_checkpoint_size"] > 0
     assert summary["transfer"]["received_as"].startswith("intakes/")  # Art 13, 15
     assert {d["rule"] for d in summary["open_deadlines"]} >= {
         "rectification_period",

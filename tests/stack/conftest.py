@@ -16,6 +16,14 @@ from tests.support import STACK_SCRIPT, Site, running_site, stack_env
 STACK_ENV = {**stack_env(), "LIUHEN_PROFILE": "stack"}
 
 
+@pytest.fixture(scope="session", autouse=True)
+def ledger_keys() -> None:
+    """The sites' ledger keys in the stack's key folder (`liuhen ledger keys DIR`)."""
+    from liuhen.platform.logkeys import generate_all
+
+    generate_all(Path(STACK_ENV["LIUHEN_LOG_KEYS_DIR"]))
+
+
 def stack(*args: str) -> None:
     """Drive the local stack (e.g. restart the Kafka broker in the middle of a test)."""
     subprocess.run(["bash", str(STACK_SCRIPT), *args], check=True, timeout=600)

@@ -37,4 +37,5 @@ def test_demo_on_the_real_stack_carries_the_case_across_two_districts(tmp_path):
     assert len(summary["recording"]["sha256"]) == 64
     assert summary["recording"]["offsite"] == "verified"  # replicated to the off-site zone
     assert summary["ledger_verified"] is True
+    assert summary["bundle_verified"] is True  # Art 45: cosigned by the city over Kafka
     assert summary["transfer"]["received_as"].startswith("intakes/")

@@ -12,7 +12,16 @@ import re
 
 from alembic import context, op
 
-APPEND_ONLY = frozenset({"platform_ledger", "platform_prints"})
+APPEND_ONLY = frozenset(
+    {
+        "platform_ledger",
+        "platform_prints",
+        "platform_tlog_nodes",
+        "platform_checkpoints",
+        "platform_cosignatures",
+        "platform_alarms",
+    }
+)
 POLICY = "tenant_isolation"
 TENANT_MATCHES = "tenant_id = current_setting('app.tenant_id', true)"
 

@@ -32,6 +32,10 @@ helm.sh/chart: {{ .Chart.Name }}-{{ .Chart.Version }}
   value: {{ .Values.config.otlpEndpoint | quote }}
 - name: LIUHEN_MEDIA_RETENTION_YEARS
   value: {{ .Values.config.mediaRetentionYears | quote }}
+- name: LIUHEN_LOG_KEYS_DIR
+  value: /etc/liuhen/ledger-keys
+- name: LIUHEN_CHECKPOINT_INTERVAL_S
+  value: {{ .Values.config.checkpointIntervalSeconds | quote }}
 - name: LIUHEN_DATABASE_URL
   valueFrom:
     secretKeyRef: {name: {{ .Values.secrets.database }}, key: url}
