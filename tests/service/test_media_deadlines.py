@@ -18,7 +18,7 @@ from liuhen.platform.objects import ObjectStoreError
 from liuhen.platform.s3objects import S3ObjectStore
 from services.run import start
 from tests.service.test_media import TENANT, metadata, open_case, requests
-from tests.support import Site, free_port, running_site, status_of
+from tests.support import Site, running_site, status_of
 
 
 @pytest.fixture
@@ -62,10 +62,9 @@ def test_a_cases_service_that_hangs_fails_the_upload_with_unavailable(
     case = open_case(site)
     # A second media service whose cases service is the silent port.
     settings = replace(site.settings, ports={**site.settings.ports, "cases": hanging})
-    port = free_port()
-    media = start("media", settings, address=f"127.0.0.1:{port}")
+    media = start("media", settings, address="127.0.0.1:0")
     try:
-        channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+        channel = grpc.insecure_channel(f"127.0.0.1:{media.port}")
         stub = site.raw_client("media", site.token(TENANT, "handler1"))
         stub._stub = type(stub._stub)(channel)
         with pytest.raises(grpc.RpcError) as failed:
