@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 
 from liuhen.platform.archive import TILE_WIDTH, Archive, tile_index_path, tile_key, tiles_for
-from liuhen.platform.objects import FileObjectStore, S3ObjectStore
+from liuhen.platform.objects import FileObjectStore
 from liuhen.platform.ports import ObjectLocked
+from liuhen.platform.s3objects import S3ObjectStore
 
 from .conftest import S3Settings
 

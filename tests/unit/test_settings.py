@@ -20,6 +20,7 @@ STACK = {
     "LIUHEN_S3_ENDPOINT": "s3:443",
     "LIUHEN_S3_OFFSITE_ENDPOINT": "s3-offsite:443",
     "LIUHEN_KEYCLOAK_URL": "https://sso.example",
+    "LIUHEN_LOG_KEYS_DIR": "/etc/liuhen/ledger-keys",
 }
 SECRETS = {f"LIUHEN_{s.upper()}_CLIENT_SECRET": f"random-{s}-value" for s in SERVICES}
 
