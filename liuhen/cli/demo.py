@@ -73,7 +73,7 @@ class Officer:
         )
 
 
-def wait_for(what: str, probe: Callable[[], T | None], timeout: float = 30.0) -> T:
+def wait_for(what: str, probe: Callable[[], T | None], timeout: float = 60.0) -> T:
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         value = probe()
