@@ -18,10 +18,10 @@ from liuhen.platform.calendar import WorkingCalendar
 from liuhen.platform.catalogue import document_type, site
 from liuhen.platform.db import UnitOfWork
 from liuhen.platform.errors import FailedPrecondition, PermissionDenied
-from services.cases import lifecycle, orm
+from services.cases import lifecycle, orm, procedure, timeline
 from services.cases.documents import advance, new_document
 from services.cases.handlers import load_case, load_document, record
-from services.cases.model import Case, Document
+from services.cases.model import Case, Document, check_drafter
 
 
 @dataclass(frozen=True)
@@ -155,11 +155,13 @@ def send_desk_document(
     """Send an effective desk document as documents.yaml `sent_through` says: the
     criminal referral letter to `<tenant>.psb` and, in the same transaction, the copy of
     the package to `<tenant>.procuratorate` (Art 30); the reconsideration request to the
-    psb; the supervision suggestion to the procuratorate. The case then moves on."""
-    principal.require_role("handler", action="sending a document to an outside desk")
+    psb; the supervision suggestion to the procuratorate; the enforcement application with
+    the 强制执行案卷 to `<tenant>.court` within its 3 months (Art 40). The case then moves
+    on."""
     case, doc = load_document(uow, case_id, doc_id, changing=True)
-    case.require_handler(principal.user_id, f"sending {doc.type}")
+    role = _sender_role(principal, case, doc)
     s = _sendable(case, doc, only)
+    procedure.check_within(doc.type, s, timeline.facts(uow, calendar, case))
     with_docs = (orm.latest_effective(uow, case.id, t) for t in s.sent_through.get("with", ()))
     attached = [doc, *(d for d in with_docs if d is not None)]
     sent = _enqueue(uow, case, s.sent_through, _package(case, doc, attached), attached)
@@ -167,13 +169,25 @@ def send_desk_document(
         uow,
         case.id,
         principal,
-        "handler",
+        role,
         f"{doc.type}.sent",
         {"document": doc.id, "messages": [[m.type, m.recipient, m.message_id] for m in sent]},
         tuple(d.content_sha256 for d in attached),
     )
     advance(uow, principal, calendar, case, doc)
     return sent
+
+
+def _sender_role(principal: Principal, case: Case, doc: Document) -> str:
+    """Whoever drafts the document sends it: the handler its referral (Art 30), the review
+    department the enforcement application to the court (Art 40)."""
+    role = doc.drafted_role
+    principal.require_role(role, action=f"sending {doc.type} to an outside desk")
+    if role == "handler":
+        case.require_handler(principal.user_id, f"sending {doc.type}")
+    else:
+        check_drafter(case, role, principal.user_id, document_type(doc.type))
+    return role
 
 
 def _check_sender(type_code: str, from_site: str, tenant: str) -> None:

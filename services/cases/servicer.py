@@ -166,6 +166,7 @@ class CasesServicer(PrintsMixin, cases_pb2_grpc.CasesServiceServicer):  # type: 
                     documents.draft_document(
                         uow,
                         who,
+                        self.platform.calendar,
                         case_id=case_id,
                         type_code=request.type,
                         content_json=request.content_json,
