@@ -99,11 +99,11 @@ def serve_document(
         refs=[doc.content_sha256, receipt_sha, *(e.sha256 for e in cmd.evidence)],
     )
     served_on = body["service_date"]
-    rows = (
-        start_periods(uow, calendar, doc, served_on=date.fromisoformat(served_on))
-        if served_on
-        else []
-    )
+    rows = []
+    if served_on:
+        rows = start_periods(uow, calendar, doc, served_on=date.fromisoformat(served_on))
+        for rule in doc.deadline.get("meets", ()):  # 行政处罚法 Art 61: served within 7 days
+            deadlines.meet(uow, rule=str(rule), subject=doc.name)
     record = ServiceRecord(
         id=str(uuid.uuid4()),
         tenant_id=uow.tenant,

@@ -11,6 +11,7 @@ import pytest
 from liuhen.platform.calendar import WorkingCalendar, local_date
 from liuhen.platform.catalogue import document_type
 from liuhen.platform.errors import FailedPrecondition, InvalidArgument, LiuhenError
+from services.enforcement.methods import Evidence, service_date
 from services.enforcement.model import (
     DocumentToServe,
     Period,
@@ -22,7 +23,6 @@ from services.enforcement.model import (
     receipt,
     validate_command,
 )
-from services.enforcement.methods import Evidence, service_date
 
 NOW = datetime(2026, 9, 21, 2, 0, tzinfo=UTC)
 
