@@ -40,10 +40,11 @@ def send_assistance_request(
     uow: UnitOfWork, principal: Principal, *, case_id: str, doc_id: str, recipient: str
 ) -> Sent:
     """Send an approved 委托协查函 with the file's particulars to another organisation of
-    the city (Art 21(2)); the message leaves through the outbox in this transaction."""
-    principal.require_role("handler", action="sending an assistance request")
+    the city (Art 21(2)) or, from the city's review department, to the province desk for
+    another province (Art 21(1)); the message leaves through the outbox in this
+    transaction."""
     case, doc = load_document(uow, case_id, doc_id, changing=True)
-    case.require_handler(principal.user_id, "sending an assistance request")
+    _check_assistance_sender(uow.tenant, principal, case, recipient)
     if doc.type != "assistance_request" or doc.state != "effective":
         raise FailedPrecondition(
             "ASSISTANCE_REQUEST_NOT_APPROVED",
@@ -51,7 +52,8 @@ def send_assistance_request(
             "委托协查函须经负责人同意",
             article="seed Art 21(2)",
         )
-    site(recipient)
+    if recipient != outbox.PROVINCE:
+        site(recipient)
     payload = {
         "request": json.loads(doc.content_json),
         "case_number": case.case_number,
@@ -71,12 +73,35 @@ def send_assistance_request(
         uow,
         case.id,
         principal,
-        "handler",
+        "reviewer" if recipient == outbox.PROVINCE else "handler",
         "assistance_request.sent",
         {"message_id": envelope.message_id, "recipient": recipient, "document": doc.id},
         (doc.content_sha256,),
     )
     return Sent(envelope.message_id, outbox.topic_for_site(recipient))
+
+
+def _check_assistance_sender(
+    tenant: str, principal: Principal, case: Case, recipient: str
+) -> None:
+    """Within the city the handler sends (Art 21(2) para 2); another province is reached
+    only through the province desk, by the city's review department (Art 21(1)); a
+    district's request goes to the city's review department first (Art 21(2))."""
+    if recipient != outbox.PROVINCE:
+        principal.require_role("handler", action="sending an assistance request")
+        case.require_handler(principal.user_id, "sending an assistance request")
+        return
+    if site(tenant).level != "city":
+        raise FailedPrecondition(
+            "ASSISTANCE_THROUGH_THE_CITY",
+            "a district's request to another province goes, with copies of the case file, to "
+            "the city's review department, which sends it to the province (send it to the city)",
+            "区劳动保障监察机构跨省协查，应报市监察机构案件审理部门，由市监察机构向省局办理",
+            article="seed Art 21(2)",
+            field="recipient",
+        )
+    principal.require_role("reviewer", action="sending an assistance request to the province")
+    check_drafter(case, "reviewer", principal.user_id, document_type("assistance_request"))
 
 
 def _sendable(case: Case, doc: Document, only: str) -> lifecycle.Step:

@@ -229,3 +229,48 @@ def test_art30_a_supervision_suggestion_closes_the_reconsideration_it_replaces(
     )
     closed = deadlines(site, case, open_only=False)["reconsideration_requested"]
     assert (closed.state, closed.late) == ("met", False)
+
+
+def assistance_request(site: Site, tenant: str) -> tuple[str, cpb.Document]:
+    case = file_case(site, tenant)
+    officer = site.client("cases", tenant, "handler1")
+    request = cpb.DraftDocumentRequest(
+        request_id=rid(),
+        case=case,
+        type="assistance_request",
+        content_json='{"matters": "核实该公司在外省的用工情况"}',
+    )
+    doc = officer.DraftDocument(request).document
+    doc = officer.SubmitDocument(
+        cpb.SubmitDocumentRequest(request_id=rid(), document=doc.name)
+    ).document
+    doc = (
+        site.client("cases", tenant, "head1")
+        .ApproveDocument(cpb.ApproveDocumentRequest(request_id=rid(), document=doc.name))
+        .document
+    )
+    assert doc.state == "effective"
+    return case, doc
+
+
+def send_to_province(site: Site, tenant: str, by: str, doc: cpb.Document) -> str:
+    request = cpb.SendAssistanceRequestRequest(
+        request_id=rid(), document=doc.name, recipient="hubei"
+    )
+    return str(site.client("cases", tenant, by).SendAssistanceRequest(request).message_id)
+
+
+def test_art21_2_a_district_sending_straight_to_the_province_is_refused(site: Site) -> None:
+    _, doc = assistance_request(site, "jiangan")
+    code, reason, meta, _ = fails(
+        lambda r: send_to_province(site, "jiangan", "handler1", doc), None
+    )
+    assert (code, reason) == (grpc.StatusCode.FAILED_PRECONDITION, "ASSISTANCE_THROUGH_THE_CITY")
+    assert (meta["article"], meta["field"]) == ("seed Art 21(2)", "recipient")
+
+
+def test_art21_1_the_citys_review_department_sends_to_the_province_desk(site: Site) -> None:
+    case, doc = assistance_request(site, "wuhan")
+    send_to_province(site, "wuhan", "reviewer1", doc)
+    [letter] = on_desk(site, "hubei", "assistance_request")
+    assert (letter.sender, letter.case_ref) == ("wuhan", case)
