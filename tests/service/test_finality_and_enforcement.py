@@ -168,6 +168,13 @@ def test_art53_applying_to_the_court_after_three_months_is_refused(
 def test_art38_40_a_review_upholding_the_decision_opens_the_court_round_trip(
     site: Site, clock: SettableClock
 ) -> None:
+    court_round_trip(site, clock)
+
+
+def court_round_trip(site: Site, clock: SettableClock) -> None:
+    """A review upholds the decision; the bureau head approves the application, the 案卷
+    is made, the application goes to the court desk through routing, the court's
+    acceptance and ruling come back onto the case (Art 38, 40; 行政强制法 Art 53–58)."""
     case = reminded(site, clock)
     clock.advance(timedelta(days=30))
     review = {"kind": "review", "body": "武汉市人民政府", "lodged_on": "2026-10-20"}
@@ -199,6 +206,8 @@ def test_art38_40_a_review_upholding_the_decision_opens_the_court_round_trip(
     got = cases(site).GetCase(cpb.GetCaseRequest(name=case)).case
     landed = {d.type for d in got.documents if d.from_site == "jiangan.court"}
     assert landed == {"court_acceptance", "court_ruling"}
+    met = deadlines(site, case, open_only=False)["court_application"]
+    assert (met.state, met.late) == ("met", False)
 
 
 def test_art30_a_reconsideration_request_after_its_3_days_stays_late(
