@@ -37,7 +37,13 @@ def _name(doc: Document) -> str:
 
 
 def send_assistance_request(
-    uow: UnitOfWork, principal: Principal, *, case_id: str, doc_id: str, recipient: str
+    uow: UnitOfWork,
+    principal: Principal,
+    *,
+    case_id: str,
+    doc_id: str,
+    recipient: str,
+    across_province: bool = False,
 ) -> Sent:
     """Send an approved 委托协查函 with the file's particulars to another organisation of
     the city (Art 21(2)) or, from the city's review department, to the province desk for
@@ -54,12 +60,17 @@ def send_assistance_request(
         )
     if recipient != outbox.PROVINCE:
         site(recipient)
-    payload = {
+    payload: dict[str, Any] = {
         "request": json.loads(doc.content_json),
         "case_number": case.case_number,
         "party": case.party,
         "document": _name(doc),
     }
+    hashes: tuple[str, ...] = (doc.content_sha256,)
+    if across_province:
+        copies = _case_file_copies(uow, case, recipient)
+        payload |= {"across_province": True, "case_file": copies}
+        hashes += tuple(c["sha256"] for c in copies)
     envelope = outbox.enqueue(
         uow,
         type="assistance_request",
@@ -67,7 +78,7 @@ def send_assistance_request(
         case_ref=f"cases/{case.id}",
         case_number=case.case_number,
         payload_json=json.dumps(payload, ensure_ascii=False),
-        document_hashes=(doc.content_sha256,),
+        document_hashes=hashes,
     )
     record(
         uow,
@@ -81,9 +92,26 @@ def send_assistance_request(
     return Sent(envelope.message_id, outbox.topic_for_site(recipient))
 
 
-def _check_assistance_sender(
-    tenant: str, principal: Principal, case: Case, recipient: str
-) -> None:
+def _case_file_copies(uow: UnitOfWork, case: Case, recipient: str) -> list[dict[str, Any]]:
+    """A district's cross-province request goes to the city's review department with
+    copies of the case file (连同案卷资料复印件报市监察机构案件审理部门, Art 21(2))."""
+    if site(recipient).level != "city" or site(uow.tenant).level != "district":
+        raise FailedPrecondition(
+            "ASSISTANCE_THROUGH_THE_CITY",
+            "a district's cross-province request goes to the city (its review department)",
+            "区监察机构跨省协查，应报市监察机构案件审理部门",
+            article="seed Art 21(2)",
+            field="recipient",
+        )
+    return [
+        {"type": d.type, "title": document_type(d.type).zh, "sha256": d.content_sha256,
+         "content": json.loads(d.content_json)}
+        for d in orm.case_documents(uow, case.id)
+        if d.state == "effective"
+    ]  # fmt: skip
+
+
+def _check_assistance_sender(tenant: str, principal: Principal, case: Case, recipient: str) -> None:
     """Within the city the handler sends (Art 21(2) para 2); another province is reached
     only through the province desk, by the city's review department (Art 21(1)); a
     district's request goes to the city's review department first (Art 21(2))."""

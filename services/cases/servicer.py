@@ -260,6 +260,7 @@ class CasesServicer(PrintsMixin, cases_pb2_grpc.CasesServiceServicer):  # type: 
                 case_id=case_id,
                 doc_id=doc_id,
                 recipient=request.recipient,
+                across_province=request.across_province,
             )
             return pb.SendAssistanceRequestResponse(message_id=sent.message_id, topic=sent.topic)
 

@@ -4,6 +4,7 @@ steps that stay late. Time moves by the test's clock; nothing sleeps through a p
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import grpc
@@ -12,6 +13,7 @@ from liuhen.cases.v1 import cases_pb2 as cpb
 from liuhen.enforcement.v1 import enforcement_pb2 as epb
 from liuhen.platform.clock import SettableClock
 from liuhen.platform.db import utcnow
+from liuhen.routing.v1 import routing_pb2 as rpb
 from tests.service.test_cases_paths import refer
 from tests.service.test_cases_steps import (
     cases,
@@ -23,6 +25,7 @@ from tests.service.test_cases_steps import (
     state_of,
     ts,
 )
+from tests.service.test_routing import inbox
 from tests.service.test_routing_desk_referral import answer, applied, on_desk, wait_for
 from tests.support import Site, file_case, rid
 
@@ -283,3 +286,45 @@ def test_art21_1_the_citys_review_department_sends_to_the_province_desk(site: Si
     send_to_province(site, "wuhan", "reviewer1", doc)
     [letter] = on_desk(site, "hubei", "assistance_request")
     assert (letter.sender, letter.case_ref) == ("wuhan", case)
+
+
+def test_art21_2_a_districts_cross_province_request_travels_through_the_city_and_back(
+    site: Site,
+) -> None:
+    case, doc = assistance_request(site, "jiangan")
+    handler = site.client("cases", "jiangan", "handler1")
+    direct = cpb.SendAssistanceRequestRequest(
+        request_id=rid(), document=doc.name, recipient="hongshan", across_province=True
+    )
+    code, reason, meta, _ = fails(handler.SendAssistanceRequest, direct)
+    assert code == grpc.StatusCode.FAILED_PRECONDITION
+    assert (reason, meta["article"]) == ("ASSISTANCE_THROUGH_THE_CITY", "seed Art 21(2)")
+    sent = handler.SendAssistanceRequest(
+        cpb.SendAssistanceRequestRequest(
+            request_id=rid(), document=doc.name, recipient="wuhan", across_province=True
+        )
+    )
+    wait_for(
+        lambda: [m for m in inbox(site, "wuhan") if m.envelope.message_id == sent.message_id],
+        "the request in the city's inbox",
+    )
+    site.client("routing", "wuhan", "reviewer1").ForwardAssistanceRequest(
+        rpb.ForwardAssistanceRequestRequest(request_id=rid(), message=f"messages/{sent.message_id}")
+    )
+    [letter] = on_desk(site, "hubei", "assistance_request")
+    assert (letter.sender, letter.case_ref, letter.correlation_id) == (
+        "wuhan",
+        case,
+        sent.message_id,
+    )
+    copies = json.loads(letter.payload_json)["case_file"]
+    assert "assistance_request" in {c["type"] for c in copies}  # copies of the case file
+    answer(site, "assistance_reply", letter, findings="该公司在外省无用工记录", handler_name="省局")
+
+    def landed() -> list[cpb.Document]:
+        got = handler.GetCase(cpb.GetCaseRequest(name=case)).case
+        return [d for d in got.documents if d.type == "assistance_reply"]
+
+    [reply] = wait_for(landed, "the province's reply on the district's case")
+    assert reply.from_site == "wuhan"
+    assert json.loads(reply.content_json)["findings"] == "该公司在外省无用工记录"
