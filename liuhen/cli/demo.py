@@ -360,6 +360,7 @@ def run(settings: Settings, say: Callable[[str], None] = print) -> dict[str, Any
             "document": order.name,
             "served": served.name,
             "method": "direct",
+            "service_date": served.service_date,
             "due_on": period.due_on,
         },
         "open_deadlines": open_deadlines,
