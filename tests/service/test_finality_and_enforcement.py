@@ -227,6 +227,11 @@ def test_art30_a_reconsideration_request_after_its_3_days_stays_late(
     met = deadlines(site, case, open_only=False)["reconsideration_requested"]
     assert (met.state, met.late) == ("met", True)
     assert met.met_on > met.due_on
+    answer = deadlines(site, case)["reconsideration_answered"]  # the police's 3 days
+    assert (answer.amount, answer.source) == (3, "行政执法机关移送涉嫌犯罪案件的规定 Art 9")
+    clock.advance(timedelta(days=1))
+    inbound(site, case, "reconsideration_decision", {"filed": True, "reason": "同意立案"})
+    assert deadlines(site, case, open_only=False)["reconsideration_answered"].late is False
 
 
 def test_art30_a_supervision_suggestion_closes_the_reconsideration_it_replaces(
