@@ -23,8 +23,10 @@ from tests.support import Site, file_case, rid
 
 ORDER = {
     "period_days": 10,
-    "violations": "拖欠12名劳动者2026年9月至10月工资",
-    "employer": {"name": "武汉某某建筑劳务有限公司", "uscc": "91420102MA4K123456"},
+    "violations": [
+        {"fact": "拖欠12名劳动者2026年9月至10月工资", "basis": "《劳动保障监察条例》第二十六条"}
+    ],
+    "employer": {"name": "武汉某某建筑劳务有限公司", "uscc": "91420102MA4KLY3N27"},
 }
 
 
@@ -53,8 +55,8 @@ def test_art28_45_an_effective_order_prints_numbered_with_its_hash_in_the_ledger
         got.number,
         "武汉市江岸区人力资源和社会保障局",
         "武汉某某建筑劳务有限公司",
-        "91420102MA4K123456",
-        ORDER["violations"],
+        "91420102MA4KLY3N27",
+        "拖欠12名劳动者2026年9月至10月工资",
         got.verification_code,
         "第1页共1页",
     ):

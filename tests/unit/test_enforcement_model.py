@@ -287,3 +287,15 @@ def test_art28_period_ending_on_national_day_ends_on_the_first_working_day_after
     due = WorkingCalendar.load().add(date(2026, 9, 21), 10, "calendar_days")
     assert due.on == date(2026, 10, 8)
     assert not due.provisional
+
+
+def test_art37_the_receipt_prints_the_particulars_the_evidence_and_the_deemed_date() -> None:
+    from services.enforcement.receipts import rows
+
+    body = receipt(
+        cmd("public_notice", signed_by="", **COMPLETE["public_notice"]), doc(), {"name": "甲"}
+    )
+    printed = {r.name: r.text for r in rows(body, "", NOW)}
+    assert printed["reason"] == "下落不明" and printed["notice_text"].startswith("某建筑公司")
+    assert printed["service_date"] == "2026-10-21（公告期满视为送达，民事诉讼法 (2023) Art 95）"
+    assert printed["evidence_0"] == "photo sha256:" + "cd" * 32
