@@ -303,6 +303,11 @@ def test_art37_4_fax_or_email_refused_for_decision_documents(
     assert record.method == pb.SERVICE_METHOD_DIRECT
     rules = [d.rule for d in record.deadlines]
     assert rules == ["fine_paid", "review_window", "suit_window", "court_application"]
+    listed = site.client("cases", JA, "handler1").ListDeadlines(
+        cpb.ListDeadlinesRequest(case=case, open_only=False)
+    )
+    served = next(d for d in listed.deadlines if d.rule == "decision_served")
+    assert (served.state, served.late, served.unit) == ("met", False, "working_days")  # APL Art 61
 
 
 def test_art37_4_fax_of_other_documents_notes_the_fax_number(site: Site) -> None:
