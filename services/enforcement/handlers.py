@@ -69,6 +69,13 @@ def document_to_serve(
     )
 
 
+def check_request(cmd: ServeDocument, doc: DocumentToServe, now: datetime) -> None:
+    """What Art 37 asks of the request itself, whatever state the case is in; run before
+    the evidence is stored, so a refused service leaves no objects behind."""
+    validate_command(cmd, now)
+    check_method(cmd, doc)
+
+
 def serve_document(
     uow: UnitOfWork,
     principal: Principal,

@@ -139,6 +139,11 @@ class EnforcementServicer(ServicerBase, enforcement_pb2_grpc.EnforcementServiceS
     ) -> pb.ServeDocumentResponse:
         doc = self._document_to_serve(request.document)
         handlers.authorise_service(current_principal(), doc.type)
+        announced = tuple(
+            Evidence(kind=e.kind.strip(), sha256="", object_key="", size=len(e.content))
+            for e in request.evidence
+        )
+        handlers.check_request(_command(request, announced), doc, utcnow())
         cmd = _command(request, self._store_evidence(doc.case_id, request))
         response = self.mutate(
             "ServeDocument",

@@ -20,6 +20,7 @@ from liuhen.cases.v1 import cases_pb2 as cpb
 from liuhen.enforcement.v1 import enforcement_pb2 as pb
 from liuhen.intake.v1 import intake_pb2 as ipb
 from liuhen.platform.clock import SettableClock
+from liuhen.platform.ports import ObjectNotFound
 from tests.samples import sample_content
 from tests.support import Site, rid, running_site
 
@@ -355,6 +356,17 @@ def test_art37_2_6_left_at_premises_and_public_notice_record_the_circumstances(s
         assert code == grpc.StatusCode.INVALID_ARGUMENT
         assert info.metadata["article"] == article
         assert info.metadata["field"].startswith("details.")
+    photo = pb.Evidence(kind="photo", content=b"\xff\xd8refused", content_type="image/jpeg")
+    code, info = refused(
+        lambda: serve(
+            site, order.name, method=pb.SERVICE_METHOD_LEFT_AT_PREMISES, signed_by="",
+            note="拒收", evidence=[photo],
+        )
+    )  # fmt: skip
+    assert info.metadata["field"] == "details.witnesses"
+    key = f"service-evidence/{case.split('/')[1]}/{hashlib.sha256(photo.content).hexdigest()}"
+    with pytest.raises(ObjectNotFound):  # a refused service stores nothing
+        site.running["enforcement"].platform.objects.head(JA, key)
     record = serve(
         site,
         order.name,
@@ -438,7 +450,12 @@ def test_replayed_request_id_returns_the_first_result(site: Site) -> None:
     )
     assert len(listed) == 1
     code, _ = refused(
-        lambda: serve(site, order.name, request_id=request_id, method=pb.SERVICE_METHOD_MAIL)
+        lambda: serve(
+            site,
+            order.name,
+            request_id=request_id,
+            signed_by="另一人",  # the same request id with another body
+        )
     )
     assert code == grpc.StatusCode.ALREADY_EXISTS
 
