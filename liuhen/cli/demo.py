@@ -311,8 +311,8 @@ def run(settings: Settings, say: Callable[[str], None] = print) -> dict[str, Any
     ).record
     period = next(d for d in served.deadlines if d.rule == "rectification_period")
     step(
-        f"限期改正指令书 served directly, 送达回执 signed (Art 37); rectification due "
-        f"{period.due_on} (Art 28)"
+        f"限期改正指令书 served directly, 送达回执 signed (Art 37); date of service "
+        f"{served.service_date}; rectification due {period.due_on} (Art 28)"
     )
 
     transfer = _transfer(intake1, head1, Officer(settings, PEER, "intake1"))
@@ -368,6 +368,7 @@ def run(settings: Settings, say: Callable[[str], None] = print) -> dict[str, Any
             "document": order.name,
             "served": served.name,
             "method": "direct",
+            "service_date": served.service_date,
             "due_on": period.due_on,
         },
         "open_deadlines": open_deadlines,

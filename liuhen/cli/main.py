@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import grpc
 
@@ -69,7 +70,7 @@ def cmd_case_show(args: argparse.Namespace) -> int:
     print("deadlines:")
     for dl in case.deadlines:
         flag = " (provisional)" if dl.provisional else ""
-        print(f"  {dl.rule:<28} due {dl.due_on}{flag}  {dl.state}  [{dl.source}]")
+        print(f"  {dl.rule:<28} due {dl.due_on}{flag}  {_state(dl)}  [{dl.source}]")
     print("ledger:")
     for e in case.ledger:
         print(
@@ -141,8 +142,15 @@ def cmd_deadlines(args: argparse.Namespace) -> int:
     print(f"deadlines of {args.tenant} on {date.today()}:")
     for d in reply.deadlines:
         flag = " (provisional)" if d.provisional else ""
-        print(f"  {d.state:<8} {d.due_on}{flag}  {d.rule:<28} {d.case_id}  [{d.source}]")
+        print(f"  {_state(d):<22} {d.due_on}{flag}  {d.rule:<28} {d.case_id}  [{d.source}]")
     return 0
+
+
+def _state(d: Any) -> str:
+    """open | overdue | met on <date> | met LATE on <date>: a late step stays late."""
+    if d.state != "met":
+        return str(d.state)
+    return f"met {'LATE ' if d.late else ''}on {d.met_on}"
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

@@ -7,6 +7,7 @@ is still given, counted as plain weekdays, but marked provisional.
 
 from __future__ import annotations
 
+import calendar
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
@@ -86,11 +87,22 @@ class WorkingCalendar:
             provisional |= not self.is_known(day)
         return Due(day, provisional)
 
+    def add_months(self, start: date, n: int) -> Due:
+        """The same day n months after `start` (the month's last day where it is shorter),
+        moved on past days off like a period in days (民事诉讼法 Art 85: 期间以时、日、月、年
+        计算; the review and suit windows, the court application's 3 months)."""
+        months = start.month - 1 + n
+        year, month = start.year + months // 12, months % 12 + 1
+        day = min(start.day, calendar.monthrange(year, month)[1])
+        return self.add_calendar_days(date(year, month, day), 0)
+
     def add(self, start: date, n: int, unit: str) -> Due:
         if unit == "working_days":
             return self.add_working_days(start, n)
         if unit == "calendar_days":
             return self.add_calendar_days(start, n)
+        if unit == "months":
+            return self.add_months(start, n)
         raise ValueError(f"unknown unit {unit!r}")
 
     def working_days_between(self, first: date, last: date) -> int:

@@ -108,6 +108,8 @@ class DeadlineRule:
     unit: str
     source: str
     extended_amount: int = 0
+    late_allowed: bool = True  # a step after the due date is recorded late, not refused
+    replaced_by: tuple[str, ...] = ()  # documents that settle it through another route
 
 
 @dataclass(frozen=True)
@@ -205,6 +207,8 @@ def deadline_rules() -> Mapping[str, DeadlineRule]:
             unit=r["unit"],
             source=r["source"],
             extended_amount=int(r.get("extended_amount", 0)),
+            late_allowed=bool(r.get("late_allowed", True)),
+            replaced_by=_list(r.get("replaced_by")),
         )
         for name, r in _load("deadlines.yaml")["rules"].items()
     }

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self, TypeVar
@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.pool import QueuePool
 
+from liuhen.platform import clock
 from liuhen.platform.errors import AlreadyExists
 from liuhen.platform.private import private_file
 
@@ -33,7 +34,8 @@ M = TypeVar("M", bound=Message)
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    """Now, from the process's clock (liuhen/platform/clock.py; a test may move it)."""
+    return clock.now()
 
 
 class UtcDateTime(DateTime):

@@ -10,7 +10,7 @@ from sqlalchemy import Boolean, Date, Integer, String, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from liuhen.common.v1 import common_pb2
-from liuhen.platform.calendar import WorkingCalendar
+from liuhen.platform.calendar import WorkingCalendar, local_date
 from liuhen.platform.catalogue import deadline_rules
 from liuhen.platform.db import Base, UnitOfWork, UtcDateTime, utcnow
 
@@ -63,17 +63,44 @@ def open_deadline(
     return row
 
 
-def meet(uow: UnitOfWork, *, subject: str, rule: str) -> None:
-    """Mark the open deadlines of `rule` on `subject` as met."""
-    for row in uow.session.scalars(
-        select(DeadlineRow).where(
-            DeadlineRow.tenant_id == uow.tenant,
-            DeadlineRow.subject == subject,
-            DeadlineRow.rule == rule,
-            DeadlineRow.met_at.is_(None),
-        )
-    ):
-        row.met_at = utcnow()
+def meet(uow: UnitOfWork, *, rule: str, case_id: str = "", subject: str = "") -> list[DeadlineRow]:
+    """Mark the open deadlines of `rule` on the case or on `subject` as met now; a deadline
+    met after its due date keeps that: `late` (met_on > due_on)."""
+    stmt = select(DeadlineRow).where(
+        DeadlineRow.tenant_id == uow.tenant, DeadlineRow.rule == rule, DeadlineRow.met_at.is_(None)
+    )
+    if case_id:
+        stmt = stmt.where(DeadlineRow.case_id == case_id)
+    if subject:
+        stmt = stmt.where(DeadlineRow.subject == subject)
+    met = []
+    for row in uow.session.scalars(stmt):
+        if case_id or subject:
+            row.met_at = utcnow()
+            met.append(row)
+    return met
+
+
+def close_replaced(uow: UnitOfWork, *, case_id: str, document_type: str) -> list[DeadlineRow]:
+    """A step taken through another route closes the period it replaces (a 立案监督建议书 to
+    the procuratorate instead of a request to reconsider, 移送规定 Art 9, 14)."""
+    rules = [r.rule for r in deadline_rules().values() if document_type in r.replaced_by]
+    return [row for rule in rules for row in meet(uow, case_id=case_id, rule=rule)]
+
+
+def met_on(row: DeadlineRow) -> date | None:
+    return local_date(row.met_at) if row.met_at is not None else None
+
+
+def is_late(row: DeadlineRow) -> bool:
+    """Met after the due date: a late step stays late once it is taken."""
+    day = met_on(row)
+    return day is not None and day > row.due_on
+
+
+def is_over(row: DeadlineRow, today: date) -> bool:
+    """The period has run out: its due date is behind `today`."""
+    return row.due_on < today
 
 
 def state_of(row: DeadlineRow, today: date) -> str:
@@ -107,4 +134,6 @@ def to_proto(row: DeadlineRow, today: date) -> common_pb2.Deadline:
         state=state_of(row, today),
         source=spec.source,
         officer=row.officer,
+        met_on=day.isoformat() if (day := met_on(row)) else "",
+        late=is_late(row),
     )

@@ -47,6 +47,7 @@ ROUTES: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "reconsideration_decision": (frozenset({"psb"}), SITE_LEVELS),
     "filing_supervision_suggestion": (SITE_LEVELS, frozenset({"procuratorate"})),
     "enforcement_application": (SITE_LEVELS, frozenset({"court"})),
+    "court_acceptance": (frozenset({"court"}), SITE_LEVELS),
     "court_ruling": (frozenset({"court"}), SITE_LEVELS),
     # A site's signed tree head to its witness, and the cosignature back (DESIGN §4).
     "checkpoint": (SITE_LEVELS, SITE_LEVELS),

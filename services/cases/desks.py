@@ -18,10 +18,10 @@ from liuhen.platform.calendar import WorkingCalendar
 from liuhen.platform.catalogue import document_type, site
 from liuhen.platform.db import UnitOfWork
 from liuhen.platform.errors import FailedPrecondition, PermissionDenied
-from services.cases import lifecycle, orm
+from services.cases import lifecycle, orm, procedure, timeline
 from services.cases.documents import advance, new_document
 from services.cases.handlers import load_case, load_document, record
-from services.cases.model import Case, Document
+from services.cases.model import Case, Document, check_drafter
 
 
 @dataclass(frozen=True)
@@ -37,13 +37,20 @@ def _name(doc: Document) -> str:
 
 
 def send_assistance_request(
-    uow: UnitOfWork, principal: Principal, *, case_id: str, doc_id: str, recipient: str
+    uow: UnitOfWork,
+    principal: Principal,
+    *,
+    case_id: str,
+    doc_id: str,
+    recipient: str,
+    across_province: bool = False,
 ) -> Sent:
     """Send an approved 委托协查函 with the file's particulars to another organisation of
-    the city (Art 21(2)); the message leaves through the outbox in this transaction."""
-    principal.require_role("handler", action="sending an assistance request")
+    the city (Art 21(2)) or, from the city's review department, to the province desk for
+    another province (Art 21(1)); the message leaves through the outbox in this
+    transaction."""
     case, doc = load_document(uow, case_id, doc_id, changing=True)
-    case.require_handler(principal.user_id, "sending an assistance request")
+    _check_assistance_sender(uow.tenant, principal, case, recipient)
     if doc.type != "assistance_request" or doc.state != "effective":
         raise FailedPrecondition(
             "ASSISTANCE_REQUEST_NOT_APPROVED",
@@ -51,13 +58,19 @@ def send_assistance_request(
             "委托协查函须经负责人同意",
             article="seed Art 21(2)",
         )
-    site(recipient)
-    payload = {
+    if recipient != outbox.PROVINCE:
+        site(recipient)
+    payload: dict[str, Any] = {
         "request": json.loads(doc.content_json),
         "case_number": case.case_number,
         "party": case.party,
         "document": _name(doc),
     }
+    hashes: tuple[str, ...] = (doc.content_sha256,)
+    if across_province:
+        copies = _case_file_copies(uow, case, recipient)
+        payload |= {"across_province": True, "case_file": copies}
+        hashes += tuple(c["sha256"] for c in copies)
     envelope = outbox.enqueue(
         uow,
         type="assistance_request",
@@ -65,18 +78,58 @@ def send_assistance_request(
         case_ref=f"cases/{case.id}",
         case_number=case.case_number,
         payload_json=json.dumps(payload, ensure_ascii=False),
-        document_hashes=(doc.content_sha256,),
+        document_hashes=hashes,
     )
     record(
         uow,
         case.id,
         principal,
-        "handler",
+        "reviewer" if recipient == outbox.PROVINCE else "handler",
         "assistance_request.sent",
         {"message_id": envelope.message_id, "recipient": recipient, "document": doc.id},
         (doc.content_sha256,),
     )
     return Sent(envelope.message_id, outbox.topic_for_site(recipient))
+
+
+def _case_file_copies(uow: UnitOfWork, case: Case, recipient: str) -> list[dict[str, Any]]:
+    """A district's cross-province request goes to the city's review department with
+    copies of the case file (连同案卷资料复印件报市监察机构案件审理部门, Art 21(2))."""
+    if site(recipient).level != "city" or site(uow.tenant).level != "district":
+        raise FailedPrecondition(
+            "ASSISTANCE_THROUGH_THE_CITY",
+            "a district's cross-province request goes to the city (its review department)",
+            "区监察机构跨省协查，应报市监察机构案件审理部门",
+            article="seed Art 21(2)",
+            field="recipient",
+        )
+    return [
+        {"type": d.type, "title": document_type(d.type).zh, "sha256": d.content_sha256,
+         "content": json.loads(d.content_json)}
+        for d in orm.case_documents(uow, case.id)
+        if d.state == "effective"
+    ]  # fmt: skip
+
+
+def _check_assistance_sender(tenant: str, principal: Principal, case: Case, recipient: str) -> None:
+    """Within the city the handler sends (Art 21(2) para 2); another province is reached
+    only through the province desk, by the city's review department (Art 21(1)); a
+    district's request goes to the city's review department first (Art 21(2))."""
+    if recipient != outbox.PROVINCE:
+        principal.require_role("handler", action="sending an assistance request")
+        case.require_handler(principal.user_id, "sending an assistance request")
+        return
+    if site(tenant).level != "city":
+        raise FailedPrecondition(
+            "ASSISTANCE_THROUGH_THE_CITY",
+            "a district's request to another province goes, with copies of the case file, to "
+            "the city's review department, which sends it to the province (send it to the city)",
+            "区劳动保障监察机构跨省协查，应报市监察机构案件审理部门，由市监察机构向省局办理",
+            article="seed Art 21(2)",
+            field="recipient",
+        )
+    principal.require_role("reviewer", action="sending an assistance request to the province")
+    check_drafter(case, "reviewer", principal.user_id, document_type("assistance_request"))
 
 
 def _sendable(case: Case, doc: Document, only: str) -> lifecycle.Step:
@@ -155,11 +208,13 @@ def send_desk_document(
     """Send an effective desk document as documents.yaml `sent_through` says: the
     criminal referral letter to `<tenant>.psb` and, in the same transaction, the copy of
     the package to `<tenant>.procuratorate` (Art 30); the reconsideration request to the
-    psb; the supervision suggestion to the procuratorate. The case then moves on."""
-    principal.require_role("handler", action="sending a document to an outside desk")
+    psb; the supervision suggestion to the procuratorate; the enforcement application with
+    the 强制执行案卷 to `<tenant>.court` within its 3 months (Art 40). The case then moves
+    on."""
     case, doc = load_document(uow, case_id, doc_id, changing=True)
-    case.require_handler(principal.user_id, f"sending {doc.type}")
+    role = _sender_role(principal, case, doc)
     s = _sendable(case, doc, only)
+    procedure.check_within(doc.type, s, timeline.facts(uow, calendar, case))
     with_docs = (orm.latest_effective(uow, case.id, t) for t in s.sent_through.get("with", ()))
     attached = [doc, *(d for d in with_docs if d is not None)]
     sent = _enqueue(uow, case, s.sent_through, _package(case, doc, attached), attached)
@@ -167,13 +222,25 @@ def send_desk_document(
         uow,
         case.id,
         principal,
-        "handler",
+        role,
         f"{doc.type}.sent",
         {"document": doc.id, "messages": [[m.type, m.recipient, m.message_id] for m in sent]},
         tuple(d.content_sha256 for d in attached),
     )
     advance(uow, principal, calendar, case, doc)
     return sent
+
+
+def _sender_role(principal: Principal, case: Case, doc: Document) -> str:
+    """Whoever drafts the document sends it: the handler its referral (Art 30), the review
+    department the enforcement application to the court (Art 40)."""
+    role = doc.drafted_role
+    principal.require_role(role, action=f"sending {doc.type} to an outside desk")
+    if role == "handler":
+        case.require_handler(principal.user_id, f"sending {doc.type}")
+    else:
+        check_drafter(case, role, principal.user_id, document_type(doc.type))
+    return role
 
 
 def _check_sender(type_code: str, from_site: str, tenant: str) -> None:

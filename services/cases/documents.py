@@ -16,7 +16,7 @@ from liuhen.platform.db import UnitOfWork, utcnow
 from liuhen.platform.documents import RETURNED, drafting_role
 from liuhen.platform.errors import InvalidArgument, require
 from liuhen.platform.stamps import stamps_for
-from services.cases import lifecycle, orm, prints
+from services.cases import lifecycle, orm, prints, procedure, timeline
 from services.cases.handlers import load_case, load_document, record
 from services.cases.model import (
     Case,
@@ -71,7 +71,12 @@ def new_document(
 
 
 def _may_draft(
-    uow: UnitOfWork, principal: Principal, case_id: str, type_code: str, supersedes: str
+    uow: UnitOfWork,
+    principal: Principal,
+    calendar: WorkingCalendar,
+    case_id: str,
+    type_code: str,
+    supersedes: str,
 ) -> tuple[Case, str, Document | None]:
     """The case, the role the caller drafts in and the document corrected, if any: who may
     draft it (the catalogue's drafters at this level, Art 6), and that the case is ready
@@ -96,12 +101,14 @@ def _may_draft(
             return case, role, old
     lifecycle.check_state(type_code, case.state)
     lifecycle.check_requires(type_code, orm.effective_types(uow, case_id), major=case.major)
+    procedure.check(type_code, lifecycle.step(type_code), timeline.facts(uow, calendar, case))
     return case, role, old
 
 
 def draft_document(
     uow: UnitOfWork,
     principal: Principal,
+    calendar: WorkingCalendar,
     *,
     case_id: str,
     type_code: str,
@@ -112,7 +119,7 @@ def draft_document(
     form has (fields.py); the case must be in a state that allows it and its
     prerequisites must be effective. A correction (`supersedes`) is a new version: of an
     effective document it moves the case no further; of a returned one it replaces it."""
-    case, role, old = _may_draft(uow, principal, case_id, type_code, supersedes)
+    case, role, old = _may_draft(uow, principal, calendar, case_id, type_code, supersedes)
     content = fields.validate(document_type(type_code), fields.parse(content_json))
     doc = new_document(
         uow,
@@ -324,7 +331,8 @@ def advance(
     today = local_date(utcnow())
     subject = f"cases/{case.id}/documents/{doc.id}"
     for rule in s.meets:
-        meet(uow, case.id, rule)
+        deadlines.meet(uow, case_id=case.id, rule=rule)
+    deadlines.close_replaced(uow, case_id=case.id, document_type=doc.type)
     opens = [s.opens] if s.opens else []
     if s.opens_if_false and s.branch_value(content) is False:
         opens.append(s.opens_if_false)
@@ -347,12 +355,6 @@ def advance(
             {"from": before, "to": state, "document": doc.id, "type": doc.type},
             (doc.content_sha256,),
         )
-
-
-def meet(uow: UnitOfWork, case_id: str, rule: str) -> None:
-    for row in deadlines.query(uow, case_id=case_id):
-        if row.rule == rule and row.met_at is None:
-            row.met_at = utcnow()
 
 
 def extend(uow: UnitOfWork, calendar: WorkingCalendar, case_id: str, rule: str) -> None:

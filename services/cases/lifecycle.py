@@ -19,6 +19,8 @@ beyond reading the catalogue once.
       (─statement_waiver→ penalty_procedure; ─hearing_notice→ hearing ─hearing_result→
       penalty_procedure) ─penalty_approval→ penalty_approved ─penalty_decision→ decided
       ─performance_record→ performed ─closing_approval→ closed
+    decided ─performance_reminder (served, 10 working days)→ enforcement_application_approval
+      ─enforcement_application (sent to the court desk)→ enforcement_applied
 """
 
 from __future__ import annotations
@@ -55,6 +57,7 @@ STATES = (
     "penalty_approved",
     "decided",
     "performed",
+    "enforcement_applied",
     *ARCHIVABLE,
     ARCHIVED,
 )
@@ -82,6 +85,10 @@ class Step:
     inbound: bool = False
     sent_through: Mapping[str, Any] = field(default_factory=dict)
     av_record: bool = False
+    requires_served: tuple[str, ...] = ()
+    requires_over: tuple[str, ...] = ()
+    requires_final: bool = False
+    within: str = ""
 
     def next_state(self, content: Mapping[str, Any]) -> str:
         """The state the case reaches; '' when the document does not move the case."""
@@ -121,6 +128,10 @@ def _step(d: Mapping[str, Any]) -> Step:
         inbound=bool(d.get("inbound", False)),
         sent_through=d.get("sent_through") or {},
         av_record=bool(d.get("av_record", False)),
+        requires_served=_tuple(d.get("requires_served")),
+        requires_over=_tuple(d.get("requires_over")),
+        requires_final=bool(d.get("requires_final", False)),
+        within=str(d.get("within", "")),
     )
 
 

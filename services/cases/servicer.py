@@ -172,6 +172,7 @@ class CasesServicer(
                     documents.draft_document(
                         uow,
                         who,
+                        self.platform.calendar,
                         case_id=case_id,
                         type_code=request.type,
                         content_json=request.content_json,
@@ -265,6 +266,7 @@ class CasesServicer(
                 case_id=case_id,
                 doc_id=doc_id,
                 recipient=request.recipient,
+                across_province=request.across_province,
             )
             return pb.SendAssistanceRequestResponse(message_id=sent.message_id, topic=sent.topic)
 

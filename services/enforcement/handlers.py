@@ -8,7 +8,7 @@ from datetime import date, datetime
 
 from liuhen.platform import deadlines, ledger
 from liuhen.platform.auth import Principal
-from liuhen.platform.calendar import WorkingCalendar, local_date
+from liuhen.platform.calendar import WorkingCalendar
 from liuhen.platform.catalogue import document_type
 from liuhen.platform.db import UnitOfWork
 from liuhen.platform.errors import not_found
@@ -69,6 +69,13 @@ def document_to_serve(
     )
 
 
+def check_request(cmd: ServeDocument, doc: DocumentToServe, now: datetime) -> None:
+    """What Art 37 asks of the request itself, whatever state the case is in; run before
+    the evidence is stored, so a refused service leaves no objects behind."""
+    validate_command(cmd, now)
+    check_method(cmd, doc)
+
+
 def serve_document(
     uow: UnitOfWork,
     principal: Principal,
@@ -96,9 +103,14 @@ def serve_document(
         action="document.served",
         actor=actor,
         payload=body,
-        refs=[doc.content_sha256, receipt_sha],
+        refs=[doc.content_sha256, receipt_sha, *(e.sha256 for e in cmd.evidence)],
     )
-    rows = start_periods(uow, calendar, doc, served_on=local_date(cmd.served_at))
+    served_on = body["service_date"]
+    rows = []
+    if served_on:
+        rows = start_periods(uow, calendar, doc, served_on=date.fromisoformat(served_on))
+        for rule in doc.deadline.get("meets", ()):  # 行政处罚法 Art 61: served within 7 days
+            deadlines.meet(uow, rule=str(rule), subject=doc.name)
     record = ServiceRecord(
         id=str(uuid.uuid4()),
         tenant_id=uow.tenant,
@@ -124,26 +136,33 @@ def serve_document(
 def start_periods(
     uow: UnitOfWork, calendar: WorkingCalendar, doc: DocumentToServe, *, served_on: date
 ) -> list[deadlines.DeadlineRow]:
-    """Each period starts where the one before it ends (the check of Art 28 is due on
-    the day the rectification period is over); a period starts once per document."""
+    """The periods run from the date of service (Art 37; a public notice's deemed date); a
+    follow-up starts where the one before it ends (the check of Art 28 is due on the day
+    the rectification period is over), the court application's 3 months where the review
+    and suit windows end (行政强制法 Art 53); a period starts once per document."""
     rule = str(doc.deadline.get("rule", ""))
     started = bool(rule) and orm.period_started(
         uow, case_id=doc.case_id, subject=doc.name, rule=rule
     )
-    rows, start = [], served_on
+    rows: list[deadlines.DeadlineRow] = []
     for period in periods(doc, already_started=started):
-        row = deadlines.open_deadline(
-            uow,
-            calendar,
-            rule=period.rule,
-            case_id=doc.case_id,
-            subject=doc.name,
-            start=start,
-            officer=doc.handler,
-            amount=period.amount,
+        start = served_on
+        if period.after == "previous":
+            start = rows[-1].due_on
+        elif period.after == "last":
+            start = max(row.due_on for row in rows)
+        rows.append(
+            deadlines.open_deadline(
+                uow,
+                calendar,
+                rule=period.rule,
+                case_id=doc.case_id,
+                subject=doc.name,
+                start=start,
+                officer=doc.handler,
+                amount=period.amount,
+            )
         )
-        rows.append(row)
-        start = row.due_on
     return rows
 
 

@@ -8,6 +8,7 @@ period its service starts.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -15,8 +16,9 @@ from typing import Any
 
 from liuhen.platform import jsoncontent
 from liuhen.platform.catalogue import document_type as document_type_of
-from liuhen.platform.catalogue import period_days
 from liuhen.platform.errors import FailedPrecondition, InvalidArgument, require
+from services.enforcement import methods
+from services.enforcement.methods import Evidence
 
 ART37 = "seed Art 37"
 RECEIPT_ZH = "劳动保障监察送达回执"
@@ -33,12 +35,6 @@ METHODS = {
     "public_notice": "公告送达",
 }
 ELECTRONIC = frozenset({"fax", "email"})
-# Methods whose receipt records the circumstances (Art 37(2), (5), (6)).
-NOTE_REQUIRED = {
-    "left_at_premises": "seed Art 37(2)",
-    "entrusted": "seed Art 37(5)",
-    "public_notice": "seed Art 37(6)",
-}
 # Parties outside the office's own service: other supervision organisations are
 # reached through the routing service, not served a receipt.
 ROUTED = frozenset({"peer"})
@@ -58,6 +54,14 @@ class ServeDocument:
     note: str = ""
     fax_number: str = ""
     place: str = ""
+    details: Mapping[str, str] = field(default_factory=dict)
+    evidence: tuple[Evidence, ...] = ()
+
+    @property
+    def all_details(self) -> dict[str, str]:
+        """The method's particulars, with the note and fax number the request also names."""
+        extra = {"note": self.note, "fax_number": self.fax_number}
+        return {**{k: v for k, v in extra.items() if v}, **self.details}
 
 
 @dataclass(frozen=True)
@@ -120,6 +124,11 @@ class ServiceRecord:
     def deadlines(self) -> list[str]:
         return [d for d in self.deadline_ids.split(",") if d]
 
+    @property
+    def body(self) -> dict[str, Any]:
+        value = json.loads(self.receipt_json or "{}")
+        return value if isinstance(value, dict) else {}
+
 
 @dataclass(frozen=True)
 class Period:
@@ -127,6 +136,7 @@ class Period:
 
     rule: str
     amount: int | None  # None: the rule's default (deadlines.yaml)
+    after: str = ""  # "previous": starts where the one before ends; "last": after all others
 
 
 def validate_command(cmd: ServeDocument, now: datetime) -> None:
@@ -205,7 +215,7 @@ def check_serviceable(doc: DocumentToServe) -> None:
 
 
 def check_method(cmd: ServeDocument, doc: DocumentToServe) -> None:
-    """What each way of service must record (Art 37(1)–(6))."""
+    """What each way of service must record (Art 37(1)–(6), methods.py)."""
     if cmd.method in ELECTRONIC and doc.decision_document:
         raise InvalidArgument(
             "SERVICE_METHOD_NOT_ALLOWED",
@@ -214,33 +224,15 @@ def check_method(cmd: ServeDocument, doc: DocumentToServe) -> None:
             article="seed Art 37(4)",
             field="method",
         )
-    if cmd.method == "direct":
-        require(
-            cmd.signed_by,
-            "signed_by",
-            "direct service is signed for by the person served",
-            article="seed Art 37(1)",
-        )
-    if cmd.method == "fax":
-        require(
-            cmd.fax_number,
-            "fax_number",
-            "the fax copy notes the time and the recipient's fax number",
-            article="seed Art 37(4)",
-        )
-    if cmd.method in NOTE_REQUIRED:
-        require(
-            cmd.note,
-            "note",
-            "the receipt records the circumstances of service",
-            article=NOTE_REQUIRED[cmd.method],
-        )
+    methods.check_details(cmd.method, cmd.all_details, cmd.evidence, cmd.signed_by)
 
 
 def receipt(
     cmd: ServeDocument, doc: DocumentToServe, served_by: Mapping[str, str]
 ) -> dict[str, Any]:
-    """The 送达回执 (Art 37): what was served, on whom, how, when and by whom."""
+    """The 送达回执 (Art 37): what was served, on whom, how, when and by whom, the method's
+    particulars and evidence, and the date of service the periods run from."""
+    when = methods.service_date(cmd.method, cmd.served_at, cmd.all_details)
     return {
         "form": RECEIPT_ZH,
         "case_number": doc.case_number,
@@ -258,23 +250,34 @@ def receipt(
         "note": cmd.note,
         "fax_number": cmd.fax_number,
         "place": cmd.place,
+        "details": dict(sorted(cmd.all_details.items())),
+        "evidence": [e.__dict__ for e in cmd.evidence],
+        "service_date": when.on.isoformat() if when.on else "",
+        "deemed": when.deemed,
+        "service_date_source": when.source,
     }
 
 
 def period_amount(doc: DocumentToServe) -> int:
     """The period the document sets, where the catalogue lets it adjust the default:
-    Art 28 — 一般为10日 … 特殊情况予以缩短或延长 (`period_days` in the order)."""
-    try:
-        days = period_days(doc.deadline, doc.content)
-    except ValueError as exc:
+    Art 28 — 一般为10日 … 特殊情况予以缩短或延长 (`period_days` in the order); a decision's
+    履行期限 (`performance_period`: {amount, unit}, counted in the rule's unit)."""
+    default = int(doc.deadline["days"])
+    name = str(doc.deadline.get("field", "period_days"))
+    if not doc.deadline.get("adjustable") or name not in doc.content:
+        return default
+    days = doc.content[name]
+    if isinstance(days, Mapping):
+        days = days.get("amount")
+    if isinstance(days, bool) or not isinstance(days, int) or days <= 0:
         raise FailedPrecondition(
             "BAD_PERIOD",
-            f"{doc.name}: {exc}",
-            "改正期限应为合理的整天数",
+            f"period_days in {doc.name} must be a positive number of days, not {json.dumps(days)}",
+            "改正期限应为正整数天数",
             article=f"seed Art {doc.article}",
             field="content_json.period_days",
-        ) from None
-    return int(doc.deadline["days"]) if days is None else days
+        )
+    return days
 
 
 def periods(doc: DocumentToServe, *, already_started: bool) -> list[Period]:
@@ -283,9 +286,13 @@ def periods(doc: DocumentToServe, *, already_started: bool) -> list[Period]:
     spec = doc.deadline
     if not spec or spec.get("from") != "served" or already_started:
         return []
-    main = Period(str(spec["rule"]), period_amount(doc))
-    follow = FOLLOW_UPS.get(main.rule)
-    return [main, Period(follow, None)] if follow else [main]
+    out = [Period(str(spec["rule"]), period_amount(doc))]
+    if follow := FOLLOW_UPS.get(out[0].rule):
+        out.append(Period(follow, None, after="previous"))
+    out += [Period(str(rule), None) for rule in spec.get("also", ())]
+    if "then" in spec:
+        out.append(Period(str(spec["then"]), None, after="last"))
+    return out
 
 
 def parse_content(content_json: str) -> Mapping[str, Any]:

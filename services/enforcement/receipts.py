@@ -31,8 +31,46 @@ def rows(body: Mapping[str, Any], served_number: str, served_at: datetime) -> li
         ("signed_by", "签收人", body.get("signed_by", "")),
         ("fax_number", "传真号码", body.get("fax_number", "")),
         ("note", "备注（送达情况）", body.get("note", "")),
+        *_details(body),
+        ("service_date", "送达日期（期间起算）", _service_date(body)),
+        *(
+            (f"evidence_{i}", f"送达证据{i + 1}", f"{e['kind']} sha256:{e['sha256']}")
+            for i, e in enumerate(body.get("evidence") or ())
+        ),
     ]
     return [FieldRow(name, label, str(text)) for name, label, text in values if text]
+
+
+# The particulars of Art 37 by their labels on the form (note and fax number above).
+DETAIL_LABELS = {
+    "refusal": "拒收情况",
+    "witnesses": "见证人",
+    "tracking_number": "邮件单号",
+    "receipt_signed_on": "回执签收日期",
+    "returned_reason": "退回原因",
+    "received_time": "到达时间",
+    "email_address": "电子邮件地址",
+    "entrusted_body": "受委托单位",
+    "reason": "公告原因",
+    "notice_method": "公告方式",
+    "notice_text": "公告内容",
+}
+
+
+def _details(body: Mapping[str, Any]) -> list[tuple[str, str, str]]:
+    details = body.get("details") or {}
+    return [(k, label, details[k]) for k, label in DETAIL_LABELS.items() if details.get(k)]
+
+
+def _service_date(body: Mapping[str, Any]) -> str:
+    on = body.get("service_date", "")
+    if not on:
+        return "未送达（邮件退回）" if body.get("method") == "mail" else ""
+    return (
+        f"{on}（公告期满视为送达，{body.get('service_date_source', '')}）"
+        if body.get("deemed")
+        else on
+    )
 
 
 def print_receipt(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from datetime import UTC
 
@@ -21,7 +20,8 @@ from liuhen.platform.db import UnitOfWork, utcnow
 from liuhen.platform.printing import registry
 from liuhen.platform.server import current_principal
 from liuhen.platform.service import ServicerBase, parse_name
-from services.enforcement import handlers
+from services.enforcement import evidence, handlers
+from services.enforcement.methods import Evidence
 from services.enforcement.model import DocumentToServe, ServeDocument, ServiceRecord
 
 
@@ -29,6 +29,7 @@ def record_to_pb(record: ServiceRecord, rows: list[deadlines.DeadlineRow]) -> pb
     served = Timestamp()
     served.FromDatetime(record.served_at)
     today = local_date(utcnow())
+    body = record.body
     return pb.ServiceRecord(
         name=record.name,
         document=record.document,
@@ -41,7 +42,12 @@ def record_to_pb(record: ServiceRecord, rows: list[deadlines.DeadlineRow]) -> pb
         receipt_sha256=record.receipt_sha256,
         deadlines=[deadlines.to_proto(row, today) for row in rows],
         note=record.note,
-        place=str(json.loads(record.receipt_json or "{}").get("place", "")),
+        place=str(body.get("place", "")),
+        details={str(k): str(v) for k, v in (body.get("details") or {}).items()},
+        evidence=[pb.EvidenceObject(**e) for e in body.get("evidence") or ()],
+        service_date=str(body.get("service_date", "")),
+        deemed=bool(body.get("deemed", False)),
+        service_date_source=str(body.get("service_date_source", "")),
     )
 
 
@@ -50,7 +56,9 @@ def _method(value: int) -> str:
     return name.removeprefix("SERVICE_METHOD_").lower() if value else ""
 
 
-def _command(request: pb.ServeDocumentRequest) -> ServeDocument:
+def _command(
+    request: pb.ServeDocumentRequest, evidence: tuple[Evidence, ...] = ()
+) -> ServeDocument:
     served = (
         request.served_time.ToDatetime(tzinfo=UTC) if request.HasField("served_time") else utcnow()
     )
@@ -63,6 +71,8 @@ def _command(request: pb.ServeDocumentRequest) -> ServeDocument:
         note=request.note.strip(),
         fax_number=request.fax_number.strip(),
         place=request.place.strip(),
+        details={k.strip(): v.strip() for k, v in request.details.items()},
+        evidence=evidence,
     )
 
 
@@ -127,9 +137,14 @@ class EnforcementServicer(ServicerBase, enforcement_pb2_grpc.EnforcementServiceS
     def ServeDocument(
         self, request: pb.ServeDocumentRequest, context: grpc.ServicerContext
     ) -> pb.ServeDocumentResponse:
-        cmd = _command(request)
         doc = self._document_to_serve(request.document)
         handlers.authorise_service(current_principal(), doc.type)
+        announced = tuple(
+            Evidence(kind=e.kind.strip(), sha256="", object_key="", size=len(e.content))
+            for e in request.evidence
+        )
+        handlers.check_request(_command(request, announced), doc, utcnow())
+        cmd = _command(request, self._store_evidence(doc.case_id, request))
         response = self.mutate(
             "ServeDocument",
             request,
@@ -144,6 +159,25 @@ class EnforcementServicer(ServicerBase, enforcement_pb2_grpc.EnforcementServiceS
         )
         self._store_receipt(response.record.name)
         return response
+
+    def _store_evidence(
+        self, case_id: str, request: pb.ServeDocumentRequest
+    ) -> tuple[Evidence, ...]:
+        """The photos, slips and recordings, stored write-once before the record names them."""
+        tenant, now = current_principal().tenant, utcnow()
+        return tuple(
+            evidence.store(
+                self.platform.objects,
+                tenant,
+                case_id=case_id,
+                kind=e.kind.strip(),
+                content=e.content,
+                content_type=e.content_type,
+                description=e.description.strip(),
+                now=now,
+            )
+            for e in request.evidence
+        )
 
     def _store_receipt(self, name: str) -> None:
         """The receipt's PDF, stored write-once beside the recordings after the commit."""

@@ -15,6 +15,7 @@ from liuhen.platform.db import UnitOfWork, utcnow
 from liuhen.platform.errors import PermissionDenied, not_found
 from liuhen.platform.outbox import InboxRow, OutboxRow
 from liuhen.routing.v1 import routing_pb2
+from services.routing import forwarding
 from services.routing.model import (
     ANSWERED,
     APPLIED,
@@ -121,6 +122,8 @@ def receive(
         received=utcnow(),
     )
     uow.add(row)
+    if verdict.action == "accept" and envelope is not None:
+        forwarding.relay_reply(uow, row, envelope)  # Art 21(2): back to the district
     if verdict.action == "accept" and msg.type == ASSISTANCE_REQUEST and envelope is not None:
         # The assisting organisation's own record of the request (Art 21(2)).
         ledger.append(

@@ -35,6 +35,7 @@ INBOUND: dict[str, Apply] = {
     "referral_receipt": Apply("cases", "criminal_referral_receipt", needs_case=True),
     "police_filing_decision": Apply("cases", "police_filing_decision", needs_case=True),
     "reconsideration_decision": Apply("cases", "reconsideration_decision", needs_case=True),
+    "court_acceptance": Apply("cases", "court_acceptance", needs_case=True),
     "court_ruling": Apply("cases", "court_ruling", needs_case=True),
     # Jurisdiction (Art 12-15): each makes an intake at the receiving site.
     "jurisdiction_transfer": Apply("intake"),

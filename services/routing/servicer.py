@@ -10,7 +10,7 @@ from liuhen.platform.service import ServicerBase, parse_name
 from liuhen.platform.timestamps import timestamp
 from liuhen.routing.v1 import routing_pb2 as pb
 from liuhen.routing.v1 import routing_pb2_grpc
-from services.routing import handlers
+from services.routing import forwarding, handlers
 from services.routing.relay import CheckpointSigner, InboxConsumer, OutboxRelay
 from services.run import Worker
 
@@ -73,6 +73,21 @@ class RoutingServicer(ServicerBase, routing_pb2_grpc.RoutingServiceServicer):  #
             lambda uow, who: pb.ListDeadLettersResponse(
                 messages=[message_to_pb(r) for r in handlers.dead_letters(uow)]
             )
+        )
+
+    def ForwardAssistanceRequest(
+        self, request: pb.ForwardAssistanceRequestRequest, context: grpc.ServicerContext
+    ) -> pb.ForwardAssistanceRequestResponse:
+        (message_id,) = parse_name(request.message, "messages/*", "message")
+        return self.mutate(
+            "ForwardAssistanceRequest",
+            request,
+            pb.ForwardAssistanceRequestResponse,
+            lambda uow, who: pb.ForwardAssistanceRequestResponse(
+                message=message_to_pb(
+                    forwarding.forward_to_province(uow, who, message_id=message_id)
+                )
+            ),
         )
 
     def ReplyToAssistanceRequest(

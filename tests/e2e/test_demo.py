@@ -5,6 +5,7 @@ import json
 import os
 import subprocess
 import sys
+from datetime import date, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,10 +43,14 @@ def test_demo_carries_one_case_across_two_districts_and_the_ledger_verifies(tmp_
     # Art 45: the court bundle, checked offline against the city-witnessed checkpoint.
     assert summary["bundle_verified"] is True and summary["ledger_checkpoint_size"] > 0
     assert summary["transfer"]["received_as"].startswith("intakes/")  # Art 13, 15
-    assert {d["rule"] for d in summary["open_deadlines"]} >= {
-        "rectification_period",
-        "investigation_completed",
-    }
+    # the period runs from the date of service (Art 37), shown with the served order
+    order = summary["rectification_order"]
+    served_on = date.fromisoformat(order["service_date"])
+    assert date.fromisoformat(order["due_on"]) >= served_on + timedelta(days=10)
+    open_rules = {d["rule"] for d in summary["open_deadlines"]}
+    assert "rectification_period" in open_rules
+    # 劳动保障监察条例 Art 17: the investigation period ends with the 调查终结报告
+    assert "investigation_completed" not in open_rules
 
 
 def test_demo_writes_the_served_order_and_the_case_file_as_chinese_pdfs(tmp_path):

@@ -11,6 +11,7 @@ import grpc
 
 from liuhen.cases.v1 import cases_pb2 as cpb
 from liuhen.media.v1 import media_pb2 as mpb
+from liuhen.platform.clock import SettableClock
 from tests.service.test_cases_steps import (
     cases,
     deadlines,
@@ -238,7 +239,7 @@ def test_art30_only_the_routing_service_records_what_the_desks_send(site: Site) 
 
 
 def test_art31_35_36_penalty_with_statement_and_hearing_then_decision_and_closing(
-    site: Site,
+    site: Site, clock: SettableClock
 ) -> None:
     case = file_case(site)
     effective(site, case, "investigation_final_report", {"proposal": "拟处罚款"})
@@ -251,7 +252,10 @@ def test_art31_35_36_penalty_with_statement_and_hearing_then_decision_and_closin
     notice = effective(site, case, "penalty_prior_notice", {"penalty": "罚款5000元"})
     assert state_of(site, case) == "penalty_noticed"
     served = serve(site, notice.name)
-    assert [(d.rule, d.amount) for d in served.deadlines] == [("hearing_requested", 5)]
+    assert [(d.rule, d.amount, d.unit) for d in served.deadlines] == [
+        ("hearing_requested", 5, "working_days"),
+        ("statement_period", 5, "working_days"),
+    ]
     effective(site, case, "statement_application", {"applicant": "王五"}, by="reviewer1")
     effective(site, case, "statement_record", {"statement": "已补发部分工资"}, by="reviewer1")
     effective(site, case, "statement_deliberation", {"proceed": True}, by="reviewer1")
@@ -263,6 +267,7 @@ def test_art31_35_36_penalty_with_statement_and_hearing_then_decision_and_closin
     effective(site, case, "penalty_approval", {"penalty": "罚款5000元"}, by="reviewer1")
     decision = effective(site, case, "penalty_decision", {"penalty": "罚款5000元"}, by="reviewer1")
     assert decision.decision_document and state_of(site, case) == "decided"
+    serve(site, decision.name, by="reviewer1")
     effective(site, case, "performance_record", {"paid_on": "2026-12-10"})
     closing = effective(site, case, "closing_approval", {"reason": "已履行处罚决定"})
     assert [a.split(":")[0] for a in closing.approvals] == ["reviewer", "head"]
@@ -275,7 +280,7 @@ def test_art32_statement_deliberation_may_decide_on_no_penalty(site: Site) -> No
     case = file_case(site)
     effective(site, case, "investigation_final_report", {"proposal": "拟处罚款"})
     effective(site, case, "proposed_penalty_approval", {"penalty": "罚款2000元"})
-    effective(site, case, "penalty_prior_notice", {"penalty": "罚款2000元"})
+    serve(site, effective(site, case, "penalty_prior_notice", {"penalty": "罚款2000元"}).name)
     _, reason, _, details = fails(
         cases(site, "reviewer1").DraftDocument,
         cpb.DraftDocumentRequest(request_id=rid(), case=case, type="statement_record"),
@@ -289,7 +294,9 @@ def test_art32_statement_deliberation_may_decide_on_no_penalty(site: Site) -> No
     assert state_of(site, case) == "closed"
 
 
-def test_art34_major_case_needs_legal_review_and_collective_discussion(site: Site) -> None:
+def test_art34_major_case_needs_legal_review_and_collective_discussion(
+    site: Site, clock: SettableClock
+) -> None:
     case = file_case(site)
     cases(site, "head1").MarkCase(
         cpb.MarkCaseRequest(
@@ -298,7 +305,8 @@ def test_art34_major_case_needs_legal_review_and_collective_discussion(site: Sit
     )
     effective(site, case, "investigation_final_report", {"proposal": "拟处较重罚款"})
     effective(site, case, "proposed_penalty_approval", {"penalty": "罚款50000元"})
-    effective(site, case, "penalty_prior_notice", {"penalty": "罚款50000元"})
+    serve(site, effective(site, case, "penalty_prior_notice", {"penalty": "罚款50000元"}).name)
+    clock.advance(timedelta(days=10))  # the statement period of Art 32 is over
     effective(site, case, "statement_waiver", {"note": "当事人书面放弃陈述申辩"}, by="reviewer1")
     code, reason, _, details = fails(
         cases(site, "reviewer1").DraftDocument,
@@ -313,15 +321,21 @@ def test_art34_major_case_needs_legal_review_and_collective_discussion(site: Sit
     assert approval.state == "draft" and list(approval.approval_chain) == ["head"]
 
 
-def test_art39_the_reminder_period_runs_from_service_until_performance(site: Site) -> None:
+def test_art39_the_reminder_period_runs_from_service_until_performance(
+    site: Site, clock: SettableClock
+) -> None:
     case = file_case(site)
     effective(site, case, "investigation_final_report", {"proposal": "拟作行政处理"})
     effective(site, case, "proposed_penalty_approval", {"handling": "责令支付拖欠工资"})
-    effective(site, case, "penalty_prior_notice", {"handling": "责令支付拖欠工资"})
+    serve(
+        site, effective(site, case, "penalty_prior_notice", {"handling": "责令支付拖欠工资"}).name
+    )
+    clock.advance(timedelta(days=10))
     effective(site, case, "statement_waiver", {"note": "当事人放弃陈述申辩"}, by="reviewer1")
     effective(site, case, "penalty_approval", {"handling": "责令支付拖欠工资"}, by="reviewer1")
     decision = effective(site, case, "handling_decision", {"order": "支付工资"}, by="reviewer1")
     serve(site, decision.name, by="reviewer1")
+    clock.advance(timedelta(days=20))  # the 15 days to perform are over, unperformed
     reminder = effective(site, case, "performance_reminder", {"order": "支付工资"}, by="reviewer1")
     served = serve(site, reminder.name, by="reviewer1")
     assert [(d.rule, d.amount) for d in served.deadlines] == [("reminder_period", 10)]

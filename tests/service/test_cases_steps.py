@@ -17,6 +17,7 @@ from liuhen.common.v1 import common_pb2
 from liuhen.enforcement.v1 import enforcement_pb2 as epb
 from liuhen.media.v1 import media_pb2 as mpb
 from liuhen.platform.bootstrap import embedded_issuer
+from liuhen.platform.db import utcnow
 from tests.samples import sample_content
 from tests.support import Client, Site, file_case, rid, status_of
 
@@ -122,14 +123,14 @@ def serve(site: Site, document: str, by: str = "handler1") -> epb.ServiceRecord:
         method=epb.SERVICE_METHOD_DIRECT,
         recipient="某公司",
         signed_by="王五（法定代表人）",
-        served_time=ts(datetime.now(UTC) - timedelta(minutes=5)),
+        served_time=ts(utcnow() - timedelta(minutes=5)),
     )
     record: epb.ServiceRecord = site.client("enforcement", JA, by).ServeDocument(request).record
     return record
 
 
 def interview(site: Site, case: str) -> cpb.Document:
-    now = datetime.now(UTC)
+    now = utcnow()
     request = cpb.RecordInterviewRequest(
         request_id=rid(),
         case=case,

@@ -3,6 +3,7 @@ and the rectification period that service starts (Art 28)."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta, timezone
@@ -18,6 +19,8 @@ from grpc_status import rpc_status
 from liuhen.cases.v1 import cases_pb2 as cpb
 from liuhen.enforcement.v1 import enforcement_pb2 as pb
 from liuhen.intake.v1 import intake_pb2 as ipb
+from liuhen.platform.clock import SettableClock
+from liuhen.platform.ports import ObjectNotFound
 from tests.samples import sample_content
 from tests.support import Site, rid, running_site
 
@@ -145,15 +148,17 @@ def through_chain(site: Site, doc: cpb.Document) -> cpb.Document:
     return doc
 
 
-def penalty_decision(site: Site, case: str) -> cpb.Document:
+def penalty_decision(site: Site, case: str, clock: SettableClock) -> cpb.Document:
     """The penalty path of Art 27 and 31–35 up to the 行政处罚决定书: final report,
-    proposed penalty and prior notice (reviewer, head), the party waives a statement,
-    the 处罚审批表 (head), then the decision."""
+    proposed penalty and prior notice (reviewer, head), the notice served, the party
+    waives a statement once its period is over, the 处罚审批表 (head), then the decision."""
     penalty = {"penalty": "罚款5000元"}
     draft(site, case, "investigation_final_report", {"proposal": "拟处罚款"})
     for step in ("proposed_penalty_approval", "penalty_prior_notice"):
-        through_chain(site, draft(site, case, step, penalty))
-    draft(site, case, "statement_waiver", {"waived_on": "2026-09-25"}, by="reviewer1")
+        notice = through_chain(site, draft(site, case, step, penalty))
+    serve(site, notice.name, served_time=ts(clock.now()))
+    clock.advance(timedelta(days=10))  # 5 working days of Art 32's statement period
+    draft(site, case, "statement_waiver", {"waived_on": "2026-09-30"}, by="reviewer1")
     through_chain(site, draft(site, case, "penalty_approval", penalty, by="reviewer1"))
     decision = draft(site, case, "penalty_decision", penalty, by="reviewer1")
     assert decision.state == "effective"
@@ -253,7 +258,13 @@ def test_art28_a_second_service_of_the_same_document_starts_no_new_period(site: 
         signed_by="",
         served_time=ts(SEPT_21 + timedelta(days=2)),
         by="reviewer1",
+        details={"tracking_number": "EMS1", "receipt_signed_on": "2026-09-24"},
+        evidence=[
+            pb.Evidence(kind="postal_slip", content=b"slip"),
+            pb.Evidence(kind="return_receipt", content=b"receipt"),
+        ],
     )
+    assert second.service_date == "2026-09-24"  # the day the return receipt was signed
     assert len(first.deadlines) == 2 and not second.deadlines
     listed = (
         site.client("enforcement", JA, "handler1")
@@ -273,9 +284,11 @@ def test_art28_a_second_service_of_the_same_document_starts_no_new_period(site: 
     assert [e.action for e in ledger.ledger].count("document.served") == 2
 
 
-def test_art37_4_fax_or_email_refused_for_decision_documents(site: Site) -> None:
+def test_art37_4_fax_or_email_refused_for_decision_documents(
+    site: Site, clock: SettableClock
+) -> None:
     case = open_case(site)
-    decision = penalty_decision(site, case)
+    decision = penalty_decision(site, case, clock)
     assert decision.decision_document
     for method in (pb.SERVICE_METHOD_FAX, pb.SERVICE_METHOD_EMAIL):
         code, info = refused(
@@ -287,17 +300,36 @@ def test_art37_4_fax_or_email_refused_for_decision_documents(site: Site) -> None
         assert info.reason == "SERVICE_METHOD_NOT_ALLOWED"
         assert info.metadata["article"] == "seed Art 37(4)"
         assert info.metadata["field"] == "method"
-    record = serve(site, decision.name, by="reviewer1")
-    assert record.method == pb.SERVICE_METHOD_DIRECT and not record.deadlines
+    record = serve(site, decision.name, by="reviewer1", served_time=ts(clock.now()))
+    assert record.method == pb.SERVICE_METHOD_DIRECT
+    rules = [d.rule for d in record.deadlines]
+    assert rules == ["fine_paid", "review_window", "suit_window", "court_application"]
+    listed = site.client("cases", JA, "handler1").ListDeadlines(
+        cpb.ListDeadlinesRequest(case=case, open_only=False)
+    )
+    served = next(d for d in listed.deadlines if d.rule == "decision_served")
+    assert (served.state, served.late, served.unit) == ("met", False, "working_days")  # APL Art 61
 
 
 def test_art37_4_fax_of_other_documents_notes_the_fax_number(site: Site) -> None:
     case = open_case(site)
     order = rectification_order(site, case)
     code, info = refused(lambda: serve(site, order.name, method=pb.SERVICE_METHOD_FAX))
-    assert (code, info.metadata["field"]) == (grpc.StatusCode.INVALID_ARGUMENT, "fax_number")
-    record = serve(site, order.name, method=pb.SERVICE_METHOD_FAX, fax_number="027-82800000")
+    assert (code, info.metadata["field"]) == (
+        grpc.StatusCode.INVALID_ARGUMENT,
+        "details.fax_number",
+    )
+    record = serve(
+        site,
+        order.name,
+        method=pb.SERVICE_METHOD_FAX,
+        fax_number="027-82800000",
+        details={"received_time": "2026-09-22T09:00:00+08:00"},
+        evidence=[pb.Evidence(kind="call_recording", content=b"RIFF...", content_type="audio/wav")],
+    )
     assert record.method == pb.SERVICE_METHOD_FAX
+    assert record.service_date == "2026-09-22"  # the day it reached the recipient
+    assert record.evidence[0].sha256 == hashlib.sha256(b"RIFF...").hexdigest()
 
 
 def test_art37_1_direct_service_needs_signature(site: Site) -> None:
@@ -305,7 +337,10 @@ def test_art37_1_direct_service_needs_signature(site: Site) -> None:
     order = rectification_order(site, case)
     code, info = refused(lambda: serve(site, order.name, signed_by=""))
     assert code == grpc.StatusCode.INVALID_ARGUMENT
-    assert (info.metadata["field"], info.metadata["article"]) == ("signed_by", "seed Art 37(1)")
+    assert (info.metadata["field"], info.metadata["article"]) == (
+        "signed_by or details.refusal",
+        "seed Art 37(1)",
+    )
 
 
 def test_art37_2_6_left_at_premises_and_public_notice_record_the_circumstances(site: Site) -> None:
@@ -315,17 +350,35 @@ def test_art37_2_6_left_at_premises_and_public_notice_record_the_circumstances(s
         (pb.SERVICE_METHOD_LEFT_AT_PREMISES, "seed Art 37(2)"),
         (pb.SERVICE_METHOD_PUBLIC_NOTICE, "seed Art 37(6)"),
     ):
-        code, info = refused(lambda m=method: serve(site, order.name, method=m, signed_by=""))
+        code, info = refused(
+            lambda m=method: serve(site, order.name, method=m, signed_by="", note="已公告")
+        )
         assert code == grpc.StatusCode.INVALID_ARGUMENT
-        assert (info.metadata["field"], info.metadata["article"]) == ("note", article)
+        assert info.metadata["article"] == article
+        assert info.metadata["field"].startswith("details.")
+    photo = pb.Evidence(kind="photo", content=b"\xff\xd8refused", content_type="image/jpeg")
+    code, info = refused(
+        lambda: serve(
+            site, order.name, method=pb.SERVICE_METHOD_LEFT_AT_PREMISES, signed_by="",
+            note="拒收", evidence=[photo],
+        )
+    )  # fmt: skip
+    assert info.metadata["field"] == "details.witnesses"
+    key = f"service-evidence/{case.split('/')[1]}/{hashlib.sha256(photo.content).hexdigest()}"
+    with pytest.raises(ObjectNotFound):  # a refused service stores nothing
+        site.running["enforcement"].platform.objects.head(JA, key)
     record = serve(
         site,
         order.name,
         method=pb.SERVICE_METHOD_LEFT_AT_PREMISES,
         signed_by="",
         note="法定代表人拒绝签收，邀请社区见证人到场，拍照后留置于公司前台",
+        details={"witnesses": "社区干部王五"},
+        evidence=[pb.Evidence(kind="photo", content=b"\xff\xd8photo", content_type="image/jpeg")],
     )
     assert record.note.startswith("法定代表人拒绝签收")
+    assert record.details["witnesses"] == "社区干部王五"
+    assert record.service_date == "2026-09-21"
 
 
 def test_art37_method_and_recipient_are_required(site: Site) -> None:
@@ -397,7 +450,12 @@ def test_replayed_request_id_returns_the_first_result(site: Site) -> None:
     )
     assert len(listed) == 1
     code, _ = refused(
-        lambda: serve(site, order.name, request_id=request_id, method=pb.SERVICE_METHOD_MAIL)
+        lambda: serve(
+            site,
+            order.name,
+            request_id=request_id,
+            signed_by="另一人",  # the same request id with another body
+        )
     )
     assert code == grpc.StatusCode.ALREADY_EXISTS
 
