@@ -22,7 +22,7 @@ install: system-packages $(VENV)/.installed $(GEN_STAMP)
 # ReportLab embeds (AR PL UMing for titles, AR PL UKai for the body, WenQuanYi Zen Hei
 # for any glyph the others lack) and poppler-utils (pdftotext, pdffonts) for the tests.
 SYSTEM_PACKAGES := fonts-arphic-uming fonts-arphic-ukai fonts-wqy-zenhei fonts-dejavu-core \
-                   poppler-utils
+                   poppler-utils chromium chromium-driver
 system-packages:
 	@missing=$$(for p in $(SYSTEM_PACKAGES); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \

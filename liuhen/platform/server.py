@@ -72,11 +72,31 @@ def _status(exc: LiuhenError) -> status_pb2.Status:
             if v
         },
     )
-    detail = any_pb2.Any()
-    detail.Pack(info)
     return status_pb2.Status(
-        code=grpc.StatusCode[exc.code].value[0], message=str(exc), details=[detail]
+        code=grpc.StatusCode[exc.code].value[0],
+        message=str(exc),
+        details=[_packed(d) for d in (info, *_rich_details(exc))],
     )
+
+
+def _packed(message: Any) -> any_pb2.Any:
+    detail = any_pb2.Any()
+    detail.Pack(message)
+    return detail
+
+
+def _rich_details(exc: LiuhenError) -> list[Any]:
+    """Beside ErrorInfo (AIP-193): the field at fault as a BadRequest.FieldViolation for
+    a malformed request, and the Chinese text as a zh-CN LocalizedMessage."""
+    details: list[Any] = []
+    if exc.field and exc.code == "INVALID_ARGUMENT":
+        violation = error_details_pb2.BadRequest.FieldViolation(
+            field=exc.field, description=exc.message, reason=exc.reason
+        )
+        details.append(error_details_pb2.BadRequest(field_violations=[violation]))
+    if exc.message_zh:
+        details.append(error_details_pb2.LocalizedMessage(locale="zh-CN", message=exc.message_zh))
+    return details
 
 
 class PlatformInterceptor(grpc.ServerInterceptor):  # type: ignore[misc]

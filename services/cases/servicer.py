@@ -31,11 +31,12 @@ from services.cases.convert import (
     document_to_pb,
     item_to_pb,
 )
+from services.cases.list_servicer import ListsMixin
 from services.cases.model import Officer
 from services.cases.print_servicer import PrintsMixin
 
 
-class CasesServicer(PrintsMixin, cases_pb2_grpc.CasesServiceServicer):  # type: ignore[misc]
+class CasesServicer(PrintsMixin, ListsMixin, cases_pb2_grpc.CasesServiceServicer):  # type: ignore[misc]
     def OpenCase(
         self, request: pb.OpenCaseRequest, context: grpc.ServicerContext
     ) -> pb.OpenCaseResponse:
