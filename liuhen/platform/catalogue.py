@@ -162,6 +162,15 @@ def documents() -> Mapping[str, DocumentType]:
     return {d["code"]: _document(d) for d in _load("documents.yaml")["documents"]}
 
 
+@cache
+def drafted_in(state: str) -> tuple[str, ...]:
+    """The documents a case in `state` may have drafted next (documents.yaml
+    `from_states`): the next steps a work list names."""
+    return tuple(
+        d["code"] for d in _load("documents.yaml")["documents"] if state in d.get("from_states", ())
+    )
+
+
 def document_type(code: str) -> DocumentType:
     try:
         return documents()[code]

@@ -25,6 +25,8 @@ DEFAULT_PORTS = {
     "routing": 21154,
     "enforcement": 21155,
 }
+# The officers' web console (liuhen/console, docs/console.md), by the same rule.
+DEFAULT_CONSOLE_PORT = 21150
 # The stack profile has no default addresses: a deployment names its servers
 # (`deploy/stack/stack.sh env` prints the local stack's).
 STACK_REQUIRED = (
@@ -80,6 +82,7 @@ class Settings:
     relay_interval_s: float = 0.2
     media_retention_years: int = DEFAULT_MEDIA_RETENTION_YEARS
     client_secrets: Mapping[str, Secret] = field(default_factory=dict)
+    console_port: int = DEFAULT_CONSOLE_PORT
 
     @property
     def issuer_base(self) -> str:
@@ -142,6 +145,9 @@ class Settings:
             otlp_endpoint=env.get("LIUHEN_OTLP_ENDPOINT", ""),
             media_retention_years=_retention_years(env),
             client_secrets=_client_secrets(env),
+            console_port=_port(
+                "LIUHEN_CONSOLE_PORT", env.get("LIUHEN_CONSOLE_PORT", str(DEFAULT_CONSOLE_PORT))
+            ),
         )
         if profile == "stack":
             missing = [key for key in STACK_REQUIRED if not env.get(key)]

@@ -1,0 +1,129 @@
+"""The work list: what waits for the officer, by role (issue 12). Every part is one
+paged List call with a filter; the console keeps nothing."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from liuhen.cases.v1 import cases_pb2 as cpb
+from liuhen.console.session import Officer
+from liuhen.console.views import call, render, signed_in
+from liuhen.intake.v1 import intake_pb2 as ipb
+from liuhen.platform import catalogue
+
+PAGE = 50
+
+
+@dataclass
+class Section:
+    title: str
+    kind: str  # intakes | cases | documents
+    items: list[Any] = field(default_factory=list)
+    next_page: str = ""
+
+
+async def _intakes(request: Request, o: Officer, title: str, filter_text: str) -> Section:
+    reply = await call(
+        request,
+        o,
+        "intake",
+        "ListIntakes",
+        ipb.ListIntakesRequest(
+            parent=f"tenants/{o.tenant}",
+            filter=filter_text,
+            order_by="received_time",
+            page_size=PAGE,
+        ),
+    )
+    return Section(title, "intakes", list(reply.intakes), reply.next_page_token)
+
+
+async def _cases(request: Request, o: Officer, title: str, filter_text: str) -> Section:
+    reply = await call(
+        request,
+        o,
+        "cases",
+        "ListCases",
+        cpb.ListCasesRequest(parent=f"tenants/{o.tenant}", filter=filter_text, page_size=PAGE),
+    )
+    return Section(title, "cases", list(reply.cases), reply.next_page_token)
+
+
+async def _documents(request: Request, o: Officer, title: str, role: str) -> Section:
+    reply = await call(
+        request,
+        o,
+        "cases",
+        "ListDocuments",
+        cpb.ListDocumentsRequest(
+            parent=f"tenants/{o.tenant}", filter=f"awaiting = {role}", page_size=PAGE
+        ),
+    )
+    return Section(title, "documents", list(reply.documents), reply.next_page_token)
+
+
+async def sections(request: Request, o: Officer) -> list[Section]:
+    out: list[Section] = []
+    if o.has("intake"):
+        out.append(
+            await _intakes(
+                request, o, "新登记的投诉举报（5个工作日内报请立案）", "state = registered"
+            )
+        )
+    if o.has("handler"):
+        out.append(await _cases(request, o, "我承办的案件", f'handler = "{o.user_id}"'))
+    for role, title in (("reviewer", "待审理的文书"), ("legal", "待法制审核的文书")):
+        if o.has(role):
+            out.append(await _documents(request, o, title, role))
+    for role in ("head", "bureau_head"):
+        if o.has(role):
+            out.append(await _documents(request, o, "待审批的文书", role))
+    if o.has("head", "bureau_head"):
+        out.append(await _intakes(request, o, "待审批立案", "state = filing_drafted"))
+        out.append(await _cases(request, o, "已立案待指派承办人", "state = open"))
+        out.append(await _cases(request, o, "逾期案件", "overdue = true"))
+        out.append(await _intakes(request, o, "逾期未报请立案", "overdue = true"))
+    return out
+
+
+async def _due_by_case(request: Request, o: Officer) -> dict[str, list[Any]]:
+    reply = await call(
+        request, o, "cases", "ListDeadlines", cpb.ListDeadlinesRequest(open_only=True)
+    )
+    due: dict[str, list[Any]] = defaultdict(list)
+    for d in reply.deadlines:
+        due[d.case_id].append(d)
+    return due
+
+
+@signed_in
+async def home(request: Request, o: Officer) -> Response:
+    found = await sections(request, o)
+    due = await _due_by_case(request, o) if any(s.kind == "cases" for s in found) else {}
+    titles = {code: t.zh for code, t in catalogue.documents().items()}
+    return render(
+        request,
+        "worklist.html",
+        sections=found,
+        due=due,
+        next_steps=lambda state: [titles[c] for c in catalogue.drafted_in(state)][:4],
+    )
+
+
+@signed_in
+async def search(request: Request, o: Officer) -> Response:
+    """Cases by employer or number (the `:` text search of ListCases)."""
+    text = request.query_params.get("q", "").replace('"', "")
+    section = await _cases(request, o, f"“{text}”的查找结果", f'employer : "{text}"')
+    if not section.items:
+        section = await _cases(request, o, f"“{text}”的查找结果", f'case_number : "{text}"')
+    return render(request, "worklist.html", sections=[section], due={}, next_steps=lambda s: [])
+
+
+ROUTES = [Route("/", home, name="home"), Route("/search", search)]
