@@ -30,7 +30,7 @@ async def healthz(request: Request) -> Response:
 def create_app(settings: ConsoleSettings) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        app.state.backend = Backend(settings.platform)
+        app.state.backend = Backend(settings.address)
         try:
             yield
         finally:

@@ -16,7 +16,7 @@ from liuhen.cases.v1 import cases_pb2_grpc
 from liuhen.enforcement.v1 import enforcement_pb2_grpc
 from liuhen.intake.v1 import intake_pb2_grpc
 from liuhen.media.v1 import media_pb2_grpc
-from liuhen.platform.config import SERVICES, Settings
+from liuhen.platform.config import SERVICES
 from liuhen.routing.v1 import routing_pb2_grpc
 
 STUBS: dict[str, Callable[[grpc.aio.Channel], Any]] = {
@@ -57,8 +57,8 @@ class Refusal(Exception):
 class Backend:
     """One channel per service for the console's whole life."""
 
-    def __init__(self, settings: Settings) -> None:
-        self.channels = {s: grpc.aio.insecure_channel(settings.address(s)) for s in SERVICES}
+    def __init__(self, address: Callable[[str], str]) -> None:
+        self.channels = {s: grpc.aio.insecure_channel(address(s)) for s in SERVICES}
 
     def stub(self, service: str) -> Any:
         return STUBS[service](self.channels[service])
