@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from authlib.integrations.starlette_client import OAuth
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
@@ -62,5 +61,8 @@ def create_app(settings: ConsoleSettings) -> Starlette:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    # Imported here: Authlib warns at import about its httpx module (it still uses it).
+    from authlib.integrations.starlette_client import OAuth
+
     app.state.oauth = OAuth()
     return app

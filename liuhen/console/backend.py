@@ -43,7 +43,7 @@ class Refusal(Exception):
     def of(cls, exc: grpc.aio.AioRpcError) -> Refusal:
         code = exc.code().name
         details = exc.details() or code
-        status = rpc_status.from_call(exc)  # type: ignore[arg-type]
+        status = rpc_status.from_call(exc)
         info, localized = error_details_pb2.ErrorInfo(), error_details_pb2.LocalizedMessage()
         found_info = found_zh = False
         for detail in status.details if status else []:

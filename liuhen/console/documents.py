@@ -34,7 +34,8 @@ async def _type(request: Request, o: Officer, code: str) -> cpb.DocumentType:
         "GetDocumentType",
         cpb.GetDocumentTypeRequest(name=f"documentTypes/{code}"),
     )
-    return reply.document_type
+    doc_type: cpb.DocumentType = reply.document_type
+    return doc_type
 
 
 @signed_in

@@ -8,7 +8,6 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
-from authlib.integrations.starlette_client import OAuth, OAuthError
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
@@ -31,7 +30,7 @@ def _settings(request: Request) -> ConsoleSettings:
 
 def _oauth(request: Request, tenant: str) -> Any:
     """The Authlib client of the tenant's realm (registered on first use)."""
-    oauth: OAuth = request.app.state.oauth
+    oauth = request.app.state.oauth
     name = f"realm_{tenant}"
     client = oauth.create_client(name)
     if client is None:
@@ -86,7 +85,11 @@ async def login(request: Request) -> Response:
         return RedirectResponse("/", status_code=303)
     request.session.clear()
     request.session["login_tenant"] = tenant
-    return await _oauth(request, tenant).authorize_redirect(request, _url(request, "callback"))
+    client = _oauth(request, tenant)
+    redirect: Response = await client.authorize_redirect(
+        request, _url(request, "callback"), ui_locales="zh-CN"
+    )
+    return redirect
 
 
 async def callback(request: Request) -> Response:
@@ -95,6 +98,8 @@ async def callback(request: Request) -> Response:
     tenant = request.session.get("login_tenant", "")
     if tenant not in catalogue.sites():
         return RedirectResponse("/login", status_code=303)
+    from authlib.integrations.base_client import OAuthError
+
     try:
         token = await _oauth(request, tenant).authorize_access_token(request)
         session.sign_in(request, tenant, token["access_token"])

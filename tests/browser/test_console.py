@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import json
 import urllib.request
+from pathlib import Path
 
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
 
 from liuhen.cases.v1 import cases_pb2 as cpb
 from tests.browser_support import Page
@@ -171,3 +173,49 @@ def test_art6_no_reviewer_buttons_for_the_desk_and_a_forged_post_is_refused(
     page.shot("forged-post-refused")
     still = handler.GetDocument(cpb.GetDocumentRequest(name=doc.name)).document
     assert still.approval_chain[0] == "reviewer"
+
+
+def test_art41_a_handler_uploads_a_recording_with_a_progress_bar(
+    page: Page, site: Site, tmp_path: Path
+) -> None:
+    case = file_case(site)
+    clip = tmp_path / "interview.mp4"
+    clip.write_bytes(bytes(range(256)) * (16 * 1024))  # 4 MiB
+    page.sign_in_embedded(JA, "handler1")
+    page.open(f"/{case}")
+    page.find("#upload-file").send_keys(str(clip))  # type: ignore[attr-defined]
+    page.fill("#upload-place", "某公司办公室")
+    page.driver.execute_script(
+        "document.getElementById('upload-start').value = '2026-11-30T09:00';"
+        "document.getElementById('upload-end').value = '2026-11-30T09:20';"
+    )
+    page.find("#upload-button").click()  # type: ignore[attr-defined]
+    page.find("#upload-status[data-done='true']", timeout=60)
+    assert page.find("#upload-progress").get_attribute("value") == "100"  # type: ignore[attr-defined]
+    page.shot("upload-done")
+    WebDriverWait(page.driver, 20).until(lambda d: "4194304 字节" in page.text("#recordings"))
+    page.shot("case-with-recording")
+
+
+def test_art31_the_reviewer_returns_a_document_only_with_reasons(page: Page, site: Site) -> None:
+    case = file_case(site)
+    handler = site.client("cases", JA, "handler1")
+    doc = handler.DraftDocument(
+        cpb.DraftDocumentRequest(
+            request_id=rid(),
+            case=case,
+            type="revocation_approval",
+            content_json=json.dumps({"reason": "不属于劳动保障监察事项"}),
+        )
+    ).document
+    handler.SubmitDocument(cpb.SubmitDocumentRequest(request_id=rid(), document=doc.name))
+    page.sign_in_embedded(JA, "reviewer1")
+    page.open(f"/{doc.name}")
+    page.click("#review-return")
+    assert page.text("#refusal .message") == "退回文书须写明理由"  # the service's words
+    page.shot("return-without-reasons")
+    page.open(f"/{doc.name}")
+    page.fill("#review-comment", "撤销理由不充分，请补充调查情况")
+    page.click("#review-return")
+    assert page.text("#doc-state") == "已退回"
+    page.shot("returned")
