@@ -10,13 +10,15 @@ import re
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
 import uvicorn
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
@@ -26,6 +28,7 @@ from liuhen.console.app import create_app
 from liuhen.console.settings import ConsoleSettings
 from liuhen.platform.config import Settings
 
+T = TypeVar("T")
 CHROMIUM = Path(os.environ.get("LIUHEN_CHROMIUM", "/usr/bin/chromium"))
 CHROMEDRIVER = Path(os.environ.get("LIUHEN_CHROMEDRIVER", "/usr/bin/chromedriver"))
 # Screenshots of every page the tests visit: kept after the run as artifacts.
@@ -87,6 +90,7 @@ class Page:
 
     def open(self, path: str) -> None:
         self.driver.get(self.base + path)
+        self.loaded()
 
     def shot(self, label: str) -> Path:
         self.count += 1
@@ -95,29 +99,48 @@ class Page:
         self.driver.save_screenshot(str(path))
         return path
 
-    def find(self, css: str, timeout: float = 10.0) -> object:
+    def find(self, css: str, timeout: float = 10.0) -> Any:
         return WebDriverWait(self.driver, timeout).until(
             expected_conditions.presence_of_element_located((By.CSS_SELECTOR, css))
         )
 
+    def _on(self, css: str, act: Callable[[Any], T]) -> T:
+        """Act on the element, looked up afresh if the page was still being replaced
+        (a loaded machine lets a navigation overtake the lookup)."""
+        for attempt in range(5):
+            try:
+                return act(self.find(css))
+            except WebDriverException as exc:
+                if attempt == 4 or not (
+                    isinstance(exc, StaleElementReferenceException)
+                    or "does not belong to the document" in str(exc)
+                ):
+                    raise
+                time.sleep(0.2)
+        raise AssertionError("unreachable")
+
     def text(self, css: str) -> str:
-        return str(self.find(css).text)  # type: ignore[attr-defined]
+        return self._on(css, lambda e: str(e.text))
+
+    def loaded(self, timeout: float = 20.0) -> None:
+        WebDriverWait(self.driver, timeout).until(
+            lambda d: d.execute_script("return document.readyState") == "complete"
+        )
 
     def click(self, css: str, timeout: float = 20.0) -> None:
         """Click what submits or follows a link, and wait for the next page."""
         old = self.driver.find_element(By.TAG_NAME, "html")
-        self.find(css).click()  # type: ignore[attr-defined]
+        self._on(css, lambda e: e.click())
         WebDriverWait(self.driver, timeout).until(expected_conditions.staleness_of(old))
+        self.loaded(timeout)
 
     def fill(self, css: str, value: str) -> None:
-        element = self.find(css)
-        element.clear()  # type: ignore[attr-defined]
-        element.send_keys(value)  # type: ignore[attr-defined]
+        self._on(css, lambda e: (e.clear(), e.send_keys(value)))
 
     def select(self, css: str, value: str) -> None:
         from selenium.webdriver.support.select import Select
 
-        Select(self.find(css)).select_by_value(value)  # type: ignore[arg-type]
+        self._on(css, lambda e: Select(e).select_by_value(value))
 
     def path(self) -> str:
         return str(self.driver.current_url).removeprefix(self.base)

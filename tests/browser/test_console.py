@@ -183,15 +183,15 @@ def test_art41_a_handler_uploads_a_recording_with_a_progress_bar(
     clip.write_bytes(bytes(range(256)) * (16 * 1024))  # 4 MiB
     page.sign_in_embedded(JA, "handler1")
     page.open(f"/{case}")
-    page.find("#upload-file").send_keys(str(clip))  # type: ignore[attr-defined]
+    page.find("#upload-file").send_keys(str(clip))
     page.fill("#upload-place", "某公司办公室")
     page.driver.execute_script(
         "document.getElementById('upload-start').value = '2026-11-30T09:00';"
         "document.getElementById('upload-end').value = '2026-11-30T09:20';"
     )
-    page.find("#upload-button").click()  # type: ignore[attr-defined]
+    page.find("#upload-button").click()
     page.find("#upload-status[data-done='true']", timeout=60)
-    assert page.find("#upload-progress").get_attribute("value") == "100"  # type: ignore[attr-defined]
+    assert page.find("#upload-progress").get_attribute("value") == "100"
     page.shot("upload-done")
     WebDriverWait(page.driver, 20).until(lambda d: "4194304 字节" in page.text("#recordings"))
     page.shot("case-with-recording")
