@@ -69,8 +69,13 @@ async def show(request: Request, o: Officer) -> Response:
         recordings=list(recordings.recordings),
         draftable=draftable,
         actions_zh=ACTIONS_ZH,
-        officers=_assignable(o) if case.state == "open" else [],
+        assigning=case.state == "open" and o.has("head", "bureau_head"),
+        officers=_assignable(o) if _embedded(request) else [],
     )
+
+
+def _embedded(request: Request) -> bool:
+    return bool(request.app.state.settings.platform.profile == "embedded")
 
 
 def _level(tenant: str) -> str:

@@ -10,6 +10,8 @@ from typing import Any
 import jwt
 from starlette.requests import Request
 
+from liuhen.platform import catalogue
+
 # Roles in the order a work list shows them (roles.yaml).
 ROLE_ORDER = ("intake", "handler", "reviewer", "legal", "head", "bureau_head", "supervisor")
 ROLE_ZH = {
@@ -34,6 +36,11 @@ class Officer:
 
     def has(self, *roles: str) -> bool:
         return bool(set(roles).intersection(self.roles))
+
+    @property
+    def tenant_zh(self) -> str:
+        site = catalogue.sites().get(self.tenant)
+        return site.zh if site else self.tenant
 
     @property
     def roles_zh(self) -> str:
