@@ -84,6 +84,14 @@ async def sections(request: Request, o: Officer) -> list[Section]:
     for role in ("head", "bureau_head"):
         if o.has(role):
             out.append(await _documents(request, o, "待审批的文书", role))
+    if o.has("intake", "head", "bureau_head"):
+        out.append(
+            await _intakes(
+                request, o, "移送、指定来的事项", 'from_site != "" AND state = registered'
+            )
+        )
+    if o.has("head", "bureau_head") and catalogue.sites()[o.tenant].level == "city":
+        out.append(await _intakes(request, o, "待指定管辖的争议", "state = dispute_pending"))
     if o.has("head", "bureau_head"):
         out.append(await _intakes(request, o, "待审批立案", "state = filing_drafted"))
         out.append(await _cases(request, o, "已立案待指派承办人", "state = open"))

@@ -26,6 +26,8 @@ def fields(today: date) -> dict[str, FilterField]:
     return {
         "state": FilterField(eq, compare(intakes.c.state)),
         "registered_by": FilterField(eq, compare(intakes.c.registered_by)),
+        # who transferred, designated or referred it here ("" for the desk's own)
+        "from_site": FilterField(eq, compare(intakes.c.from_site)),
         "employer": FilterField((*eq, ":"), compare(intakes.c.employer_name)),
         "case_number": FilterField((*eq, ":"), compare(intakes.c.case_number)),
         "overdue": FilterField(eq, overdue(intakes.c.id, intakes.c.tenant_id, today), boolean=True),

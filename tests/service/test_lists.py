@@ -165,3 +165,12 @@ def test_art6_list_documents_shows_what_awaits_the_reviewer(site: Site) -> None:
         cpb.ListDocumentsRequest(parent="tenants/jiangan", filter=f'case = "{case}"')
     )
     assert doc.name in [d.name for d in by_case.documents]
+
+
+def test_art13_15_intakes_received_from_another_organisation_are_listed_apart(
+    site: Site,
+) -> None:
+    own = register(site, "本区公司")
+    listed = list_intakes(site, filter='from_site = ""')
+    assert [i.name for i in listed.intakes] == [own.name]
+    assert not list_intakes(site, filter='from_site != "" AND state = registered').intakes
