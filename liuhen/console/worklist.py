@@ -24,48 +24,51 @@ PAGE = 50
 class Section:
     title: str
     kind: str  # intakes | cases | documents
+    filter: str
     items: list[Any] = field(default_factory=list)
     next_page: str = ""
 
 
-async def _intakes(request: Request, o: Officer, title: str, filter_text: str) -> Section:
+# kind -> (service, method, request type, the reply's repeated field, order)
+LISTS: dict[str, tuple[str, str, Any, str, str]] = {
+    "intakes": ("intake", "ListIntakes", ipb.ListIntakesRequest, "intakes", "received_time"),
+    "cases": ("cases", "ListCases", cpb.ListCasesRequest, "cases", ""),
+    "documents": ("cases", "ListDocuments", cpb.ListDocumentsRequest, "documents", ""),
+}
+
+
+async def listed(
+    request: Request, o: Officer, kind: str, title: str, filter_text: str, token: str = ""
+) -> Section:
+    """One page of a List method, filtered as the service's grammar says (AIP-160)."""
+    service, method, make, repeated, order = LISTS[kind]
     reply = await call(
         request,
         o,
-        "intake",
-        "ListIntakes",
-        ipb.ListIntakesRequest(
+        service,
+        method,
+        make(
             parent=f"tenants/{o.tenant}",
             filter=filter_text,
-            order_by="received_time",
+            order_by=order,
             page_size=PAGE,
+            page_token=token,
         ),
     )
-    return Section(title, "intakes", list(reply.intakes), reply.next_page_token)
+    items = list(getattr(reply, repeated))
+    return Section(title, kind, filter_text, items, reply.next_page_token)
+
+
+async def _intakes(request: Request, o: Officer, title: str, filter_text: str) -> Section:
+    return await listed(request, o, "intakes", title, filter_text)
 
 
 async def _cases(request: Request, o: Officer, title: str, filter_text: str) -> Section:
-    reply = await call(
-        request,
-        o,
-        "cases",
-        "ListCases",
-        cpb.ListCasesRequest(parent=f"tenants/{o.tenant}", filter=filter_text, page_size=PAGE),
-    )
-    return Section(title, "cases", list(reply.cases), reply.next_page_token)
+    return await listed(request, o, "cases", title, filter_text)
 
 
 async def _documents(request: Request, o: Officer, title: str, role: str) -> Section:
-    reply = await call(
-        request,
-        o,
-        "cases",
-        "ListDocuments",
-        cpb.ListDocumentsRequest(
-            parent=f"tenants/{o.tenant}", filter=f"awaiting = {role}", page_size=PAGE
-        ),
-    )
-    return Section(title, "documents", list(reply.documents), reply.next_page_token)
+    return await listed(request, o, "documents", title, f"awaiting = {role}")
 
 
 async def sections(request: Request, o: Officer) -> list[Section]:
@@ -131,7 +134,37 @@ async def search(request: Request, o: Officer) -> Response:
     section = await _cases(request, o, f"“{text}”的查找结果", f'employer : "{text}"')
     if not section.items:
         section = await _cases(request, o, f"“{text}”的查找结果", f'case_number : "{text}"')
-    return render(request, "worklist.html", sections=[section], due={}, next_steps=lambda s: [])
+    return render(request, "worklist.html", sections=[section], due={}, next_steps=_none)
 
 
-ROUTES = [Route("/", home, name="home"), Route("/search", search)]
+@signed_in
+async def list_page(request: Request, o: Officer) -> Response:
+    """Any list, any filter, page by page: `/list/cases?filter=overdue = true`."""
+    kind = request.path_params["kind"]
+    if kind not in LISTS:
+        return render(request, "worklist.html", sections=[], due={}, next_steps=_none, status=404)
+    q = request.query_params
+    filter_text = q.get("filter", "")
+    section = await listed(
+        request,
+        o,
+        kind,
+        f"{KIND_ZH[kind]}：{filter_text or '全部'}",
+        filter_text,
+        q.get("page_token", ""),
+    )
+    return render(
+        request, "worklist.html", sections=[section], due={}, next_steps=_none, list_form=True
+    )
+
+
+def _none(state: str) -> list[str]:
+    return []
+
+
+KIND_ZH = {"intakes": "受理事项", "cases": "案件", "documents": "文书"}
+ROUTES = [
+    Route("/", home, name="home"),
+    Route("/search", search),
+    Route("/list/{kind}", list_page),
+]

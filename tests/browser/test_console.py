@@ -219,3 +219,19 @@ def test_art31_the_reviewer_returns_a_document_only_with_reasons(page: Page, sit
     page.click("#review-return")
     assert page.text("#doc-state") == "已退回"
     page.shot("returned")
+
+
+def test_aip160_a_list_page_filters_and_shows_a_malformed_filter_refused(
+    page: Page, site: Site
+) -> None:
+    case = file_case(site)
+    page.sign_in_embedded(JA, "head1")
+    page.open("/list/cases")
+    page.fill("#list-filter", 'state = investigating AND employer : "某公司"')
+    page.click("#list-apply")
+    assert page.has(f"a[href='/{case}']")
+    page.shot("list-filtered")
+    page.fill("#list-filter", "state == investigating")
+    page.click("#list-apply")
+    assert "筛选条件" in page.text("#refusal .message") and page.text("#article") == "AIP-160"
+    page.shot("list-bad-filter")
