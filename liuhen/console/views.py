@@ -17,6 +17,7 @@ from liuhen.console import session
 from liuhen.console.backend import Backend, Refusal
 from liuhen.console.forms import EMPLOYER_PARTS, PERSON_PARTS
 from liuhen.console.session import Officer
+from liuhen.platform import catalogue
 from liuhen.platform.calendar import local_date
 from liuhen.platform.db import utcnow
 
@@ -63,8 +64,14 @@ def render(request: Request, name: str, *, status: int = 200, **context: Any) ->
         "today": local_date(utcnow()).isoformat(),  # overdue by Wuhan's date
         "person_parts": PERSON_PARTS,
         "employer_parts": EMPLOYER_PARTS,
+        "deadline_zh": _deadline_zh,
     }
     return TEMPLATES.TemplateResponse(request, name, {**shared, **context}, status_code=status)
+
+
+def _deadline_zh(deadline: Any) -> str:
+    rule = catalogue.deadline_rules().get(deadline.rule)
+    return rule.zh if rule and rule.zh else str(deadline.what)
 
 
 def refused(request: Request, refusal: Refusal, back: str = "/") -> Response:

@@ -105,6 +105,7 @@ class DeadlineRule:
     unit: str
     source: str
     extended_amount: int = 0
+    zh: str = ""  # what, in the officers' words (the console shows it)
 
 
 @dataclass(frozen=True)
@@ -193,6 +194,7 @@ def deadline_rules() -> Mapping[str, DeadlineRule]:
             unit=r["unit"],
             source=r["source"],
             extended_amount=int(r.get("extended_amount", 0)),
+            zh=str(r.get("zh", "")),
         )
         for name, r in _load("deadlines.yaml")["rules"].items()
     }
