@@ -16,7 +16,7 @@ from starlette.templating import Jinja2Templates
 from liuhen.console import session
 from liuhen.console.backend import Backend, Refusal
 from liuhen.console.forms import EMPLOYER_PARTS, PERSON_PARTS
-from liuhen.console.session import Officer
+from liuhen.console.session import ROLE_ZH, Officer
 from liuhen.platform import catalogue
 from liuhen.platform.calendar import local_date
 from liuhen.platform.db import utcnow
@@ -65,6 +65,7 @@ def render(request: Request, name: str, *, status: int = 200, **context: Any) ->
         "person_parts": PERSON_PARTS,
         "employer_parts": EMPLOYER_PARTS,
         "deadline_zh": _deadline_zh,
+        "roles_zh": lambda roles: " → ".join(ROLE_ZH.get(r, r) for r in roles),
     }
     return TEMPLATES.TemplateResponse(request, name, {**shared, **context}, status_code=status)
 
