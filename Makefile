@@ -20,9 +20,10 @@ install: system-packages $(VENV)/.installed $(GEN_STAMP)
 
 # What the printing needs from the system (docs/printing.md): TrueType CJK fonts that
 # ReportLab embeds (AR PL UMing for titles, AR PL UKai for the body, WenQuanYi Zen Hei
-# for any glyph the others lack) and poppler-utils (pdftotext, pdffonts) for the tests.
+# for any glyph the others lack) and poppler-utils (pdftotext, pdffonts) for the tests;
+# Debian's chromium and chromium-driver for the console's browser tests (docs/console.md).
 SYSTEM_PACKAGES := fonts-arphic-uming fonts-arphic-ukai fonts-wqy-zenhei fonts-dejavu-core \
-                   poppler-utils
+                   poppler-utils chromium chromium-driver
 system-packages:
 	@missing=$$(for p in $(SYSTEM_PACKAGES); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
@@ -52,7 +53,7 @@ lint: install
 	$(VENV)/bin/ruff format --check .
 
 typecheck: install
-	$(VENV)/bin/mypy liuhen/platform services
+	$(VENV)/bin/mypy liuhen/platform liuhen/console services
 
 # The whole suite: lint, types, unit, service, contract (both adapters), e2e, and the
 # stack tests against real PostgreSQL, Kafka, Ceph RGW and Keycloak, started here.

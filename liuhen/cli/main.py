@@ -17,7 +17,14 @@ from typing import Any
 import grpc
 
 from liuhen.cli import demo, prints
-from liuhen.cli.processes import ServiceProcesses, all_serving, env_for, free_ports
+from liuhen.cli.processes import (
+    ServiceProcesses,
+    all_serving,
+    console_serving,
+    console_url,
+    env_for,
+    free_ports,
+)
 from liuhen.cli.tokens import officer_token
 from liuhen.platform.config import SERVICES, ConfigError, Settings
 
@@ -33,7 +40,8 @@ def cmd_up(args: argparse.Namespace) -> int:
     print(f"Liuhen is up ({settings.profile} profile, state in {settings.home}):")
     for s in SERVICES:
         print(f"  {s:<12} {settings.address(s)}")
-    print("Ctrl-C stops the services.")
+    print(f"  {'console':<12} {console_url(settings)}  (the officers' web console)")
+    print("Ctrl-C stops the services and the console.")
     stop = threading.Event()
     # Explicit handlers: a process started in the background may inherit SIGINT ignored.
     signal.signal(signal.SIGINT, lambda *_: stop.set())
@@ -160,7 +168,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
         # Nothing running: start our own services on fresh state, stop them afterwards.
         home = Path(tempfile.mkdtemp(prefix="liuhen-demo-"))
         settings = replace(settings, home=home) if settings.profile == "embedded" else settings
-        settings = settings.with_ports(free_ports(SERVICES))
+        ports = free_ports([*SERVICES, "console"])
+        services = settings.with_ports({s: ports[s] for s in SERVICES})
+        settings = replace(services, console_port=ports["console"])
         print(f"starting the five services ({settings.profile} profile, state in {settings.home})…")
         procs = ServiceProcesses(settings, env_for(settings))
         procs.start()
@@ -168,12 +178,29 @@ def cmd_demo(args: argparse.Namespace) -> int:
         result = demo.run(settings)
     except grpc.RpcError as exc:
         print(f"demo failed: {exc.code().name}: {exc.details()}", file=sys.stderr)
-        return 1
-    finally:
         if procs is not None:
             procs.stop()
+        return 1
+    if console_serving(settings):
+        print(
+            f"console: {console_url(settings)}  (sign in as {demo.HOME} / handler1 or head1 "
+            f"to see case {result['case_number']} and its ledger)"
+        )
     print(demo.summary_line(result))
+    if procs is not None:
+        if sys.stdin.isatty():  # a newcomer at a terminal: keep the console to look at
+            print("Ctrl-C stops the services and the console.", flush=True)
+            _wait_for_signal()
+        procs.stop()
     return 0 if result["ledger_verified"] else 1
+
+
+def _wait_for_signal() -> None:
+    stop = threading.Event()
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    while not stop.wait(0.5):
+        pass
 
 
 def cmd_keycloak_dev_realms(args: argparse.Namespace) -> int:

@@ -1,14 +1,17 @@
-"""Start the five services as separate processes and stop them cleanly (`liuhen up`)."""
+"""Start the five services and the console as separate processes and stop them cleanly
+(`liuhen up`)."""
 
 from __future__ import annotations
 
 import os
 import random
+import secrets
 import signal
 import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -52,6 +55,18 @@ def serving(address: str, timeout: float = 1.0) -> bool:
         return False
 
 
+def console_url(settings: Settings) -> str:
+    return f"http://{settings.host}:{settings.console_port}"
+
+
+def console_serving(settings: Settings, timeout: float = 1.0) -> bool:
+    try:
+        with urllib.request.urlopen(f"{console_url(settings)}/healthz", timeout=timeout) as r:
+            return bool(r.status == 200)
+    except OSError:
+        return False
+
+
 def all_serving(settings: Settings) -> bool:
     return all(serving(settings.address(s), 0.5) for s in SERVICES)
 
@@ -65,7 +80,31 @@ class ServiceProcesses:
         self.log_dir = log_dir or settings.home / "logs"
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
 
-    def start(self, timeout: float = 60.0) -> None:
+    def start(self, timeout: float = 60.0, *, console: bool = True) -> None:
+        """The five services, then (unless `console` is False) the console in front of
+        them; returns once each answers its health check."""
+        self._start_services(timeout)
+        if console:
+            self._start_console(timeout)
+
+    def _start_console(self, timeout: float) -> None:
+        log = (self.log_dir / "console.log").open("ab")
+        env = dict(self.env)
+        if self.settings.profile == "stack" and not env.get("LIUHEN_CONSOLE_SECRET"):
+            # A key for this run's cookies only: a restart signs everyone out.
+            env["LIUHEN_CONSOLE_SECRET"] = secrets.token_urlsafe(32)
+        self.procs["console"] = subprocess.Popen(
+            [sys.executable, "-m", "liuhen.console"], env=env, stdout=log, stderr=subprocess.STDOUT
+        )
+        deadline = time.monotonic() + timeout
+        while not console_serving(self.settings, 0.5):
+            if self.procs["console"].poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                tail = (self.log_dir / "console.log").read_text(errors="replace")[-2000:]
+                raise RuntimeError(f"the console did not start:\n{tail}")
+            time.sleep(0.1)
+
+    def _start_services(self, timeout: float) -> None:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         # Migrate once, before five processes race for it.
         from services.run import prepare_schema
@@ -118,4 +157,5 @@ def env_for(settings: Settings) -> dict[str, str]:
     }
     for s in SERVICES:
         env[f"LIUHEN_{s.upper()}_PORT"] = str(settings.ports[s])
+    env["LIUHEN_CONSOLE_PORT"] = str(settings.console_port)
     return env

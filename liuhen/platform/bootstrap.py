@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, TypeVar
 
 import grpc
 from google.protobuf.message import Message
+from google.rpc import error_details_pb2
+from grpc_status import rpc_status
 
 from liuhen.platform.auth import EmbeddedIssuer, TokenVerifier
 from liuhen.platform.calendar import WorkingCalendar
@@ -49,7 +51,31 @@ def relay_error(exc: grpc.RpcError) -> LiuhenError:
             errors.AlreadyExists,
         )
     }.get(code, errors.Unavailable)
-    return cls("UPSTREAM_" + code, exc.details() or code)
+    info = _error_info(exc)
+    if info is None:
+        return cls("UPSTREAM_" + code, exc.details() or code)
+    meta = dict(info.metadata)
+    return cls(
+        info.reason,
+        (exc.details() or code).split(" / ")[0],
+        meta.get("message_zh", ""),
+        article=meta.get("article", ""),
+        field=meta.get("field", ""),
+    )
+
+
+def _error_info(exc: grpc.RpcError) -> error_details_pb2.ErrorInfo | None:
+    """The sibling's ErrorInfo, so its reason, article, field and Chinese text (and the
+    details built from them) survive the relay."""
+    try:
+        status = rpc_status.from_call(exc)
+    except (AttributeError, ValueError):
+        return None
+    for detail in status.details if status else []:
+        info = error_details_pb2.ErrorInfo()
+        if detail.Unpack(info):
+            return info
+    return None
 
 
 def call_sibling(

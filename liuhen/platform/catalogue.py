@@ -110,6 +110,7 @@ class DeadlineRule:
     extended_amount: int = 0
     late_allowed: bool = True  # a step after the due date is recorded late, not refused
     replaced_by: tuple[str, ...] = ()  # documents that settle it through another route
+    zh: str = ""  # what, in the officers' words (the console shows it)
 
 
 @dataclass(frozen=True)
@@ -172,6 +173,15 @@ def documents() -> Mapping[str, DocumentType]:
     return {d["code"]: _document(d) for d in _load("documents.yaml")["documents"]}
 
 
+@cache
+def drafted_in(state: str) -> tuple[str, ...]:
+    """The documents a case in `state` may have drafted next (documents.yaml
+    `from_states`): the next steps a work list names."""
+    return tuple(
+        d["code"] for d in _load("documents.yaml")["documents"] if state in d.get("from_states", ())
+    )
+
+
 def document_type(code: str) -> DocumentType:
     try:
         return documents()[code]
@@ -209,6 +219,7 @@ def deadline_rules() -> Mapping[str, DeadlineRule]:
             extended_amount=int(r.get("extended_amount", 0)),
             late_allowed=bool(r.get("late_allowed", True)),
             replaced_by=_list(r.get("replaced_by")),
+            zh=str(r.get("zh", "")),
         )
         for name, r in _load("deadlines.yaml")["rules"].items()
     }

@@ -26,6 +26,8 @@ DEFAULT_PORTS = {
     "routing": 21154,
     "enforcement": 21155,
 }
+# The officers' web console (liuhen/console, docs/console.md), by the same rule.
+DEFAULT_CONSOLE_PORT = 21150
 # The stack profile has no default addresses: a deployment names its servers
 # (`deploy/stack/stack.sh env` prints the local stack's).
 STACK_REQUIRED = (
@@ -135,6 +137,7 @@ class Settings:
     # The ledger log's signing and witness keys (logkeys.py; a mounted Secret on stack).
     log_keys_dir: str = ""
     checkpoint_interval_s: float = 60.0
+    console_port: int = DEFAULT_CONSOLE_PORT
 
     @property
     def issuer_base(self) -> str:
@@ -200,6 +203,9 @@ class Settings:
             log_keys_dir=env.get("LIUHEN_LOG_KEYS_DIR", ""),
             test_fault=env.get("LIUHEN_TEST_FAULT", ""),
             **_numbers(env),
+            console_port=_port(
+                "LIUHEN_CONSOLE_PORT", env.get("LIUHEN_CONSOLE_PORT", str(DEFAULT_CONSOLE_PORT))
+            ),
         )
         if profile == "stack":
             missing = [key for key in STACK_REQUIRED if not env.get(key)]

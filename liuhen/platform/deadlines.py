@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, Integer, String, select
+from sqlalchemy import Boolean, Date, Index, Integer, String, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from liuhen.common.v1 import common_pb2
@@ -17,6 +17,10 @@ from liuhen.platform.db import Base, UnitOfWork, UtcDateTime, utcnow
 
 class DeadlineRow(Base):
     __tablename__ = "platform_deadlines"
+    # 0007: the List methods' `overdue` filter (an open item past due, per case).
+    __table_args__ = (
+        Index("ix_platform_deadlines_open", "tenant_id", "case_id", "met_at", "due_on"),
+    )
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     tenant_id: Mapped[str] = mapped_column(String(32), index=True)
     case_id: Mapped[str] = mapped_column(String(64), index=True)

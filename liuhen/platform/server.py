@@ -97,13 +97,37 @@ def _status(exc: LiuhenError) -> status_pb2.Status:
             if v
         },
     )
-    detail = any_pb2.Any()
-    detail.Pack(info)
     return status_pb2.Status(
         code=grpc.StatusCode[exc.code].value[0],
         message=capped(str(exc), MESSAGE_BYTES),
-        details=[detail],
+        details=[_packed(d) for d in (info, *_rich_details(exc))],
     )
+
+
+def _packed(message: Any) -> any_pb2.Any:
+    detail = any_pb2.Any()
+    detail.Pack(message)
+    return detail
+
+
+def _rich_details(exc: LiuhenError) -> list[Any]:
+    """Beside ErrorInfo (AIP-193): the field at fault as a BadRequest.FieldViolation for
+    a malformed request, and the Chinese text as a zh-CN LocalizedMessage."""
+    details: list[Any] = []
+    if exc.field and exc.code == "INVALID_ARGUMENT":
+        violation = error_details_pb2.BadRequest.FieldViolation(
+            field=capped(exc.field, METADATA_BYTES),
+            description=capped(exc.message, METADATA_BYTES),
+            reason=capped(exc.reason, METADATA_BYTES),
+        )
+        details.append(error_details_pb2.BadRequest(field_violations=[violation]))
+    if exc.message_zh:
+        details.append(
+            error_details_pb2.LocalizedMessage(
+                locale="zh-CN", message=capped(exc.message_zh, METADATA_BYTES)
+            )
+        )
+    return details
 
 
 @dataclass(frozen=True)

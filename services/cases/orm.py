@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, Integer, String, Table, Text, select
+from sqlalchemy import Boolean, Column, Index, Integer, String, Table, Text, select
 
 from liuhen.platform.db import Base, UnitOfWork, UtcDateTime
 from services.cases.model import Case, Document
@@ -26,6 +26,11 @@ cases = Table(
     Column("reviewer", String(64), nullable=False),
     Column("major", Boolean, nullable=False, default=False),
     Column("av_reasons", String(200), nullable=False, default=""),
+    # 0007: ListCases pages by keyset on these (AIP-158), newest first by default.
+    Index("ix_cases_cases_list_filed", "tenant_id", "filed_at", "id"),
+    Index("ix_cases_cases_list_state", "tenant_id", "state", "filed_at"),
+    Index("ix_cases_cases_list_handler", "tenant_id", "handler", "filed_at"),
+    Index("ix_cases_cases_list_reviewer", "tenant_id", "reviewer", "filed_at"),
 )
 
 documents = Table(
@@ -47,6 +52,9 @@ documents = Table(
     Column("drafted_at", UtcDateTime(), nullable=False),
     Column("effective_at", UtcDateTime()),
     Column("supersedes", String(36), nullable=False, default=""),
+    # 0007: ListDocuments: what waits for a role, newest first (AIP-158).
+    Index("ix_cases_documents_list_drafted", "tenant_id", "drafted_at", "id"),
+    Index("ix_cases_documents_list_state", "tenant_id", "state", "chain", "drafted_at"),
 )
 
 Base.registry.map_imperatively(Case, cases)

@@ -32,6 +32,7 @@ from services.cases.convert import (
     item_to_pb,
 )
 from services.cases.ledger_methods import LedgerMethods
+from services.cases.list_servicer import ListsMixin
 from services.cases.model import Officer
 from services.cases.print_servicer import PrintsMixin
 
@@ -39,6 +40,7 @@ from services.cases.print_servicer import PrintsMixin
 class CasesServicer(
     PrintsMixin,
     LedgerMethods,
+    ListsMixin,
     cases_pb2_grpc.CasesServiceServicer,  # type: ignore[misc]
 ):
     def OpenCase(

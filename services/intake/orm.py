@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, Date, Integer, String, Table, Text, false, select
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    false,
+    select,
+)
 from sqlalchemy.orm import relationship
 
 from liuhen.platform.db import Base, UnitOfWork, UtcDateTime
@@ -43,6 +54,10 @@ intakes = Table(
     Column("sender_intake", String(200), nullable=False, server_default=""),
     Column("inbound_message_id", String(36), nullable=False, server_default=""),
     Column("origin_json", Text, nullable=False, server_default="{}"),
+    # 0007: ListIntakes pages by keyset on these (AIP-158), newest first by default.
+    Index("ix_intake_intakes_list_received", "tenant_id", "received_at", "id"),
+    Index("ix_intake_intakes_list_state", "tenant_id", "state", "received_at"),
+    Index("ix_intake_intakes_list_officer", "tenant_id", "registered_by", "received_at"),
 )
 
 documents = Table(

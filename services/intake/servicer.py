@@ -14,13 +14,15 @@ from liuhen.intake.v1 import intake_pb2 as pb
 from liuhen.intake.v1 import intake_pb2_grpc
 from liuhen.platform.auth import Principal
 from liuhen.platform.bootstrap import Platform
+from liuhen.platform.calendar import local_date
 from liuhen.platform.catalogue import state_zh
 from liuhen.platform.db import UnitOfWork, utcnow
 from liuhen.platform.errors import InvalidArgument
+from liuhen.platform.listing import check_parent
 from liuhen.platform.printing.storing import StoresPrints
 from liuhen.platform.service import parse_name
 from liuhen.platform.timestamps import date_of, timestamp
-from services.intake import document_handlers, handlers, prints
+from services.intake import document_handlers, handlers, lists, prints
 from services.intake.documents import IntakeDocument
 from services.intake.model import Intake, Material, RegisterComplaint
 
@@ -220,6 +222,30 @@ class IntakeServicer(StoresPrints, intake_pb2_grpc.IntakeServiceServicer):  # ty
                 intake=intake_to_pb(handlers.load(uow, intake_id))
             )
         )
+
+    def ListIntakes(
+        self, request: pb.ListIntakesRequest, context: grpc.ServicerContext
+    ) -> pb.ListIntakesResponse:
+        today = local_date(utcnow())  # the Art 11 clock runs on Wuhan's date
+
+        def work(uow: UnitOfWork, who: Principal) -> pb.ListIntakesResponse:
+            check_parent(request.parent, who.tenant)
+            found, token = lists.list_intakes(
+                uow,
+                today=today,
+                filter_text=request.filter,
+                order_by=request.order_by,
+                page_size=request.page_size,
+                page_token=request.page_token,
+            )
+            out = pb.ListIntakesResponse(next_page_token=token)
+            for i in found:
+                item = out.intakes.add()
+                item.CopyFrom(intake_to_pb(i))
+                del item.materials[:], item.documents[:]
+            return out
+
+        return self.read(work)
 
     def DraftIntakeDocument(
         self, request: pb.DraftIntakeDocumentRequest, context: grpc.ServicerContext

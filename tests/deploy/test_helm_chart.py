@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 import yaml
 
+from liuhen.console.settings import ConsoleSettings
 from liuhen.platform.config import SERVICES, STACK_REQUIRED, Settings, client_secret_variable
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -75,11 +76,13 @@ class Asked(dict[str, str]):
 
 
 def settings_variables() -> set[str]:
-    """The variables `Settings.from_env` reads on the stack profile."""
+    """The variables `Settings.from_env` reads on the stack profile, and the console's
+    own (`ConsoleSettings.from_env`)."""
     secrets = {client_secret_variable(s): "x" for s in SERVICES}
     required = dict.fromkeys(STACK_REQUIRED, "x")
-    env = Asked({"LIUHEN_PROFILE": "stack", **required, **secrets})
+    env = Asked({"LIUHEN_PROFILE": "stack", "LIUHEN_CONSOLE_SECRET": "x", **required, **secrets})
     Settings.from_env(env, services=SERVICES)
+    ConsoleSettings.from_env(env)
     return env.asked
 
 
@@ -160,3 +163,27 @@ def test_every_switch_changes_what_the_chart_renders(helm: Path, tmp_path: Path)
         if isinstance(value, bool):
             flipped = render(helm, tmp_path, with_leaf(defaults(), path, not value))
             assert flipped != baseline, f"values.yaml {'.'.join(map(str, path))} changes nothing"
+
+
+def test_the_console_runs_as_its_own_hardened_deployment_behind_an_ingress(
+    helm: Path, tmp_path: Path
+) -> None:
+    docs = {
+        (d["kind"], d["metadata"]["name"]): d
+        for d in yaml.safe_load_all(render(helm, tmp_path))
+        if d
+    }
+    deployment = docs[("Deployment", "liuhen-console")]
+    spec = deployment["spec"]["template"]["spec"]
+    (container,) = spec["containers"]
+    assert container["command"] == ["python", "-m", "liuhen.console"]
+    assert container["readinessProbe"]["httpGet"]["path"] == "/healthz"
+    assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
+    assert container["securityContext"] == defaults()["securityContext"]
+    assert spec["securityContext"] == defaults()["podSecurityContext"]
+    env = {v["name"]: v for v in container["env"]}
+    assert env["LIUHEN_CONSOLE_SECRET"]["valueFrom"]["secretKeyRef"]["key"] == "session-secret"
+    ingress = docs[("Ingress", "liuhen-console")]
+    backend = ingress["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]
+    assert backend["name"] == "liuhen-console"
+    assert ("Service", "liuhen-console") in docs

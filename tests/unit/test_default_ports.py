@@ -9,7 +9,7 @@ from pathlib import Path
 
 import yaml
 
-from liuhen.platform.config import DEFAULT_PORTS
+from liuhen.platform.config import DEFAULT_CONSOLE_PORT, DEFAULT_PORTS
 from liuhen.platform.sockets import ephemeral_range
 from tests.support import STACK_SCRIPT
 
@@ -29,6 +29,12 @@ def test_the_range_is_read_from_the_kernel() -> None:
 def test_service_defaults_lie_outside_the_ephemeral_range() -> None:
     assert set(DEFAULT_PORTS) == {"intake", "cases", "media", "routing", "enforcement"}
     assert _outside_ephemeral(dict(DEFAULT_PORTS)) == {}
+
+
+def test_the_console_default_lies_outside_the_ephemeral_range_apart_from_the_services() -> None:
+    assert DEFAULT_CONSOLE_PORT == 21150
+    assert DEFAULT_CONSOLE_PORT not in DEFAULT_PORTS.values()
+    assert _outside_ephemeral({"console": DEFAULT_CONSOLE_PORT}) == {}
 
 
 def test_stack_servers_lie_outside_the_ephemeral_range() -> None:

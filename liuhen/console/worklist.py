@@ -1,0 +1,170 @@
+"""The work list: what waits for the officer, by role (issue 12). Every part is one
+paged List call with a filter; the console keeps nothing."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from liuhen.cases.v1 import cases_pb2 as cpb
+from liuhen.console.session import Officer
+from liuhen.console.views import call, render, signed_in
+from liuhen.intake.v1 import intake_pb2 as ipb
+from liuhen.platform import catalogue
+
+PAGE = 50
+
+
+@dataclass
+class Section:
+    title: str
+    kind: str  # intakes | cases | documents
+    filter: str
+    items: list[Any] = field(default_factory=list)
+    next_page: str = ""
+
+
+# kind -> (service, method, request type, the reply's repeated field, order)
+LISTS: dict[str, tuple[str, str, Any, str, str]] = {
+    "intakes": ("intake", "ListIntakes", ipb.ListIntakesRequest, "intakes", "received_time"),
+    "cases": ("cases", "ListCases", cpb.ListCasesRequest, "cases", ""),
+    "documents": ("cases", "ListDocuments", cpb.ListDocumentsRequest, "documents", ""),
+}
+
+
+async def listed(
+    request: Request, o: Officer, kind: str, title: str, filter_text: str, token: str = ""
+) -> Section:
+    """One page of a List method, filtered as the service's grammar says (AIP-160)."""
+    service, method, make, repeated, order = LISTS[kind]
+    reply = await call(
+        request,
+        o,
+        service,
+        method,
+        make(
+            parent=f"tenants/{o.tenant}",
+            filter=filter_text,
+            order_by=order,
+            page_size=PAGE,
+            page_token=token,
+        ),
+    )
+    items = list(getattr(reply, repeated))
+    return Section(title, kind, filter_text, items, reply.next_page_token)
+
+
+async def _intakes(request: Request, o: Officer, title: str, filter_text: str) -> Section:
+    return await listed(request, o, "intakes", title, filter_text)
+
+
+async def _cases(request: Request, o: Officer, title: str, filter_text: str) -> Section:
+    return await listed(request, o, "cases", title, filter_text)
+
+
+async def _documents(request: Request, o: Officer, title: str, role: str) -> Section:
+    return await listed(request, o, "documents", title, f"awaiting = {role}")
+
+
+async def sections(request: Request, o: Officer) -> list[Section]:
+    out: list[Section] = []
+    if o.has("intake"):
+        out.append(
+            await _intakes(
+                request, o, "新登记的投诉举报（5个工作日内报请立案）", "state = registered"
+            )
+        )
+    if o.has("handler"):
+        out.append(await _cases(request, o, "我承办的案件", f'handler = "{o.user_id}"'))
+    for role, title in (("reviewer", "待审理的文书"), ("legal", "待法制审核的文书")):
+        if o.has(role):
+            out.append(await _documents(request, o, title, role))
+    for role in ("head", "bureau_head"):
+        if o.has(role):
+            out.append(await _documents(request, o, "待审批的文书", role))
+    if o.has("intake", "head", "bureau_head"):
+        out.append(
+            await _intakes(
+                request, o, "移送、指定来的事项", 'from_site != "" AND state = registered'
+            )
+        )
+    if o.has("head", "bureau_head") and catalogue.sites()[o.tenant].level == "city":
+        out.append(await _intakes(request, o, "待指定管辖的争议", "state = dispute_pending"))
+    if o.has("head", "bureau_head"):
+        out.append(await _intakes(request, o, "待审批立案", "state = filing_drafted"))
+        out.append(await _cases(request, o, "已立案待指派承办人", "state = open"))
+        out.append(await _cases(request, o, "逾期案件", "overdue = true"))
+        out.append(await _intakes(request, o, "逾期未报请立案", "overdue = true"))
+    return out
+
+
+async def _due_by_case(request: Request, o: Officer) -> dict[str, list[Any]]:
+    reply = await call(
+        request, o, "cases", "ListDeadlines", cpb.ListDeadlinesRequest(open_only=True)
+    )
+    due: dict[str, list[Any]] = defaultdict(list)
+    for d in reply.deadlines:
+        due[d.case_id].append(d)
+    return due
+
+
+@signed_in
+async def home(request: Request, o: Officer) -> Response:
+    found = await sections(request, o)
+    due = await _due_by_case(request, o) if any(s.kind == "cases" for s in found) else {}
+    titles = {code: t.zh for code, t in catalogue.documents().items()}
+    return render(
+        request,
+        "worklist.html",
+        sections=found,
+        due=due,
+        next_steps=lambda state: [titles[c] for c in catalogue.drafted_in(state)][:4],
+    )
+
+
+@signed_in
+async def search(request: Request, o: Officer) -> Response:
+    """Cases by employer or number (the `:` text search of ListCases)."""
+    text = request.query_params.get("q", "").replace('"', "")
+    section = await _cases(request, o, f"“{text}”的查找结果", f'employer : "{text}"')
+    if not section.items:
+        section = await _cases(request, o, f"“{text}”的查找结果", f'case_number : "{text}"')
+    return render(request, "worklist.html", sections=[section], due={}, next_steps=_none)
+
+
+@signed_in
+async def list_page(request: Request, o: Officer) -> Response:
+    """Any list, any filter, page by page: `/list/cases?filter=overdue = true`."""
+    kind = request.path_params["kind"]
+    if kind not in LISTS:
+        return render(request, "worklist.html", sections=[], due={}, next_steps=_none, status=404)
+    q = request.query_params
+    filter_text = q.get("filter", "")
+    section = await listed(
+        request,
+        o,
+        kind,
+        f"{KIND_ZH[kind]}：{filter_text or '全部'}",
+        filter_text,
+        q.get("page_token", ""),
+    )
+    return render(
+        request, "worklist.html", sections=[section], due={}, next_steps=_none, list_form=True
+    )
+
+
+def _none(state: str) -> list[str]:
+    return []
+
+
+KIND_ZH = {"intakes": "受理事项", "cases": "案件", "documents": "文书"}
+ROUTES = [
+    Route("/", home, name="home"),
+    Route("/search", search),
+    Route("/list/{kind}", list_page),
+]

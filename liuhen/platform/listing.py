@@ -1,0 +1,241 @@
+"""Paged, filtered, ordered lists (Google AIP-132, 158, 160), said once for every List
+method: a small filter grammar, `order_by` on one field, and opaque keyset page tokens,
+so a page is one indexed range query, never a scan of what came before it.
+
+Filter grammar (an AIP-160 subset)::
+
+    filter := term ("AND" term)*
+    term   := FIELD ("=" | "!=" | ":") VALUE
+    VALUE  := "quoted text" | bare-word | true | false
+
+`:` means "contains" (text search); a field names the operators it accepts.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, or_
+from sqlalchemy.sql.elements import ColumnClause
+
+from liuhen.platform.errors import InvalidArgument, PermissionDenied
+
+DEFAULT_PAGE, MAX_PAGE = 50, 100
+
+_TERM = re.compile(
+    r'\s*(?P<field>[a-z_]+)\s*(?P<op>!=|=|:)\s*(?P<value>"(?:[^"\\]|\\.)*"|[^\s"()=!:]+)\s*'
+)
+_AND = re.compile(r"AND\b\s*")
+
+
+@dataclass(frozen=True)
+class Term:
+    field: str
+    op: str
+    value: str
+
+
+@dataclass(frozen=True)
+class FilterField:
+    """How one filter field becomes a WHERE clause: `clause(op, value)`."""
+
+    ops: tuple[str, ...]
+    clause: Callable[[str, str], ColumnElement[bool]]
+    boolean: bool = False
+
+
+def bad_filter(message: str, message_zh: str, field: str = "filter") -> InvalidArgument:
+    return InvalidArgument("BAD_FILTER", message, message_zh, article="AIP-160", field=field)
+
+
+def parse_filter(text: str) -> list[Term]:
+    """The terms of `text`; INVALID_ARGUMENT naming `filter` and the position at fault."""
+    terms: list[Term] = []
+    pos, text = 0, text.strip()
+    while pos < len(text):
+        if terms:
+            joined = _AND.match(text, pos)
+            if not joined:
+                raise bad_filter(
+                    f"filter: expected AND at position {pos}: {text[pos : pos + 20]!r}",
+                    f"筛选条件第 {pos} 个字符处应为 AND",
+                )
+            pos = joined.end()
+        match = _TERM.match(text, pos)
+        if not match:
+            raise bad_filter(
+                f"filter: expected `field = value` at position {pos}: {text[pos : pos + 20]!r}",
+                f"筛选条件第 {pos} 个字符处应为“字段 = 值”",
+            )
+        value = match["value"]
+        if value.startswith('"'):
+            value = re.sub(r"\\(.)", r"\1", value[1:-1])
+        terms.append(Term(match["field"], match["op"], value))
+        pos = match.end()
+    return terms
+
+
+def where(text: str, fields: Mapping[str, FilterField]) -> list[ColumnElement[bool]]:
+    """The WHERE clauses of a filter against the fields a method allows."""
+    clauses = []
+    for term in parse_filter(text):
+        spec = fields.get(term.field)
+        if spec is None:
+            raise bad_filter(
+                f"filter: unknown field {term.field!r}; known: {', '.join(sorted(fields))}",
+                f"筛选字段 {term.field} 不存在",
+            )
+        if term.op not in spec.ops:
+            raise bad_filter(
+                f"filter: {term.field} takes {' or '.join(spec.ops)}, not {term.op}",
+                f"筛选字段 {term.field} 不支持运算符 {term.op}",
+            )
+        if spec.boolean and term.value not in ("true", "false"):
+            raise bad_filter(
+                f"filter: {term.field} is true or false, not {term.value!r}",
+                f"筛选字段 {term.field} 只能为 true 或 false",
+            )
+        clauses.append(spec.clause(term.op, term.value))
+    return clauses
+
+
+def compare(column: ColumnClause[Any]) -> Callable[[str, str], ColumnElement[bool]]:
+    """`=`, `!=` and `:` (contains) on a text column."""
+
+    def clause(op: str, value: str) -> ColumnElement[bool]:
+        if op == ":":
+            escaped = value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            return column.like(f"%{escaped}%", escape="\\")
+        return column == value if op == "=" else column != value
+
+    return clause
+
+
+@dataclass(frozen=True)
+class Ordering:
+    column: ColumnClause[Any]
+    descending: bool
+
+
+def ordering(text: str, columns: Mapping[str, ColumnClause[Any]], default: str) -> Ordering:
+    """`field` or `field desc` (one field; ties broken by id)."""
+    words = (text.strip() or default).split()
+    name = words[0] if words else ""
+    direction = words[1].lower() if len(words) == 2 else "asc"
+    if name not in columns or len(words) > 2 or direction not in ("asc", "desc"):
+        raise InvalidArgument(
+            "BAD_ORDER_BY",
+            f"order_by must be one of {', '.join(sorted(columns))}, optionally with desc; "
+            f"not {text!r}",
+            f"排序字段应为 {', '.join(sorted(columns))} 之一",
+            article="AIP-132",
+            field="order_by",
+        )
+    return Ordering(columns[name], direction == "desc")
+
+
+def check_parent(parent: str, tenant: str) -> None:
+    """`tenants/{tenant}` must be the caller's own tenant (DESIGN §3)."""
+    if not re.fullmatch(r"tenants/[a-z_]+", parent):
+        raise InvalidArgument(
+            "MALFORMED_NAME",
+            f"parent must look like tenants/{{tenant}}, not {parent!r}",
+            "parent 格式应为 tenants/{tenant}",
+            field="parent",
+        )
+    if parent != f"tenants/{tenant}":
+        raise PermissionDenied(
+            "OTHER_TENANT",
+            "a caller lists its own tenant only",
+            "只能查询本机构的数据",
+            article="DESIGN §3",
+        )
+
+
+def _serial(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, date | datetime) else value
+
+
+def _deserial(value: Any, sample_type: Any) -> Any:
+    python_type = getattr(sample_type, "python_type", str)
+    if python_type is datetime:
+        return datetime.fromisoformat(value)
+    if python_type is date:
+        return date.fromisoformat(value)
+    return value
+
+
+def _query_key(kind: str, filter_text: str, order: str) -> str:
+    return hashlib.sha256(f"{kind}\n{filter_text}\n{order}".encode()).hexdigest()[:16]
+
+
+def bad_token() -> InvalidArgument:
+    return InvalidArgument(
+        "BAD_PAGE_TOKEN",
+        "page_token is not one this method returned for this filter and order_by",
+        "分页标记无效，或与筛选条件、排序不符",
+        article="AIP-158",
+        field="page_token",
+    )
+
+
+@dataclass(frozen=True)
+class Page:
+    """One request's paging: the size, and where the last page ended (keyset)."""
+
+    kind: str
+    key: str
+    size: int
+    after: tuple[Any, str] | None
+
+
+def page(kind: str, filter_text: str, order_by: str, page_size: int, token: str) -> Page:
+    if page_size < 0:
+        raise InvalidArgument(
+            "BAD_PAGE_SIZE", "page_size must not be negative", "每页数量不得为负", field="page_size"
+        )
+    key = _query_key(kind, filter_text, order_by)
+    size = min(page_size or DEFAULT_PAGE, MAX_PAGE)
+    if not token:
+        return Page(kind, key, size, None)
+    try:
+        data = json.loads(base64.urlsafe_b64decode(token.encode()))
+        if data["k"] != key:
+            raise bad_token()
+        return Page(kind, key, size, (data["v"], str(data["i"])))
+    except (binascii.Error, UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
+        raise bad_token() from exc
+
+
+def run(
+    stmt: Select[Any],
+    paging: Page,
+    order: Ordering,
+    id_column: ColumnClause[Any],
+    execute: Callable[[Select[Any]], Sequence[Any]],
+    key_of: Callable[[Any], tuple[Any, str]],
+) -> tuple[list[Any], str]:
+    """The page's rows and the next page token ("" on the last page)."""
+    col, desc = order.column, order.descending
+    if paging.after is not None:
+        value = _deserial(paging.after[0], col.type)
+        last_id = paging.after[1]
+        beyond = col < value if desc else col > value
+        tie = id_column < last_id if desc else id_column > last_id
+        stmt = stmt.where(or_(beyond, and_(col == value, tie)))
+    keys = (col.desc(), id_column.desc()) if desc else (col.asc(), id_column.asc())
+    rows = list(execute(stmt.order_by(*keys).limit(paging.size + 1)))
+    if len(rows) <= paging.size:
+        return rows, ""
+    rows = rows[: paging.size]
+    value, last = key_of(rows[-1])
+    token = json.dumps({"k": paging.key, "v": _serial(value), "i": last})
+    return rows, base64.urlsafe_b64encode(token.encode()).decode()

@@ -1,0 +1,53 @@
+"""ListCases and ListDocuments over gRPC (AIP-132): parent, paging, filter, order_by."""
+
+from __future__ import annotations
+
+import grpc
+
+from liuhen.cases.v1 import cases_pb2 as pb
+from liuhen.platform.auth import Principal
+from liuhen.platform.calendar import local_date
+from liuhen.platform.db import UnitOfWork, utcnow
+from liuhen.platform.listing import check_parent
+from liuhen.platform.service import ServicerBase
+from services.cases import lists
+from services.cases.convert import case_to_pb, document_to_pb
+
+
+class ListsMixin(ServicerBase):
+    def ListCases(
+        self, request: pb.ListCasesRequest, context: grpc.ServicerContext
+    ) -> pb.ListCasesResponse:
+        today = local_date(utcnow())  # overdue by Wuhan's date, on the PRC calendar
+
+        def work(uow: UnitOfWork, who: Principal) -> pb.ListCasesResponse:
+            check_parent(request.parent, who.tenant)
+            found, token = lists.list_cases(
+                uow,
+                today=today,
+                filter_text=request.filter,
+                order_by=request.order_by,
+                page_size=request.page_size,
+                token=request.page_token,
+            )
+            return pb.ListCasesResponse(cases=[case_to_pb(c) for c in found], next_page_token=token)
+
+        return self.read(work)
+
+    def ListDocuments(
+        self, request: pb.ListDocumentsRequest, context: grpc.ServicerContext
+    ) -> pb.ListDocumentsResponse:
+        def work(uow: UnitOfWork, who: Principal) -> pb.ListDocumentsResponse:
+            check_parent(request.parent, who.tenant)
+            found, token = lists.list_documents(
+                uow,
+                filter_text=request.filter,
+                order_by=request.order_by,
+                page_size=request.page_size,
+                token=request.page_token,
+            )
+            return pb.ListDocumentsResponse(
+                documents=[document_to_pb(d) for d in found], next_page_token=token
+            )
+
+        return self.read(work)

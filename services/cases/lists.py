@@ -1,0 +1,106 @@
+"""ListCases and ListDocuments (AIP-132, 158, 160): one indexed range query per page,
+filtered on state, officers, overdue deadlines, text, and for documents the role next
+in the approval chain (what waits for a reviewer, the legal office or a head)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import ColumnElement, and_, or_, select
+
+from liuhen.platform import listing
+from liuhen.platform.db import UnitOfWork
+from liuhen.platform.listing import FilterField, compare
+from liuhen.platform.overdue import overdue
+from liuhen.platform.service import parse_name
+from services.cases.model import Case, Document
+from services.cases.orm import cases, documents
+
+EQ = ("=", "!=")
+CASE_ORDER = {
+    "filed_time": ("filed_at", cases.c.filed_at),
+    "case_number": ("case_number", cases.c.case_number),
+    "employer": ("party", cases.c.party),
+}
+DOCUMENT_ORDER = {
+    "drafted_time": ("drafted_at", documents.c.drafted_at),
+    "type": ("type", documents.c.type),
+}
+
+
+def case_fields(today: date) -> dict[str, FilterField]:
+    return {
+        "state": FilterField(EQ, compare(cases.c.state)),
+        "handler": FilterField(EQ, compare(cases.c.handler)),
+        "reviewer": FilterField(EQ, compare(cases.c.reviewer)),
+        "registered_by": FilterField(EQ, compare(cases.c.registered_by)),
+        "employer": FilterField((*EQ, ":"), compare(cases.c.party)),
+        "case_number": FilterField((*EQ, ":"), compare(cases.c.case_number)),
+        "major": FilterField(EQ, _major, boolean=True),
+        "overdue": FilterField(EQ, overdue(cases.c.id, cases.c.tenant_id, today), boolean=True),
+    }
+
+
+def _major(op: str, value: str) -> ColumnElement[bool]:
+    return cases.c.major == ((value == "true") == (op == "="))
+
+
+def _case(op: str, value: str) -> ColumnElement[bool]:
+    (case_id,) = parse_name(value, "cases/*", "filter")
+    return compare(documents.c.case_id)(op, case_id)
+
+
+def _awaiting(op: str, role: str) -> ColumnElement[bool]:
+    """A submitted document whose approval chain has `role` next (chain: "a,b,...")."""
+    nxt = and_(
+        documents.c.state == "submitted",
+        or_(documents.c.chain == role, documents.c.chain.like(f"{role},%")),
+    )
+    return nxt if op == "=" else ~nxt
+
+
+DOCUMENT_FIELDS = {
+    "case": FilterField(EQ, _case),
+    "state": FilterField(EQ, compare(documents.c.state)),
+    "type": FilterField(EQ, compare(documents.c.type)),
+    "drafted_by": FilterField(EQ, compare(documents.c.drafted_by)),
+    "awaiting": FilterField(EQ, _awaiting),
+}
+
+
+def list_cases(
+    uow: UnitOfWork, *, today: date, filter_text: str, order_by: str, page_size: int, token: str
+) -> tuple[list[Case], str]:
+    columns = {k: c for k, (_, c) in CASE_ORDER.items()}
+    order = listing.ordering(order_by, columns, "filed_time desc")
+    clauses = listing.where(filter_text, case_fields(today))
+    paging = listing.page("cases", filter_text, order_by, page_size, token)
+    attr = next(a for a, c in CASE_ORDER.values() if c is order.column)
+    stmt = select(Case).where(cases.c.tenant_id == uow.tenant, *clauses)
+    return listing.run(
+        stmt,
+        paging,
+        order,
+        cases.c.id,
+        lambda s: list(uow.session.scalars(s)),
+        lambda c: (getattr(c, attr), c.id),
+    )
+
+
+def list_documents(
+    uow: UnitOfWork, *, filter_text: str, order_by: str, page_size: int, token: str
+) -> tuple[list[Document], str]:
+    columns = {k: c for k, (_, c) in DOCUMENT_ORDER.items()}
+    order = listing.ordering(order_by, columns, "drafted_time desc")
+    clauses = listing.where(filter_text, DOCUMENT_FIELDS)
+    paging = listing.page("documents", filter_text, order_by, page_size, token)
+    attr = next(a for a, c in DOCUMENT_ORDER.values() if c is order.column)
+    stmt = select(Document).where(documents.c.tenant_id == uow.tenant, *clauses)
+    return listing.run(
+        stmt,
+        paging,
+        order,
+        documents.c.id,
+        lambda s: list(uow.session.scalars(s)),
+        lambda d: (getattr(d, attr), d.id),
+    )
