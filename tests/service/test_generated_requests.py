@@ -229,22 +229,27 @@ class Generator:
     ) -> st.SearchStrategy[Any]:
         return st.one_of(plain, plain, bad) if self.hostile else plain
 
-    def string(self, field: FieldDescriptor) -> st.SearchStrategy[str]:
+    def string(self, field: FieldDescriptor, depth: int) -> st.SearchStrategy[str]:
+        # Huge values at the top level only: in nested and repeated messages they would
+        # multiply into requests of gigabytes (the size checks are the same at any depth,
+        # and tests/service/test_bad_input_classes.py sends nested ones on purpose).
+        huge = depth == 0
         if field.name.endswith("_json"):
-            return self.mix(PLAIN_JSON, HOSTILE_JSON)
+            return self.mix(PLAIN_JSON, HOSTILE_JSON if huge else PLAIN_JSON)
         plain = st.sampled_from([*self.world.names, *CODES]) | st.text(max_size=12)
         if field.name in self.world.pools:
             plain = st.sampled_from(self.world.pools[field.name]) | plain
         if field.name == "request_id":  # mostly fresh, sometimes one used before
             plain = st.builds(lambda: str(uuid.uuid4())) | st.uuids().map(str)
-        return self.mix(plain, HOSTILE_TEXT | st.text())
+        return self.mix(plain, (HOSTILE_TEXT | st.text()) if huge else st.text(max_size=64))
 
     def scalar(self, field: FieldDescriptor, depth: int) -> st.SearchStrategy[Any]:
         kind = field.type
         if kind == FieldDescriptor.TYPE_STRING:
-            return self.string(field)
+            return self.string(field, depth)
         if kind == FieldDescriptor.TYPE_BYTES:
-            return self.mix(st.binary(min_size=1, max_size=64), st.just(b"\0" * 200_000))
+            big = st.just(b"\0" * 200_000) if depth == 0 else st.binary(max_size=256)
+            return self.mix(st.binary(min_size=1, max_size=64), big)
         if kind == FieldDescriptor.TYPE_BOOL:
             return st.booleans()
         if kind == FieldDescriptor.TYPE_ENUM:
@@ -284,7 +289,14 @@ def build(descriptor: Descriptor, values: dict[str, Any]) -> Any:
     msg = cls()
     for name, value in values.items():
         field = descriptor.fields_by_name[name]
-        if field.type == FieldDescriptor.TYPE_MESSAGE:
+        if field.type == FieldDescriptor.TYPE_MESSAGE and field.message_type.GetOptions().map_entry:
+            entries = (
+                e if isinstance(e, dict) else {"key": e.key, "value": e.value} for e in value
+            )
+            target = getattr(msg, name)
+            for entry in entries:
+                target[entry.get("key", "")] = entry.get("value", "")
+        elif field.type == FieldDescriptor.TYPE_MESSAGE:
             items = value if field.is_repeated else [value]
             for item in items:
                 target = getattr(msg, name).add() if field.is_repeated else getattr(msg, name)
