@@ -13,7 +13,7 @@ import grpc
 import pytest
 
 from liuhen.cases.v1 import cases_pb2 as cpb
-from liuhen.cli.processes import env_for
+from liuhen.cli.processes import env_for, free_ports
 from liuhen.media.v1 import media_pb2 as pb
 from tests.e2e.test_demo import ROOT, clean_env
 from tests.service.test_media import TENANT, footage, metadata, open_case, requests
@@ -25,6 +25,11 @@ SIBLINGS = ("intake", "cases", "routing", "enforcement")
 @pytest.fixture
 def site(tmp_path: Path) -> Iterator[Site]:
     with running_site(tmp_path / "liuhen", services=SIBLINGS) as s:
+        # media runs as a process of its own: its port is chosen before it starts (from
+        # below the ephemeral range, as `liuhen up` does) and told to its siblings
+        s.settings = s.settings.with_ports(free_ports(["media"]))
+        for running in s.running.values():
+            running.platform.settings = s.settings
         yield s
 
 

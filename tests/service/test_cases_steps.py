@@ -426,7 +426,7 @@ def test_art28_the_rectification_period_is_a_positive_number_of_days(site: Site)
                 content_json=json.dumps(sample_content("rectification_order", period_days=bad)),
             ),
         )  # fmt: skip
-        assert (code, reason) == (grpc.StatusCode.INVALID_ARGUMENT, "MALFORMED_FIELD")
+        assert (code, reason) == (grpc.StatusCode.INVALID_ARGUMENT, "BAD_PERIOD")
         assert (meta["field"], meta["article"]) == ("content_json.period_days", "seed Art 28")
     assert effective(site, case, "rectification_order", {"period_days": 5}).state == "effective"
 
