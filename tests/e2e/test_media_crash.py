@@ -45,8 +45,13 @@ def start_media(site: Site, log: Path, fault: str = "") -> subprocess.Popen[byte
         proc = subprocess.Popen(
             [sys.executable, "-m", "services.media"], env=env, stdout=out, stderr=out
         )
-    with grpc.insecure_channel(site.settings.address("media")) as ch:
-        grpc.channel_ready_future(ch).result(timeout=60)
+    try:
+        with grpc.insecure_channel(site.settings.address("media")) as ch:
+            grpc.channel_ready_future(ch).result(timeout=60)
+    except BaseException:
+        proc.kill()  # never leave a media process behind a failed start
+        proc.wait()
+        raise
     return proc
 
 
