@@ -28,18 +28,18 @@ def facts(uow: UnitOfWork, calendar: WorkingCalendar, case: Case) -> procedure.F
         )
         for row in deadlines.query(uow, case_id=case.id)
     )
-    remedies = []
-    for d in sorted(docs, key=lambda d: d.drafted_at):
+    recorded = []
+    for d in docs:
         if d.type == "remedy_record" and d.state == "effective":
             c = json.loads(d.content_json)
-            decided = c.get("decided_on")
-            remedies.append(
-                procedure.Remedy(
-                    kind=str(c["kind"]),
-                    outcome=str(c["outcome"]),
-                    decided_on=_date(decided),
-                )
+            remedy = procedure.Remedy(
+                kind=str(c["kind"]),
+                outcome=str(c["outcome"]),
+                decided_on=_date(c.get("decided_on")),
             )
+            # recorded at the same instant, the lodging comes before its outcome
+            recorded.append((d.drafted_at, remedy.outcome != "pending", remedy))
+    remedies = [r for _, _, r in sorted(recorded, key=lambda x: (x[0], x[1]))]
     window: dict[str, date] = {}
     last = remedies[-1] if remedies else None
     if last and last.outcome in ("upheld", "changed") and last.decided_on:
