@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy import ColumnElement, and_, or_
 
 from liuhen.platform import listing
 from liuhen.platform.db import UnitOfWork
@@ -68,39 +68,35 @@ DOCUMENT_FIELDS = {
 }
 
 
+CASES = listing.Listed("cases", Case, cases, CASE_ORDER, "filed_time desc")
+DOCUMENTS = listing.Listed("documents", Document, documents, DOCUMENT_ORDER, "drafted_time desc")
+
+
 def list_cases(
     uow: UnitOfWork, *, today: date, filter_text: str, order_by: str, page_size: int, token: str
 ) -> tuple[list[Case], str]:
-    columns = {k: c for k, (_, c) in CASE_ORDER.items()}
-    order = listing.ordering(order_by, columns, "filed_time desc")
-    clauses = listing.where(filter_text, case_fields(today))
-    paging = listing.page("cases", filter_text, order_by, page_size, token)
-    attr = next(a for a, c in CASE_ORDER.values() if c is order.column)
-    stmt = select(Case).where(cases.c.tenant_id == uow.tenant, *clauses)
-    return listing.run(
-        stmt,
-        paging,
-        order,
-        cases.c.id,
-        lambda s: list(uow.session.scalars(s)),
-        lambda c: (getattr(c, attr), c.id),
+    return listing.list_page(
+        uow.session,
+        uow.tenant,
+        CASES,
+        case_fields(today),
+        filter_text=filter_text,
+        order_by=order_by,
+        page_size=page_size,
+        token=token,
     )
 
 
 def list_documents(
     uow: UnitOfWork, *, filter_text: str, order_by: str, page_size: int, token: str
 ) -> tuple[list[Document], str]:
-    columns = {k: c for k, (_, c) in DOCUMENT_ORDER.items()}
-    order = listing.ordering(order_by, columns, "drafted_time desc")
-    clauses = listing.where(filter_text, DOCUMENT_FIELDS)
-    paging = listing.page("documents", filter_text, order_by, page_size, token)
-    attr = next(a for a, c in DOCUMENT_ORDER.values() if c is order.column)
-    stmt = select(Document).where(documents.c.tenant_id == uow.tenant, *clauses)
-    return listing.run(
-        stmt,
-        paging,
-        order,
-        documents.c.id,
-        lambda s: list(uow.session.scalars(s)),
-        lambda d: (getattr(d, attr), d.id),
+    return listing.list_page(
+        uow.session,
+        uow.tenant,
+        DOCUMENTS,
+        DOCUMENT_FIELDS,
+        filter_text=filter_text,
+        order_by=order_by,
+        page_size=page_size,
+        token=token,
     )

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import select
-
 from liuhen.platform import listing
 from liuhen.platform.db import UnitOfWork
 from liuhen.platform.listing import FilterField, compare
@@ -34,6 +32,9 @@ def fields(today: date) -> dict[str, FilterField]:
     }
 
 
+INTAKES = listing.Listed("intakes", Intake, intakes, ORDER, "received_time desc")
+
+
 def list_intakes(
     uow: UnitOfWork,
     *,
@@ -43,16 +44,13 @@ def list_intakes(
     page_size: int,
     page_token: str,
 ) -> tuple[list[Intake], str]:
-    order = listing.ordering(order_by, {k: c for k, (_, c) in ORDER.items()}, "received_time desc")
-    clauses = listing.where(filter_text, fields(today))
-    paging = listing.page("intakes", filter_text, order_by, page_size, page_token)
-    key = next(a for a, c in ORDER.values() if c is order.column)
-    stmt = select(Intake).where(intakes.c.tenant_id == uow.tenant, *clauses)
-    return listing.run(
-        stmt,
-        paging,
-        order,
-        intakes.c.id,
-        lambda s: list(uow.session.scalars(s)),
-        lambda i: (getattr(i, key), i.id),
+    return listing.list_page(
+        uow.session,
+        uow.tenant,
+        INTAKES,
+        fields(today),
+        filter_text=filter_text,
+        order_by=order_by,
+        page_size=page_size,
+        token=page_token,
     )
