@@ -9,7 +9,6 @@ import os
 import re
 import socket
 import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 from liuhen.console.app import create_app
 from liuhen.console.settings import ConsoleSettings
 from liuhen.platform.config import Settings
+from tests.support import wait_for
 
 T = TypeVar("T")
 CHROMIUM = Path(os.environ.get("LIUHEN_CHROMIUM", "/usr/bin/chromium"))
@@ -46,11 +46,9 @@ def serving_console(settings: Settings, public_url: str = "") -> Iterator[str]:
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
     thread = threading.Thread(target=lambda: asyncio.run(server.serve(sockets=[sock])), daemon=True)
     thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the console did not start")
-        time.sleep(0.05)
+    wait_for(lambda: server.started or not thread.is_alive(), "the console", timeout_s=30)
+    if not server.started:
+        raise RuntimeError("the console did not start")
     try:
         yield url
     finally:
@@ -115,8 +113,7 @@ class Page:
                     isinstance(exc, StaleElementReferenceException)
                     or "does not belong to the document" in str(exc)
                 ):
-                    raise
-                time.sleep(0.2)
+                    raise  # otherwise look the element up again: `find` waits for it
         raise AssertionError("unreachable")
 
     def text(self, css: str) -> str:

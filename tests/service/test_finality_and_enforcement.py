@@ -26,8 +26,8 @@ from tests.service.test_cases_steps import (
     ts,
 )
 from tests.service.test_routing import inbox
-from tests.service.test_routing_desk_referral import answer, applied, on_desk, wait_for
-from tests.support import Site, file_case, rid
+from tests.service.test_routing_desk_referral import answer, applied, on_desk
+from tests.support import Site, file_case, rid, wait_for
 
 ORDER = {"order": "支付拖欠工资"}
 

@@ -7,9 +7,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import time
-from collections.abc import Callable
-from typing import TypeVar
 
 import pytest
 
@@ -22,21 +19,9 @@ from liuhen.platform.note import Checkpoint, format_note, sign
 from liuhen.platform.objects import FileObjectStore
 from liuhen.platform.outbox import OutboxRow
 from tests.service.test_enforcement import open_case
-from tests.support import Site, rid
+from tests.support import Site, rid, wait_for
 
 JA, CITY = "jiangan", "wuhan"
-T = TypeVar("T")
-
-
-def wait_for(probe: Callable[[], T | None], what: str, timeout_s: float = 20.0) -> T:
-    """Poll until `probe` returns something truthy (the workers run every 0.05 s)."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = probe()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def verify(site: Site, case: str) -> cpb.VerifyLedgerResponse:

@@ -5,11 +5,9 @@ jiangan's case; replays are applied once and refused messages become dead letter
 from __future__ import annotations
 
 import json
-import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar
 
 import grpc
 import pytest
@@ -22,20 +20,7 @@ from liuhen.routing.v1 import routing_pb2 as pb
 from services.routing import relay
 from services.routing.model import MAX_BACKOFF_S
 from services.run import start
-from tests.support import Site, rid
-
-T = TypeVar("T")
-
-
-def wait_for(probe: Callable[[], T | None], what: str, timeout_s: float = 15.0) -> T:
-    """Poll until `probe` returns something truthy (the workers run every 0.05 s)."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = probe()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
+from tests.support import Site, rid, wait_for
 
 
 def consumer(site: Site) -> relay.InboxConsumer:

@@ -4,27 +4,11 @@ psb's receipt and filing decision come back on the site's topic and land on the 
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-from typing import TypeVar
-
 from liuhen.cases.v1 import cases_pb2 as cpb
 from liuhen.routing.v1 import routing_pb2 as rpb
 from services.routing import desk
 from tests.service.test_cases_paths import refer
-from tests.support import Site, file_case
-
-T = TypeVar("T")
-
-
-def wait_for(probe: Callable[[], T | None], what: str, timeout_s: float = 15.0) -> T:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = probe()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
+from tests.support import Site, file_case, wait_for
 
 
 def on_desk(site: Site, party: str, type: str) -> list[rpb.Envelope]:

@@ -6,10 +6,7 @@ letter with the cases service's reason, never dropped."""
 
 from __future__ import annotations
 
-import time
 import uuid
-from collections.abc import Callable
-from typing import TypeVar
 
 import grpc
 import pytest
@@ -17,19 +14,7 @@ import pytest
 from liuhen.cases.v1 import cases_pb2 as cpb
 from liuhen.routing.v1 import routing_pb2 as rpb
 from services.routing import desk
-from tests.support import Site, file_case
-
-T = TypeVar("T")
-
-
-def wait_for(probe: Callable[[], T | None], what: str, timeout_s: float = 15.0) -> T:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = probe()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
+from tests.support import Site, file_case, wait_for
 
 
 def settled(site: Site, tenant: str, message_id: str) -> rpb.Message | None:

@@ -6,10 +6,7 @@ Each slip is drafted and approved under the separation rules of Art 6."""
 from __future__ import annotations
 
 import json
-import time
 import uuid
-from collections.abc import Callable
-from typing import TypeVar
 
 import grpc
 import pytest
@@ -21,19 +18,7 @@ from liuhen.routing.v1 import routing_pb2 as rpb
 from services.intake import orm
 from services.routing import desk
 from services.routing.relay import InboxConsumer
-from tests.support import Site, rid, status_of
-
-T = TypeVar("T")
-
-
-def wait_for(probe: Callable[[], T | None], what: str, timeout_s: float = 15.0) -> T:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = probe()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
+from tests.support import Site, rid, status_of, wait_for
 
 
 def register(site: Site, tenant: str) -> pb.Intake:

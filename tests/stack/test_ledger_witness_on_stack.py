@@ -14,8 +14,8 @@ from liuhen.platform.note import Checkpoint
 from liuhen.platform.ports import ObjectLocked
 from liuhen.platform.s3objects import S3ObjectStore
 from tests.service.test_enforcement import open_case
-from tests.service.test_ledger_witness import CITY, JA, wait_for
-from tests.support import Site, rid
+from tests.service.test_ledger_witness import CITY, JA
+from tests.support import Site, rid, wait_for
 
 
 @pytest.mark.stack
