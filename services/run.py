@@ -82,7 +82,7 @@ def bind(service: str, settings: Settings, address: str | None = None) -> Runnin
     try:
         prepare_schema(settings)
         module = importlib.import_module(f"services.{service}.servicer")
-        server, port = _server(module, service, platform, address or settings.address(service))
+        server, port = _server(module, service, platform, address or settings.bind_address(service))
     except BaseException:
         platform.close()  # e.g. the port is taken: release the database and log clients
         raise

@@ -20,15 +20,10 @@ class ConsoleSettings:
     session_secret: str
     public_url: str = ""  # e.g. https://console.example; empty: the request's own address
     session_max_age_s: int = 8 * 3600  # a working day; the token's own expiry still rules
-    # Where the services are, as "{service}" and "{port}" fill it (the chart's pods:
-    # "liuhen-{service}:{port}"); empty: the platform's own host and ports.
-    service_address: str = ""
 
     def address(self, service: str) -> str:
-        if not self.service_address:
-            return self.platform.address(service)
-        port = self.platform.ports[service]
-        return self.service_address.format(service=service, port=port)
+        """Where the console reaches `service` (`Settings.address`, LIUHEN_SERVICE_ADDRESS)."""
+        return self.platform.address(service)
 
     @property
     def secure_cookies(self) -> bool:
@@ -47,7 +42,6 @@ class ConsoleSettings:
             platform,
             secret,
             public_url=env.get("LIUHEN_CONSOLE_URL", "").rstrip("/"),
-            service_address=env.get("LIUHEN_CONSOLE_SERVICE_ADDRESS", ""),
         )
 
 

@@ -138,6 +138,10 @@ class Settings:
     log_keys_dir: str = ""
     checkpoint_interval_s: float = 60.0
     console_port: int = DEFAULT_CONSOLE_PORT
+    # Where a process reaches the services, as "{service}" and "{port}" fill it (the
+    # chart's pods: "liuhen-{service}:{port}"); empty: `host` and the ports. `host` is
+    # only where a service listens (the chart's 0.0.0.0 reaches no other pod).
+    service_address: str = ""
 
     @property
     def issuer_base(self) -> str:
@@ -153,6 +157,13 @@ class Settings:
         return self.database_url or self.sqlite_url()
 
     def address(self, service: str) -> str:
+        """Where a client (a sibling service, the console, the CLI) reaches `service`."""
+        if self.service_address:
+            return self.service_address.format(service=service, port=self.ports[service])
+        return self.bind_address(service)
+
+    def bind_address(self, service: str) -> str:
+        """Where `service` itself listens."""
         return f"{self.host}:{self.ports[service]}"
 
     def client_secret(self, service: str) -> Secret:
@@ -203,6 +214,7 @@ class Settings:
             log_keys_dir=env.get("LIUHEN_LOG_KEYS_DIR", ""),
             test_fault=env.get("LIUHEN_TEST_FAULT", ""),
             **_numbers(env),
+            service_address=_service_address(env.get("LIUHEN_SERVICE_ADDRESS", "")),
             console_port=_port(
                 "LIUHEN_CONSOLE_PORT", env.get("LIUHEN_CONSOLE_PORT", str(DEFAULT_CONSOLE_PORT))
             ),
@@ -217,6 +229,20 @@ class Settings:
             for name in services:
                 settings.client_secret(name)
         return settings
+
+
+def _service_address(template: str) -> str:
+    """`LIUHEN_SERVICE_ADDRESS`: a host:port template naming `{service}` and `{port}`."""
+    try:
+        filled = template.format(service="cases", port=1)
+    except (KeyError, IndexError, ValueError):
+        filled = ""
+    if template and (":" not in filled or "{" in filled):
+        raise ConfigError(
+            "LIUHEN_SERVICE_ADDRESS must be host:port with {service} and {port} "
+            f"(e.g. liuhen-{{service}}:{{port}}), not {template!r}"
+        )
+    return template
 
 
 def _client_secrets(env: Mapping[str, str]) -> dict[str, Secret]:

@@ -187,3 +187,28 @@ def test_the_console_runs_as_its_own_hardened_deployment_behind_an_ingress(
     backend = ingress["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]
     assert backend["name"] == "liuhen-console"
     assert ("Service", "liuhen-console") in docs
+
+
+def test_every_workload_reaches_each_service_at_a_service_the_chart_renders(
+    helm: Path, tmp_path: Path
+) -> None:
+    """A pod listens on 0.0.0.0, which reaches no other pod: the address a workload's
+    settings give for a sibling must be a rendered Service, on that Service's port."""
+    docs = [d for d in yaml.safe_load_all(render(helm, tmp_path)) if d]
+    services = {
+        d["metadata"]["name"]: {p["port"] for p in d["spec"]["ports"]}
+        for d in docs
+        if d["kind"] == "Service"
+    }
+    deployments = [d for d in docs if d["kind"] == "Deployment"]  # the migration Job calls none
+    assert {d["metadata"]["name"] for d in deployments} >= {f"liuhen-{s}" for s in SERVICES}
+    for deployment in deployments:
+        workload = deployment["metadata"]["name"]
+        (container,) = deployment["spec"]["template"]["spec"]["containers"]
+        env = {v["name"]: str(v.get("value", "from-a-secret")) for v in container.get("env", [])}
+        settings = Settings.from_env(env)
+        for service in SERVICES:
+            host, port = settings.address(service).rsplit(":", 1)
+            assert host == f"liuhen-{service}", f"{workload} reaches {service} at {host}"
+            assert int(port) in services[host], f"{workload} reaches {service} on port {port}"
+        assert settings.bind_address("cases").startswith("0.0.0.0:")

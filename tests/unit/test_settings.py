@@ -87,3 +87,18 @@ def test_a_port_variable_must_be_a_port() -> None:
     with pytest.raises(ConfigError, match="LIUHEN_CASES_PORT"):
         Settings.from_env({"LIUHEN_CASES_PORT": "http"})
     assert Settings.from_env({"LIUHEN_CASES_PORT": "21999"}).ports["cases"] == 21999
+
+
+def test_services_are_reached_through_the_address_template_and_listen_on_the_host() -> None:
+    settings = Settings.from_env(
+        {"LIUHEN_HOST": "0.0.0.0", "LIUHEN_SERVICE_ADDRESS": "liuhen-{service}:{port}"}
+    )
+    assert settings.address("cases") == f"liuhen-cases:{settings.ports['cases']}"
+    assert settings.bind_address("cases") == f"0.0.0.0:{settings.ports['cases']}"
+    assert Settings.from_env({}).address("media") == f"127.0.0.1:{settings.ports['media']}"
+
+
+@pytest.mark.parametrize("template", ["liuhen-{service}", "{host}:{port}", "x:{port", "nocolon"])
+def test_a_service_address_that_names_no_host_and_port_is_refused(template: str) -> None:
+    with pytest.raises(ConfigError, match="LIUHEN_SERVICE_ADDRESS"):
+        Settings.from_env({"LIUHEN_SERVICE_ADDRESS": template})

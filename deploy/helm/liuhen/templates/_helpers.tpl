@@ -14,6 +14,10 @@ helm.sh/chart: {{ .Chart.Name }}-{{ .Chart.Version }}
   value: stack
 - name: LIUHEN_HOST
   value: "0.0.0.0"
+# Each service is its own Deployment behind a Service named liuhen-<service>: a process
+# reaches its siblings there, never at its own listening address.
+- name: LIUHEN_SERVICE_ADDRESS
+  value: "liuhen-{service}:{port}"
 - name: LIUHEN_HOME
   value: /tmp/liuhen
 {{- range $name, $svc := .Values.services }}
