@@ -26,7 +26,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 from liuhen.console.app import create_app
 from liuhen.console.settings import ConsoleSettings
 from liuhen.platform.config import Settings
-from tests.support import wait_for
+from liuhen.platform.polling import wait_for
 
 T = TypeVar("T")
 CHROMIUM = Path(os.environ.get("LIUHEN_CHROMIUM", "/usr/bin/chromium"))

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import os
 import subprocess
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import grpc
 import jwt
@@ -41,8 +40,6 @@ def stack_env() -> dict[str, str]:
     return {key: os.environ.get(key, value) for key, value in pairs}
 
 
-T = TypeVar("T")
-
 STUBS = {
     "intake": intake_pb2_grpc.IntakeServiceStub,
     "cases": cases_pb2_grpc.CasesServiceStub,
@@ -62,19 +59,6 @@ OFFICERS = {
     "bureau_head1": ("bureau_head", "局长甲", "JA-0501"),
     "legal1": ("legal", "法制员甲", "JA-0601"),
 }
-
-
-def wait_for(probe: Callable[[], T | None], what: str, timeout_s: float = 20.0) -> T:
-    """Poll until `probe` returns something truthy: the workers (relay, inbox, copier,
-    signer) run on their own intervals, and a test waits on the condition, with a
-    deadline, never for a fixed time."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = probe()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def rid() -> str:

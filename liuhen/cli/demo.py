@@ -7,13 +7,12 @@ from __future__ import annotations
 import hashlib
 import json
 import tempfile
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import grpc
 import jwt
@@ -31,11 +30,11 @@ from liuhen.media.v1 import media_pb2 as mpb
 from liuhen.media.v1 import media_pb2_grpc
 from liuhen.platform.config import Settings
 from liuhen.platform.db import utcnow
+from liuhen.platform.polling import wait_for
 from liuhen.platform.timestamps import timestamp
 from liuhen.routing.v1 import routing_pb2 as rpb
 from liuhen.routing.v1 import routing_pb2_grpc
 
-T = TypeVar("T")
 STUBS: dict[str, Callable[[grpc.Channel], Any]] = {
     "intake": intake_pb2_grpc.IntakeServiceStub,
     "cases": cases_pb2_grpc.CasesServiceStub,
@@ -71,16 +70,6 @@ class Officer:
         return getattr(STUBS[service](self.channels[service]), method)(
             request, metadata=self.metadata, timeout=30
         )
-
-
-def wait_for(what: str, probe: Callable[[], T | None], timeout: float = 60.0) -> T:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        value = probe()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise TimeoutError(f"timed out waiting for {what}")
 
 
 def footage(size: int, chunk: int = 64 * 1024) -> Iterator[bytes]:
@@ -241,8 +230,9 @@ def run(settings: Settings, say: Callable[[str], None] = print) -> dict[str, Any
     step(f"委托协查函 approved by the head and sent to {PEER} (Art 21): message {sent.message_id}")
 
     inbound = wait_for(
-        "the request in hongshan's inbox",
-        lambda: next(
+        timeout_s=60.0,
+        what="the request in hongshan's inbox",
+        probe=lambda: next(
             (
                 m
                 for m in peer_handler(
@@ -270,8 +260,9 @@ def run(settings: Settings, say: Callable[[str], None] = print) -> dict[str, Any
         f"{reply.message.envelope.message_id}"
     )
     reply_doc = wait_for(
-        "the reply on the case",
-        lambda: next(
+        timeout_s=60.0,
+        what="the reply on the case",
+        probe=lambda: next(
             (
                 d
                 for d in handler1(
@@ -430,8 +421,9 @@ def _transfer(desk: Officer, head: Officer, peer_desk: Officer) -> dict[str, str
         ipb.ApproveIntakeDocumentRequest(request_id=rid(), document=drafted.name),
     ).document
     received = wait_for(
-        f"the transfer registered at {PEER}",
-        lambda: next(
+        timeout_s=60.0,
+        what=f"the transfer registered at {PEER}",
+        probe=lambda: next(
             (
                 m.detail.removeprefix("registered as ")
                 for m in peer_desk(

@@ -13,6 +13,7 @@ from liuhen.cases.v1 import cases_pb2 as cpb
 from liuhen.enforcement.v1 import enforcement_pb2 as epb
 from liuhen.platform.clock import SettableClock
 from liuhen.platform.db import utcnow
+from liuhen.platform.polling import wait_for
 from liuhen.routing.v1 import routing_pb2 as rpb
 from tests.service.test_cases_paths import refer
 from tests.service.test_cases_steps import (
@@ -27,7 +28,7 @@ from tests.service.test_cases_steps import (
 )
 from tests.service.test_routing import inbox
 from tests.service.test_routing_desk_referral import answer, applied, on_desk
-from tests.support import Site, file_case, rid, wait_for
+from tests.support import Site, file_case, rid
 
 ORDER = {"order": "支付拖欠工资"}
 

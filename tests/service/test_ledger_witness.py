@@ -18,8 +18,9 @@ from liuhen.platform.logkeys import Keyring, origin_of
 from liuhen.platform.note import Checkpoint, format_note, sign
 from liuhen.platform.objects import FileObjectStore
 from liuhen.platform.outbox import OutboxRow
+from liuhen.platform.polling import wait_for
 from tests.service.test_enforcement import open_case
-from tests.support import Site, rid, wait_for
+from tests.support import Site, rid
 
 JA, CITY = "jiangan", "wuhan"
 

@@ -16,11 +16,12 @@ from liuhen.cases.v1 import cases_pb2 as cases
 from liuhen.intake.v1 import intake_pb2 as intake
 from liuhen.platform import ledger
 from liuhen.platform.outbox import InboxRow, OutboxRow, topic_for_site
+from liuhen.platform.polling import wait_for
 from liuhen.routing.v1 import routing_pb2 as pb
 from services.routing import relay
 from services.routing.model import MAX_BACKOFF_S
 from services.run import start
-from tests.support import Site, rid, wait_for
+from tests.support import Site, rid
 
 
 def consumer(site: Site) -> relay.InboxConsumer:

@@ -5,10 +5,11 @@ psb's receipt and filing decision come back on the site's topic and land on the 
 from __future__ import annotations
 
 from liuhen.cases.v1 import cases_pb2 as cpb
+from liuhen.platform.polling import wait_for
 from liuhen.routing.v1 import routing_pb2 as rpb
 from services.routing import desk
 from tests.service.test_cases_paths import refer
-from tests.support import Site, file_case, wait_for
+from tests.support import Site, file_case
 
 
 def on_desk(site: Site, party: str, type: str) -> list[rpb.Envelope]:

@@ -12,9 +12,10 @@ import grpc
 import pytest
 
 from liuhen.cases.v1 import cases_pb2 as cpb
+from liuhen.platform.polling import wait_for
 from liuhen.routing.v1 import routing_pb2 as rpb
 from services.routing import desk
-from tests.support import Site, file_case, wait_for
+from tests.support import Site, file_case
 
 
 def settled(site: Site, tenant: str, message_id: str) -> rpb.Message | None:

@@ -14,11 +14,12 @@ from sqlalchemy import select
 
 from liuhen.intake.v1 import intake_pb2 as pb
 from liuhen.platform.outbox import OutboxRow, topic_for_site
+from liuhen.platform.polling import wait_for
 from liuhen.routing.v1 import routing_pb2 as rpb
 from services.intake import orm
 from services.routing import desk
 from services.routing.relay import InboxConsumer
-from tests.support import Site, rid, status_of, wait_for
+from tests.support import Site, rid, status_of
 
 
 def register(site: Site, tenant: str) -> pb.Intake:

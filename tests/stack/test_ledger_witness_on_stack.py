@@ -11,11 +11,12 @@ from liuhen.platform.archive import Archive
 from liuhen.platform.db import Database
 from liuhen.platform.logkeys import origin_of
 from liuhen.platform.note import Checkpoint
+from liuhen.platform.polling import wait_for
 from liuhen.platform.ports import ObjectLocked
 from liuhen.platform.s3objects import S3ObjectStore
 from tests.service.test_enforcement import open_case
 from tests.service.test_ledger_witness import CITY, JA
-from tests.support import Site, rid, wait_for
+from tests.support import Site, rid
 
 
 @pytest.mark.stack
