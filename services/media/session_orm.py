@@ -104,7 +104,7 @@ def segments_of(uow: UnitOfWork, sid: str) -> list[tuple[Recording, RecordingCon
         .where(contexts.c.tenant_id == uow.tenant, contexts.c.session_id == sid)
         .order_by(recordings.c.start_time)
     )
-    return [(r, c) for r, c in rows.tuples()]
+    return [(r, c) for r, c in rows]
 
 
 def gaps_of(uow: UnitOfWork, sid: str) -> list[GapRecord]:

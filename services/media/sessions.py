@@ -15,7 +15,7 @@ import json
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from liuhen.platform.errors import FailedPrecondition, InvalidArgument, require
 
@@ -187,6 +187,11 @@ class Explanation:
     reasons: dict[str, str] = field(default_factory=dict)
 
 
+def utc(moment: datetime) -> datetime:
+    """A stored time as UTC (SQLite hands back naive UTC datetimes)."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 def session_id(tenant: str, request_id: str) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{tenant}/session/{request_id}"))
 
@@ -286,7 +291,8 @@ def check_segment(session: Session, case_id: str, start: datetime, end: datetime
             article="seed Art 24, 25",
             field="metadata.session",
         )
-    if start < session.arrival_time - CLOCK_SKEW or end > session.departure_time + CLOCK_SKEW:
+    arrival, departure = utc(session.arrival_time), utc(session.departure_time)
+    if start < arrival - CLOCK_SKEW or end > departure + CLOCK_SKEW:
         raise InvalidArgument(
             "SEGMENT_OUTSIDE_SESSION",
             "the segment's start_time and end_time lie outside the session's arrival and departure",
@@ -315,7 +321,11 @@ def gaps(segments: Iterable[Segment], departure: datetime, tolerance: timedelta)
     """The interruptions in a session's footage (Art 24(3)): between the footage so far
     and the next segment, and from the last segment to the departure. Overlapping
     segments (two cameras) cover each other."""
-    ordered = sorted(segments, key=lambda s: (s.start, s.end, s.recording_id))
+    ordered = sorted(
+        (Segment(s.recording_id, utc(s.start), utc(s.end), s.resume_reason) for s in segments),
+        key=lambda s: (s.start, s.end, s.recording_id),
+    )
+    departure = utc(departure)
     found: list[Gap] = []
     if not ordered:
         return found
