@@ -23,6 +23,7 @@ from services.cases import (
     doctypes,
     documents,
     file_sources,
+    footage,
     handlers,
     orm,
 )
@@ -399,6 +400,7 @@ class CasesServicer(
         def work(uow: UnitOfWork, who: Principal) -> pb.ArchiveCaseResponse:
             case, docs = handlers.load_case(uow, case_id), orm.case_documents(uow, case_id)
             items = casefile.build(case, docs, sources.recordings, sources.others)
+            footage.check_footage(case, sources.sessions_without_footage)
             case = handlers.archive_case(uow, who, case_id=case_id, items=items)
             return pb.ArchiveCaseResponse(
                 case=case_to_pb(case), index_sha256=casefile.index_sha256(items), items=len(items)

@@ -9,6 +9,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from liuhen.platform.calendar import local_date
+from liuhen.platform.catalogue import deadline_rules
 from liuhen.platform.errors import (
     AlreadyExists,
     FailedPrecondition,
@@ -17,7 +19,14 @@ from liuhen.platform.errors import (
     require,
 )
 
-KINDS = {"audio": "录音", "video": "录像"}
+# Art 23, 24(1)(2), 41: a phone call's audio and a notice's screenshots or photos are
+# recordings too (catalog/recording.yaml `kinds`).
+KINDS = {
+    "audio": "录音",
+    "video": "录像",
+    "phone_call": "电话通话录音",
+    "image": "截屏、截图、拍照",
+}
 # Art 46: state secrets, trade secrets and privacy are handled under the secrecy rules.
 CONFIDENTIALITY = {
     "normal": "普通",
@@ -25,7 +34,6 @@ CONFIDENTIALITY = {
     "trade_secret": "商业秘密",
     "secret": "国家秘密",
 }
-LATE_AFTER = timedelta(days=2)  # Art 41: stored within 2 days of the recording
 DEFAULT_RETENTION_YEARS = 30  # Art 43: as long as the case file (archives law)
 CLOCK_SKEW = timedelta(minutes=5)
 MAX_LABEL = {"device": 64, "place": 128, "content_type": 100}  # S3 metadata stays small
@@ -214,8 +222,11 @@ def check_uploader(case: AssignedCase, user_id: str) -> None:
 
 
 def is_late(end_time: datetime, stored_at: datetime) -> bool:
-    """Stored more than 2 days after recording ended (Art 41 "2日内"): accepted, flagged."""
-    return stored_at - end_time > LATE_AFTER
+    """Stored after the 2 calendar days that follow the day recording ended (Art 41
+    "2日内", the catalogue's `media_stored`; why calendar days: docs/recording-sessions.md):
+    accepted, flagged. The same count as the session's storage deadline."""
+    within = deadline_rules()["media_stored"].amount
+    return (local_date(stored_at) - local_date(end_time)).days > within
 
 
 def retain_until(recorded: datetime, years: int, *, stored: datetime) -> datetime:

@@ -130,3 +130,7 @@ def due_for_fixity(uow: UnitOfWork, checked_before: datetime, limit: int) -> lis
             .limit(limit)
         )
     )
+
+
+# The tables of sessions, gaps and attachments (seed Art 7, 24–26, 41), in the same metadata.
+import services.media.session_orm  # noqa: E402, F401

@@ -27,11 +27,11 @@ from liuhen.platform.server import current_principal
 from liuhen.platform.service import ServicerBase, parse_name
 from liuhen.platform.timestamps import timestamp
 from services.media import handlers, offsite
+from services.media import session_servicer as session_rpc
 from services.media.convert import (
     FIXITY_STATES,
     OFFSITE_STATES,
     chunk_of,
-    command_of,
     metadata_of,
     recording_to_pb,
 )
@@ -47,6 +47,7 @@ from services.media.model import (
 from services.media.model import (
     UploadRecording as UploadCommand,
 )
+from services.media.sessions import Attachment
 
 POLL_S = 0.2  # how often a waiting VerifyOffsiteCopy looks for the copy
 
@@ -88,7 +89,7 @@ class MediaServicer(ServicerBase, media_pb2_grpc.MediaServiceServicer):  # type:
         )
 
     def _load(self, name: str) -> Recording:
-        case_id, rec_id = parse_name(name, "cases/*/recordings/*")
+        case_id, rec_id = session_rpc.parse_recording(name)
         return self.read(lambda uow, who: handlers.load(uow, case_id, rec_id))
 
     # --- uploads --------------------------------------------------------------------
@@ -110,9 +111,8 @@ class MediaServicer(ServicerBase, media_pb2_grpc.MediaServiceServicer):  # type:
         self, principal: Principal, requests: IdleStream
     ) -> pb.UploadRecordingResponse:
         meta = metadata_of(await requests.next())
-        cmd = command_of(meta)
-        handlers.check_upload(principal, cmd, utcnow())
-        case = await self.calls(self._case, cmd.case_id, principal)
+        # The case or intake, the session, the note: checked before any byte is stored.
+        cmd, att, case, labels = await session_rpc.prepare_upload(self, principal, meta)
         stream = HashingStream(self._chunks(requests))
         upload = await self.uploads(
             handlers.store,
@@ -122,8 +122,9 @@ class MediaServicer(ServicerBase, media_pb2_grpc.MediaServiceServicer):  # type:
             case=case,
             stream=stream,
             retention_years=self.retention_years,
+            labels=labels,
         )
-        response = await self.calls(self._record, meta, cmd, case, upload, stream.sha256)
+        response = await self.calls(self._record, meta, cmd, case, upload, stream.sha256, att)
         fault_point(self.platform.settings.test_fault, "upload.recorded")
         self.copier.nudge()
         check_same_bytes(response.recording.sha256, stream.sha256)  # a replayed request
@@ -143,14 +144,18 @@ class MediaServicer(ServicerBase, media_pb2_grpc.MediaServiceServicer):  # type:
         case: AssignedCase,
         upload: Any,
         sent: str,
+        att: Attachment,
     ) -> pb.UploadRecordingResponse:
         return self.mutate(
             "UploadRecording",
             meta,
             pb.UploadRecordingResponse,
             lambda uow, who: pb.UploadRecordingResponse(
-                recording=recording_to_pb(
-                    handlers.record(uow, who, cmd=cmd, case=case, upload=upload, sent_sha256=sent)
+                recording=session_rpc.recorded(
+                    uow,
+                    who,
+                    handlers.record(uow, who, cmd=cmd, case=case, upload=upload, sent_sha256=sent),
+                    att,
                 )
             ),
         )
@@ -161,15 +166,19 @@ class MediaServicer(ServicerBase, media_pb2_grpc.MediaServiceServicer):  # type:
         self, request: pb.GetRecordingRequest, context: Any
     ) -> pb.GetRecordingResponse:
         rec = await self.calls(self._load, request.name)
-        return pb.GetRecordingResponse(recording=recording_to_pb(rec))
+        shown = await self.calls(self.read, lambda uow, who: session_rpc.attached(uow, rec))
+        return pb.GetRecordingResponse(recording=shown)
 
     async def ListRecordings(
         self, request: pb.ListRecordingsRequest, context: Any
     ) -> pb.ListRecordingsResponse:
         (case_id,) = parse_name(request.case, "cases/*", "case")
         await self.calls(self._case, case_id, current_principal())  # another tenant's: NOT_FOUND
-        recs = await self.calls(self.read, lambda uow, who: handlers.of_case(uow, case_id))
-        return pb.ListRecordingsResponse(recordings=[recording_to_pb(r) for r in recs])
+        recs = await self.calls(
+            self.read,
+            lambda uow, who: [session_rpc.attached(uow, r) for r in handlers.of_case(uow, case_id)],
+        )
+        return pb.ListRecordingsResponse(recordings=recs)
 
     # --- the copies -------------------------------------------------------------------
 
@@ -250,6 +259,28 @@ class MediaServicer(ServicerBase, media_pb2_grpc.MediaServiceServicer):  # type:
             return pb.SetLegalHoldResponse(recording=recording_to_pb(rec), legal_hold=request.on)
 
         return self.mutate("SetLegalHold", request, pb.SetLegalHoldResponse, work)
+
+    # --- on-site sessions (Art 23–26, 41): services/media/session_servicer.py ---------
+
+    async def CreateSession(self, request: pb.CreateSessionRequest, context: Any) -> Any:
+        return await session_rpc.create_session(self, request)
+
+    async def GetSession(self, request: pb.GetSessionRequest, context: Any) -> Any:
+        return await session_rpc.get_session(self, request)
+
+    async def ListSessions(self, request: pb.ListSessionsRequest, context: Any) -> Any:
+        return await session_rpc.list_sessions(self, request)
+
+    async def ExplainInterruption(
+        self, request: pb.ExplainInterruptionRequest, context: Any
+    ) -> Any:
+        return await session_rpc.explain_interruption(self, request)
+
+    async def ExemptSession(self, request: pb.ExemptSessionRequest, context: Any) -> Any:
+        return await session_rpc.exempt_session(self, request)
+
+    async def ListLateRecordings(self, request: pb.ListLateRecordingsRequest, context: Any) -> Any:
+        return await session_rpc.list_late(self, request)
 
 
 def register_async(platform: Platform) -> Callable[[grpc.aio.Server, AioRuntime], Sequence[str]]:
