@@ -79,6 +79,7 @@ NUMBERS = {
     "offsite_retry_s": "LIUHEN_MEDIA_OFFSITE_RETRY_S",
     "fixity_interval_s": "LIUHEN_MEDIA_FIXITY_INTERVAL_S",
     "fixity_batch": "LIUHEN_MEDIA_FIXITY_BATCH",
+    "report_interval_s": "LIUHEN_MEDIA_REPORT_INTERVAL_S",
     "checkpoint_interval_s": "LIUHEN_CHECKPOINT_INTERVAL_S",
 }
 
@@ -133,6 +134,7 @@ class Settings:
     offsite_retry_s: float = 5.0  # how often the off-site copier retries pending copies
     fixity_interval_s: float = 86400.0  # each recording's copies re-hashed this often
     fixity_batch: int = 100  # recordings re-hashed per tenant and round
+    report_interval_s: float = 7 * 86400.0  # each district's Art 47 report to the city
     test_fault: str = ""  # crash tests only: liuhen.platform.faults
     # The ledger log's signing and witness keys (logkeys.py; a mounted Secret on stack).
     log_keys_dir: str = ""

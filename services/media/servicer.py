@@ -24,9 +24,9 @@ from liuhen.platform.bootstrap import Platform
 from liuhen.platform.db import UnitOfWork, utcnow
 from liuhen.platform.faults import fault_point
 from liuhen.platform.server import current_principal
-from liuhen.platform.service import ServicerBase, parse_name
+from liuhen.platform.service import parse_name
 from liuhen.platform.timestamps import timestamp
-from services.media import handlers, offsite
+from services.media import handlers, offsite, report_handlers
 from services.media import session_servicer as session_rpc
 from services.media.convert import (
     FIXITY_STATES,
@@ -47,12 +47,13 @@ from services.media.model import (
 from services.media.model import (
     UploadRecording as UploadCommand,
 )
+from services.media.report_servicer import SupervisionReportRpcs
 from services.media.sessions import Attachment
 
 POLL_S = 0.2  # how often a waiting VerifyOffsiteCopy looks for the copy
 
 
-class MediaServicer(ServicerBase, media_pb2_grpc.MediaServiceServicer):  # type: ignore[misc]
+class MediaServicer(SupervisionReportRpcs, media_pb2_grpc.MediaServiceServicer):  # type: ignore[misc]
     def __init__(
         self,
         platform: Platform,
@@ -292,6 +293,10 @@ def register_async(platform: Platform) -> Callable[[grpc.aio.Server, AioRuntime]
         offsite.clean_staging(platform.objects)
         copier = offsite.OffsiteCopier(platform, platform.settings.offsite_retry_s)
         runtime.workers.append(copier)
+        # Art 47: each district's report to the city, every LIUHEN_MEDIA_REPORT_INTERVAL_S.
+        runtime.workers.append(
+            report_handlers.ReportScheduler(platform, platform.settings.report_interval_s)
+        )
         servicer = MediaServicer(platform, runtime, copier, years)
         media_pb2_grpc.add_MediaServiceServicer_to_server(servicer, server)
         return [pb.DESCRIPTOR.services_by_name["MediaService"].full_name]
