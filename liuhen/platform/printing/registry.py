@@ -14,6 +14,7 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any, Protocol
 
 from sqlalchemy import BigInteger, Integer, String, Text, UniqueConstraint, func, select
@@ -90,7 +91,10 @@ def object_key(document: str) -> str:
     return f"prints/{document}.pdf"
 
 
+@cache
 def role_names() -> Mapping[str, str]:
+    """Each role's printed name (roles.yaml), read once per process: parsing it on every
+    print cost 2% of an approval's time, inside its transaction (docs/performance.md)."""
     import yaml
 
     roles = yaml.safe_load((HERE / "roles.yaml").read_text("utf-8"))["roles"]
