@@ -29,7 +29,7 @@ from typing import Any
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from bench.common import drain, emit, figures, load, profile, py_spy, seconds, site
+from bench.common import drain, emit, figures, load, profile, py_spy, seconds, show, site
 from liuhen.intake.v1 import intake_pb2 as pb
 from tests.support import rid
 
@@ -218,6 +218,9 @@ def main() -> None:
             for name, got in (("RegisterComplaint", reg), ("ApproveFiling", appr)):
                 emit(
                     "commands",
+                    f"{name:<18} {callers:>2} callers {show(got)} | bare INSERT {show(base)} | "
+                    f"echo {info['per_s']:.0f}/s | ratio {got['per_s'] / base['per_s']:.3f}, "
+                    f"p99 {got['p99_ms'] / base['p99_ms']:.1f}x",
                     command=name,
                     callers=callers,
                     seconds=duration,

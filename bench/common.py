@@ -131,6 +131,10 @@ def drain(calls: list[Callable[[], object]], callers: int) -> tuple[float, list[
     return len(latencies) / (time.perf_counter() - t0), latencies, errors[0]
 
 
+def show(f: dict[str, float]) -> str:
+    return f"{f['per_s']:8.1f}/s p50 {f['p50_ms']:8.2f} ms p99 {f['p99_ms']:8.2f} ms"
+
+
 def figures(rate: float, latencies: list[float], errors: int = 0) -> dict[str, float]:
     return {
         "per_s": round(rate, 1),
@@ -141,8 +145,9 @@ def figures(rate: float, latencies: list[float], errors: int = 0) -> dict[str, f
     }
 
 
-def emit(bench: str, **fields: Any) -> dict[str, Any]:
-    """Print one result and append it as one JSON line."""
+def emit(bench: str, summary: str = "", **fields: Any) -> dict[str, Any]:
+    """Print one result (its summary line, else its JSON) and append it as one JSON line
+    to RESULTS."""
     line = {
         "bench": bench,
         "profile": profile(),
@@ -151,7 +156,7 @@ def emit(bench: str, **fields: Any) -> dict[str, Any]:
         **fields,
     }
     text = json.dumps(line, ensure_ascii=False)
-    print(text, flush=True)
+    print(f"[{bench} {profile()}] {summary}" if summary else text, flush=True)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     with RESULTS.open("a") as f:
         f.write(text + "\n")
