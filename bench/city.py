@@ -229,9 +229,13 @@ def load_postgres(owner_url: str, n: int, seed: int) -> None:
     with psycopg.connect(owner_url.replace("postgresql+psycopg", "postgresql")) as conn:
         for tenant in TENANTS:
             for table, data in rows(tenant, n, seed).items():
+                # COPY does not run under row-level security: the owner lifts it for
+                # itself within this transaction only (the services' role stays bound).
+                conn.execute(f"ALTER TABLE {table} NO FORCE ROW LEVEL SECURITY")
                 with conn.cursor().copy(f"COPY {table} ({COLUMNS[table]}) FROM STDIN") as copy:
                     for r in data:
                         copy.write_row(r)
+                conn.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
             conn.commit()
         conn.autocommit = True
         conn.execute("ANALYZE")
