@@ -306,7 +306,13 @@ class CasesServicer(
         today = local_date(utcnow())  # overdue by Wuhan's date, on the PRC calendar
 
         def work(uow: UnitOfWork, _who: object) -> pb.ListDeadlinesResponse:
-            rows = deadlines.query(uow, case_id=case_id, officer=request.officer)
+            rows = deadlines.query(
+                uow,
+                case_id=case_id,
+                officer=request.officer,
+                open_only=request.open_only,
+                due_before=today if request.overdue_only else None,
+            )
             items = [deadlines.to_proto(r, today) for r in rows]
             if request.overdue_only:
                 items = [d for d in items if d.state == "overdue"]
