@@ -8,10 +8,12 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from liuhen.cases.v1 import cases_pb2 as cpb
+from liuhen.console import intake_documents
 from liuhen.console.backend import Refusal
 from liuhen.console.session import Officer
 from liuhen.console.views import call, render, signed_in
 from liuhen.intake.v1 import intake_pb2 as ipb
+from liuhen.platform import catalogue
 
 KINDS = (
     ("complaint", "劳动保障监察投诉登记表"),
@@ -76,7 +78,19 @@ async def show(request: Request, o: Officer) -> Response:
             case = case_name
         except Refusal:
             case = ""
-    return render(request, "intake.html", intake=intake, case=case)
+    return render(
+        request,
+        "intake.html",
+        intake=intake,
+        case=case,
+        draftable=intake_documents.draftable(o),
+        from_zh=_site_zh(intake.from_site),
+    )
+
+
+def _site_zh(site_id: str) -> str:
+    site = catalogue.sites().get(site_id)
+    return site.zh if site else site_id
 
 
 async def _act(request: Request, o: Officer, method: str, msg: object) -> Response:

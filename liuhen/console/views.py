@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
-from functools import wraps
+from functools import cache, wraps
 from pathlib import Path
 from typing import Any
 
@@ -56,11 +56,19 @@ STATE_ZH = {
 }
 
 
+@cache
+def _states_zh() -> dict[str, str]:
+    """The console's short names, then the catalogue's for every other state."""
+    names = {k: v.zh for k, v in catalogue.state_names("case").items()}
+    names.update({k: v.zh for k, v in catalogue.state_names("intake").items()})
+    return {**names, **STATE_ZH}
+
+
 def render(request: Request, name: str, *, status: int = 200, **context: Any) -> Response:
     context.setdefault("officer", session.current(request))
     context.setdefault("request_id", str(uuid.uuid4()))
     shared = {
-        "state_zh": STATE_ZH,
+        "state_zh": _states_zh(),
         "today": local_date(utcnow()).isoformat(),  # overdue by Wuhan's date
         "person_parts": PERSON_PARTS,
         "employer_parts": EMPLOYER_PARTS,
