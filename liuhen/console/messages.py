@@ -46,9 +46,17 @@ STATE_ZH = {
 HIDDEN = frozenset({"checkpoint", "cosignature"})
 
 
+DESKS_ZH = {"psb": "公安机关", "procuratorate": "人民检察院", "court": "人民法院"}
+PROVINCE_ZH = {"hubei": "湖北省劳动保障监察局"}
+
+
 def site_zh(site_id: str) -> str:
-    site = catalogue.sites().get(site_id)
-    return site.zh if site else site_id
+    """A site, a desk of a site (`jiangan.psb`: 江岸区公安机关) or the province."""
+    tenant, _, desk = site_id.partition(".")
+    site = catalogue.sites().get(tenant)
+    if site is None:
+        return PROVINCE_ZH.get(site_id, site_id)
+    return f"{site.zh}{DESKS_ZH.get(desk, desk)}" if desk else site.zh
 
 
 def made_here(m: Any) -> str:

@@ -69,6 +69,8 @@ EVIDENCE_ROWS = 3
 # The referral that goes with its copy to the procuratorate in one step (Art 30).
 CRIMINAL_REFERRAL = "criminal_referral_letter"
 PROVINCE_DESK = ("hubei", "湖北省劳动保障监察局")
+# Recipients reached through routing, never served a receipt (sites.yaml: peers, desks).
+ROUTED = frozenset({"peer", "psb", "procuratorate", "court"})
 
 
 @cache
@@ -83,7 +85,9 @@ def served_types() -> frozenset[str]:
     """The documents served on a person or unit (not on a peer organisation, which
     routing reaches): the console offers their serve link once effective."""
     return frozenset(
-        code for code, t in catalogue.documents().items() if set(t.served_to) - {"peer"}
+        code
+        for code, t in catalogue.documents().items()
+        if set(t.served_to) - ROUTED and code not in desk_documents()
     )
 
 
@@ -152,9 +156,10 @@ def _form(
 ) -> Response:
     errors: dict[str, Refusal] = {}
     if error:
-        for key in ("method", "recipient", "signed_by", "served_time", "evidence", "place"):
-            if error.on(key):
-                errors[key] = replace(error, message=error.on(key))
+        for key in ("method", "recipient", "signed_by", "served_time", "evidence", "place", "note"):
+            said = error.on(key) or error.on(f"details.{key}")
+            if said:
+                errors[key] = replace(error, message=said)
         for key, _ in DETAILS_ZH:
             if error.on(f"details.{key}") or error.on(key):
                 errors[f"details.{key}"] = replace(

@@ -18,7 +18,7 @@ from liuhen.console.backend import Backend, Refusal
 from liuhen.console.forms import EMPLOYER_PARTS, PERSON_PARTS
 from liuhen.console.session import ROLE_ZH, Officer
 from liuhen.platform import catalogue
-from liuhen.platform.calendar import local_date
+from liuhen.platform.calendar import CHINA, local_date
 from liuhen.platform.db import utcnow
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
@@ -74,8 +74,14 @@ def render(request: Request, name: str, *, status: int = 200, **context: Any) ->
         "employer_parts": EMPLOYER_PARTS,
         "deadline_zh": _deadline_zh,
         "roles_zh": lambda roles: " → ".join(ROLE_ZH.get(r, r) for r in roles),
+        "at": _at,
     }
     return TEMPLATES.TemplateResponse(request, name, {**shared, **context}, status_code=status)
+
+
+def _at(stamp: Any, fmt: str) -> str:
+    """A protobuf Timestamp as Wuhan's clock shows it."""
+    return str(stamp.ToDatetime(tzinfo=CHINA).strftime(fmt))
 
 
 def _deadline_zh(deadline: Any) -> str:
