@@ -29,10 +29,24 @@ SOURCES = (
     ("other", "其他"),
 )
 
+# The form's inputs and the request fields a refusal names (BadRequest.FieldViolation).
+FIELDS = {
+    "kind": "kind",
+    "source": "source",
+    "referring_agency": "referring_agency",
+    "complainant": "complainant.name",
+    "contact": "complainant.contact",
+    "employer": "employer.name",
+    "address": "employer.address",
+    "violation": "violation",
+}
+
 
 @signed_in
 async def new_intake(request: Request, o: Officer) -> Response:
-    return render(request, "intake_new.html", kinds=KINDS, sources=SOURCES, form={}, error=None)
+    return render(
+        request, "intake_new.html", kinds=KINDS, sources=SOURCES, form={}, error=None, errors={}
+    )
 
 
 @signed_in
@@ -61,6 +75,7 @@ async def register(request: Request, o: Officer) -> Response:
             sources=SOURCES,
             form=form,
             error=refusal,
+            errors={k: refusal.on(field) for k, field in FIELDS.items() if refusal.on(field)},
             status=400,
         )
     return RedirectResponse(f"/{reply.intake.name}", status_code=303)

@@ -322,3 +322,18 @@ def test_art30_a_criminal_referral_is_sent_from_the_case_page_once(page: Page, s
     assert "涉嫌犯罪案件移送" in outbox and "江岸区公安机关" in outbox
     assert "江岸区人民检察院" in outbox
     page.shot("outbox-referral")
+
+
+def test_art10_a_registration_without_the_employer_is_refused_beside_that_field(
+    page: Page, site: Site
+) -> None:
+    page.sign_in_embedded(JA, "intake1")
+    page.click("#new-intake")
+    page.fill("#complainant", "李四")
+    page.fill("#violation", "拖欠工资")
+    page.click("#register")
+    assert "employer.name" in page.text("#error-employer")  # 缺少必填项 employer.name
+    assert page.text("#error-employer").endswith("（seed Art 10(1)）")
+    assert not page.has("#error-violation") and not page.has("#refusal")
+    assert page.find("#violation").get_attribute("value") == "拖欠工资"  # kept as typed
+    page.shot("register-refused-beside-employer")
