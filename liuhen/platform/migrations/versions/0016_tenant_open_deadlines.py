@@ -3,7 +3,7 @@
 read every deadline of the tenant to keep a few (bench.city, docs/performance.md).
 
 Revision ID: 0016
-Revises: 0011
+Revises: 0014
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0016"
-down_revision: str | Sequence[str] | None = "0011"
+down_revision: str | Sequence[str] | None = "0014"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
