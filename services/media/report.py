@@ -40,8 +40,6 @@ SECTIONS = (MISSING_FOOTAGE, LATE_STORAGE, UNEXPLAINED, OFFSITE, UNAPPROVED, LED
 # What a section whose source is not built yet says (issue 8: sessions, gaps and the
 # access register are other parts of the recording chapter).
 NOT_YET = {
-    MISSING_FOOTAGE.name: "filled when recsess lands (on-site sessions and their footage)",
-    UNEXPLAINED.name: "filled when recsess lands (sessions, segments and their gaps)",
     UNAPPROVED.name: "filled when recaccess lands (the access register of views and copies)",
 }
 

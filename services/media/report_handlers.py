@@ -25,7 +25,7 @@ from liuhen.platform.errors import FailedPrecondition, InvalidArgument
 from liuhen.platform.listing import DEFAULT_PAGE, MAX_PAGE
 from liuhen.platform.outbox import InboxRow
 from liuhen.routing.v1 import routing_pb2
-from services.media import orm, report_orm
+from services.media import orm, report_orm, session_orm
 from services.media.report import (
     ChainCheck,
     CopyFinding,
@@ -38,6 +38,7 @@ from services.media.report import (
     scheduled_period,
     to_json,
 )
+from services.media.sessions import FLAGGED
 
 log = logging.getLogger("liuhen.media.report")
 REPORT_MESSAGE = "supervision_report"  # outbox.ROUTES: from a district to its city
@@ -51,14 +52,58 @@ EPOCH = datetime(2020, 1, 6, tzinfo=UTC)  # a Monday, 00:00 UTC: where scheduled
 Source = Callable[[UnitOfWork, datetime, datetime], Sequence[Finding] | None]
 
 
-def activities_without_footage(uow: UnitOfWork, start: datetime, end: datetime) -> None:
-    """Filled when recsess lands: sessions whose required footage never arrived."""
-    return None
+def activities_without_footage(uow: UnitOfWork, start: datetime, end: datetime) -> list[Finding]:
+    """On-site sessions of the period (by arrival) with no segment and no recorded
+    exemption (Art 23): the activity needed footage and has none."""
+    c = session_orm.sessions.c
+    rows = uow.session.execute(
+        select(c.id, c.case_id, c.place, c.purpose, c.arrival_time)
+        .where(
+            c.tenant_id == uow.tenant,
+            c.arrival_time >= start,
+            c.arrival_time < end,
+            c.segments == 0,
+            c.exempt_reason == "",
+        )
+        .order_by(c.arrival_time, c.id)
+    )
+    return [
+        Finding(
+            f"cases/{r.case_id}/sessions/{r.id}",
+            r.case_id,
+            detail=f"{r.purpose} @ {r.place}: no footage",
+            time=r.arrival_time,
+        )
+        for r in rows
+    ]
 
 
-def unexplained_interruptions(uow: UnitOfWork, start: datetime, end: datetime) -> None:
-    """Filled when recsess lands: gaps between segments with no explanation."""
-    return None
+def unexplained_interruptions(uow: UnitOfWork, start: datetime, end: datetime) -> list[Finding]:
+    """Gaps between a session's segments, begun in the period, still flagged: neither
+    spoken on the resuming segment nor explained in writing (Art 26)."""
+    c = session_orm.gap_records.c
+    rows = uow.session.execute(
+        select(c.session_id, c.case_id, c.after_recording, c.start_time, c.end_time)
+        .where(
+            c.tenant_id == uow.tenant,
+            c.state == FLAGGED,
+            c.start_time >= start,
+            c.start_time < end,
+        )
+        .order_by(c.start_time, c.session_id)
+    )
+    return [
+        Finding(
+            f"cases/{r.case_id}/sessions/{r.session_id}",
+            r.case_id,
+            detail=(
+                f"gap after {_recording_name(r.case_id, r.after_recording)}: "
+                f"{r.start_time.isoformat()} – {r.end_time.isoformat()}"
+            ),
+            time=r.start_time,
+        )
+        for r in rows
+    ]
 
 
 def unapproved_access(uow: UnitOfWork, start: datetime, end: datetime) -> None:

@@ -15,6 +15,7 @@ from liuhen.platform.polling import wait_for
 from services.media.offsite import OffsiteCopier
 from services.media.report_handlers import ReportScheduler
 from tests.service.test_media import TENANT, footage, metadata, open_case, ts, upload
+from tests.service.test_media_sessions import new_session, segment
 from tests.support import Site, rid, status_of
 
 CITY = "wuhan"
@@ -86,8 +87,31 @@ def test_art47_the_report_lists_late_storage_and_says_which_sections_are_not_bui
     assert by_name["late_storage"].article == "seed Art 41"
     assert by_name["ledger_chains"].available and not by_name["ledger_chains"].findings
     assert report.ledger_chains >= 1  # the case's chain, verified
-    for name in ("missing_footage", "unexplained_interruptions", "unapproved_access"):
-        assert not by_name[name].available and "filled when rec" in by_name[name].note
+    for name in ("missing_footage", "unexplained_interruptions"):
+        assert by_name[name].available and not by_name[name].findings
+    assert not by_name["unapproved_access"].available
+    assert "filled when rec" in by_name["unapproved_access"].note
+
+
+def test_art47_the_report_lists_a_session_without_footage_and_an_unexplained_gap(
+    site: Site,
+) -> None:
+    case = open_case(site)
+    t0 = datetime.now(UTC) - timedelta(hours=3)
+    bare = new_session(site, case.name, t0)
+    gapped = new_session(site, case.name, t0 + timedelta(minutes=90))
+    segment(site, case.name, gapped.name, t0 + timedelta(minutes=90), t0 + timedelta(minutes=100))
+
+    report = (
+        site.client("media", TENANT, "head1")
+        .GetSupervisionReport(pb.GetSupervisionReportRequest(**period()))
+        .report
+    )
+    by_name = sections(report)
+    assert [f.subject for f in by_name["missing_footage"].findings] == [bare.name]
+    (gap,) = by_name["unexplained_interruptions"].findings
+    assert gap.subject == gapped.name and gap.case == case.name
+    assert by_name["unexplained_interruptions"].article == "seed Art 26"
 
 
 def test_art45_a_ledger_chain_changed_behind_the_services_back_is_a_finding(site: Site) -> None:
