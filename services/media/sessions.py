@@ -85,8 +85,8 @@ class Session:
             "session": self.name,
             "session_place": self.place,
             "session_purpose": self.purpose,
-            "session_arrival": self.arrival_time.isoformat(),
-            "session_departure": self.departure_time.isoformat(),
+            "session_arrival": utc(self.arrival_time).isoformat(),
+            "session_departure": utc(self.departure_time).isoformat(),
             "session_officers": ";".join(
                 f"{o.name}({o.certificate_number})" for o in self.officers
             ),

@@ -316,6 +316,8 @@ def test_art41_a_segment_carries_the_case_and_session_labels_on_its_object(site:
     )  # fmt: skip
     assert meta["session_officers"] == "李四(42010001);王五(42010002)"
     assert meta["session_parties"] == "某建筑劳务公司 项目经理 赵六"
+    assert meta["session_arrival"] == t0.isoformat()
+    assert meta["session_departure"] == (t0 + timedelta(minutes=30)).isoformat()
 
 
 def test_art23_a_mandatory_case_is_not_archived_while_a_session_has_no_footage(

@@ -49,3 +49,4 @@ def test_art41_a_segments_labels_are_on_its_object_at_both_rgw_zones(stack_site:
         ), zone  # fmt: skip
         assert meta["session_officers"] == "李四(42010001);王五(42010002)", zone
         assert meta["session_parties"] == "某建筑劳务公司 项目经理 赵六", zone
+        assert meta["session_arrival"] == t0.isoformat(), zone
