@@ -171,6 +171,9 @@ def test_art26_where_recording_could_not_go_on_an_approved_written_statement_exp
     approved = through_chain(site, drafted)
     assert approved.state == "effective"
     explain.request_id = rid()
+    code, reason, _ = refused(media(site, "handler2").ExplainInterruption, explain)
+    assert (code, reason) == (grpc.StatusCode.PERMISSION_DENIED, "NOT_CASE_HANDLER")
+    explain.request_id = rid()
     after = media(site).ExplainInterruption(explain).session
     assert not after.unexplained_gap
     (gap,) = after.interruptions
@@ -357,6 +360,13 @@ def test_art23_a_mandatory_case_is_not_archived_while_a_session_has_no_footage(
     archive.request_id = rid()
     assert reviewer.ArchiveCase(archive).case.state == "archived"
     assert "session.exempted" in ledger_actions(site, case.name)
+    code, reason, info = refused(
+        media(site, "head1").ExemptSession,
+        pb.ExemptSessionRequest(request_id=rid(), name=s.name, reason="再次豁免"),
+    )
+    assert (code, reason, info["article"]) == (
+        grpc.StatusCode.FAILED_PRECONDITION, "CASE_ARCHIVED", "seed Art 42",
+    )  # fmt: skip
 
 
 def test_art7_a_reception_recording_is_kept_locked_and_carried_into_the_case_once_filed(
