@@ -10,6 +10,8 @@ from datetime import UTC, datetime, timedelta
 import grpc
 import pytest
 from google.protobuf.timestamp_pb2 import Timestamp
+from google.rpc import error_details_pb2
+from grpc_status import rpc_status
 
 from liuhen.cases.v1 import cases_pb2 as cpb
 from liuhen.intake.v1 import intake_pb2 as ipb
@@ -272,10 +274,15 @@ def test_art41_an_image_without_its_note_is_refused_naming_the_missing_part(site
         )  # fmt: skip
         if note is not None:
             meta.note.CopyFrom(note)
-        code, reason, info = refused(media(site).UploadRecording, requests(meta, [b"jpeg"]))
+        with pytest.raises(grpc.RpcError) as exc:
+            media(site).UploadRecording(requests(meta, [b"jpeg"]))
+        code, reason, info = status_of(exc.value)
         assert (code, reason, info["field"], info["article"]) == (
             grpc.StatusCode.INVALID_ARGUMENT, "IMAGE_NOTE_REQUIRED", missing, "seed Art 41",
         )  # fmt: skip
+        violations = error_details_pb2.BadRequest()
+        assert any(d.Unpack(violations) for d in rpc_status.from_call(exc.value).details)  # type: ignore[arg-type]
+        assert violations.field_violations[0].field == missing
     assert (
         list(media(site).ListRecordings(pb.ListRecordingsRequest(case=case.name)).recordings) == []
     )
