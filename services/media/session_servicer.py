@@ -213,7 +213,7 @@ async def explain_interruption(sv: MediaServicer, request: pb.ExplainInterruptio
         s = sh.explain(
             uow,
             who,
-            session=sh.load_session(uow, case_id, sid),
+            session=sh.load_session(uow, case_id, sid, lock=True),
             after=after,
             reported_to=request.reported_to,
             reported_at=datetime_of(request, "reported_time"),
@@ -231,7 +231,9 @@ async def exempt_session(sv: MediaServicer, request: pb.ExemptSessionRequest) ->
     check_open(await sv.calls(sv._case, case_id, current_principal()))  # Art 42
 
     def work(uow: UnitOfWork, who: Principal) -> pb.ExemptSessionResponse:
-        s = sh.exempt(uow, who, session=sh.load_session(uow, case_id, sid), reason=request.reason)
+        s = sh.exempt(
+            uow, who, session=sh.load_session(uow, case_id, sid, lock=True), reason=request.reason
+        )
         return pb.ExemptSessionResponse(session=_session_pb(uow, s))
 
     return await sv.calls(sv.mutate, "ExemptSession", request, pb.ExemptSessionResponse, work)
