@@ -83,8 +83,9 @@ def get_session(uow: UnitOfWork, case_id: str, sid: str, *, lock: bool = False) 
 
 def session_by_id(uow: UnitOfWork, sid: str, *, lock: bool = False) -> Session | None:
     """`lock`: hold the session's row to the end of the transaction, so that two segments
-    stored at once reconcile its gaps one after the other (PostgreSQL; SQLite holds one
-    writer anyway)."""
+    stored at once reconcile its gaps one after the other. Today the ledger's tenant lock,
+    taken earlier in the same transaction, already orders them; this says so where the
+    rule needs it rather than relying on that (SQLite holds one writer anyway)."""
     stmt = select(Session).where(sessions.c.id == sid, sessions.c.tenant_id == uow.tenant)
     return uow.session.scalar(stmt.with_for_update() if lock else stmt)
 
