@@ -137,6 +137,10 @@ def test_art26_a_gap_is_flagged_and_the_resuming_segments_spoken_reason_clears_i
         "session.interruption_flagged",
         "session.interruption_explained",
     ]
+    verified = site.client("cases", TENANT, "handler1").VerifyLedger(
+        cpb.VerifyLedgerRequest(case=case.name)
+    )
+    assert verified.ok, verified.detail
 
 
 def test_art26_where_recording_could_not_go_on_an_approved_written_statement_explains_it(
