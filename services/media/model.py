@@ -195,9 +195,8 @@ def ended(cmd: UploadRecording) -> datetime:
     return _when(cmd.end_time, "end_time")
 
 
-def check_uploader(case: AssignedCase, user_id: str) -> None:
-    """Only the case's handler stores its footage (Art 41: 案件首办责任人…储存), and not
-    once the file is archived (Art 42)."""
+def check_open(case: AssignedCase) -> None:
+    """An archived file takes nothing more (Art 42)."""
     if case.state == "archived":
         raise FailedPrecondition(
             "CASE_ARCHIVED",
@@ -205,6 +204,12 @@ def check_uploader(case: AssignedCase, user_id: str) -> None:
             "案件已立卷归档，不得变更",
             article="seed Art 42",
         )
+
+
+def check_uploader(case: AssignedCase, user_id: str) -> None:
+    """Only the case's handler stores its footage (Art 41: 案件首办责任人…储存), and not
+    once the file is archived (Art 42)."""
+    check_open(case)
     if not case.handler_id:
         raise FailedPrecondition(
             "NO_HANDLER",

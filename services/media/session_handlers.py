@@ -23,7 +23,9 @@ from services.media.sessions import (
     SPOKEN,
     WRITTEN,
     Attachment,
+    Change,
     CreateSession,
+    Gap,
     GapRecord,
     RecordingContext,
     Segment,
@@ -72,8 +74,9 @@ def create_session(
     return session
 
 
-def load_session(uow: UnitOfWork, case_id: str, sid: str) -> Session:
-    session = sorm.get_session(uow, case_id, sid)
+def load_session(uow: UnitOfWork, case_id: str, sid: str, *, lock: bool = False) -> Session:
+    """`lock` for a change: one change to a session's gaps at a time."""
+    session = sorm.get_session(uow, case_id, sid, lock=lock)
     if session is None:
         raise not_found("session", f"cases/{case_id}/sessions/{sid}")
     return session
@@ -128,7 +131,7 @@ def attach(uow: UnitOfWork, principal: Principal, *, rec: Recording, att: Attach
     )
     uow.session.flush()
     if att.session_id:
-        session = sorm.session_by_id(uow, att.session_id)
+        session = sorm.session_by_id(uow, att.session_id, lock=True)
         assert session is not None  # check_attachment found it
         deadlines.meet(uow, rule=STORED_RULE, subject=session.name)
         sync(uow, principal, session)
@@ -138,38 +141,52 @@ def sync(uow: UnitOfWork, principal: Principal, session: Session) -> None:
     """Bring the session's interruptions in line with its footage (Art 24(3), 26); each
     flag and each clearing is a ledger entry."""
     segs = sorm.segments_of(uow, session.id)
-    found = gaps(
+    found = _found(session, segs)
+    records = {g.after_recording: g for g in sorm.gaps_of(uow, session.id)}
+    for gap in found:  # the interval a known gap spans now, without a ledger entry
+        if (row := records.get(gap.after)) is not None:
+            row.before_recording, row.start_time, row.end_time = gap.before, gap.start, gap.end
+    states = {a: g.state for a, g in records.items()}
+    written = [a for a, g in records.items() if g.state == EXPLAINED and g.how == WRITTEN]
+    for change in reconcile(found, states, written):
+        _apply(uow, principal, session, change, records.get(change.after))
+    uow.session.flush()
+    session.segments = len(segs)
+    session.unexplained_gaps = sum(1 for g in sorm.gaps_of(uow, session.id) if g.state == FLAGGED)
+
+
+def _found(session: Session, segs: list[tuple[Recording, RecordingContext]]) -> list[Gap]:
+    """The gaps in the session's footage now (Art 24(3))."""
+    return gaps(
         [Segment(r.id, r.start_time, r.end_time, c.resume_reason) for r, c in segs],
         session.departure_time,
         rules().gap,
     )
-    records = {g.after_recording: g for g in sorm.gaps_of(uow, session.id)}
-    now = utcnow()
-    for change in reconcile(found, {a: g.state for a, g in records.items()}):
-        row = records.get(change.after)
-        if change.action == "filled" and row is not None:
+
+
+def _apply(
+    uow: UnitOfWork, principal: Principal, session: Session, change: Change, row: GapRecord | None
+) -> None:
+    """One change to one gap, with its ledger entry."""
+    now, gap = utcnow(), change.gap
+    if gap is None:  # filled by footage
+        if row is not None:
             row.state = FILLED
             _ledger(uow, principal, session, "session.interruption_filled", _gap(session, row))
-            continue
-        gap = change.gap
-        assert gap is not None
-        if row is None:
-            row = GapRecord(
-                uow.tenant, session.id, gap.after, session.case_id, gap.before,
-                gap.start, gap.end, FLAGGED, now,
-            )  # fmt: skip
-            uow.add(row)
-        row.before_recording, row.start_time, row.end_time = gap.before, gap.start, gap.end
-        if change.action == "spoken":
-            row.state, row.how, row.reason = EXPLAINED, SPOKEN, gap.spoken_reason
-            row.explained_at, row.explained_by = now, principal.user_id
-            _ledger(uow, principal, session, "session.interruption_explained", _gap(session, row))
-        else:
-            row.state = FLAGGED
-            _ledger(uow, principal, session, "session.interruption_flagged", _gap(session, row))
-    uow.session.flush()
-    session.segments = len(segs)
-    session.unexplained_gaps = sum(1 for g in sorm.gaps_of(uow, session.id) if g.state == FLAGGED)
+        return
+    if row is None:
+        row = GapRecord(
+            uow.tenant, session.id, gap.after, session.case_id, gap.before,
+            gap.start, gap.end, FLAGGED, now,
+        )  # fmt: skip
+        uow.add(row)
+    if change.action == "spoken":
+        row.state, row.how, row.reason = EXPLAINED, SPOKEN, gap.spoken_reason
+        row.explained_at, row.explained_by = now, principal.user_id
+        _ledger(uow, principal, session, "session.interruption_explained", _gap(session, row))
+    else:
+        row.state, row.how, row.reason = FLAGGED, "", ""
+        _ledger(uow, principal, session, "session.interruption_flagged", _gap(session, row))
 
 
 @dataclass(frozen=True)
@@ -224,12 +241,7 @@ def explain(
     in writing afterwards. Clears the flag; the ledger keeps both."""
     principal.require_role("handler", action="explaining an interruption")
     records = sorm.gaps_of(uow, session.id)
-    found = gaps(
-        [Segment(r.id, r.start_time, r.end_time, c.resume_reason)
-         for r, c in sorm.segments_of(uow, session.id)],
-        session.departure_time,
-        rules().gap,
-    )  # fmt: skip
+    found = _found(session, sorm.segments_of(uow, session.id))
     open_after = [g.after_recording for g in records if g.state == FLAGGED]
     gap = gap_to_explain(found, open_after, after)
     require(reported_to, "reported_to", "the head reported to (Art 26)", article="seed Art 26")

@@ -72,20 +72,22 @@ gap_records = Table(
 Base.registry.map_imperatively(GapRecord, gap_records)
 
 
-def get_session(uow: UnitOfWork, case_id: str, sid: str) -> Session | None:
-    return uow.session.scalar(
-        select(Session).where(
-            sessions.c.id == sid,
-            sessions.c.case_id == case_id,
-            sessions.c.tenant_id == uow.tenant,
-        )
+def get_session(uow: UnitOfWork, case_id: str, sid: str, *, lock: bool = False) -> Session | None:
+    stmt = select(Session).where(
+        sessions.c.id == sid,
+        sessions.c.case_id == case_id,
+        sessions.c.tenant_id == uow.tenant,
     )
+    return uow.session.scalar(stmt.with_for_update() if lock else stmt)
 
 
-def session_by_id(uow: UnitOfWork, sid: str) -> Session | None:
-    return uow.session.scalar(
-        select(Session).where(sessions.c.id == sid, sessions.c.tenant_id == uow.tenant)
-    )
+def session_by_id(uow: UnitOfWork, sid: str, *, lock: bool = False) -> Session | None:
+    """`lock`: hold the session's row to the end of the transaction, so that two segments
+    stored at once reconcile its gaps one after the other. Today the ledger's tenant lock,
+    taken earlier in the same transaction, already orders them; this says so where the
+    rule needs it rather than relying on that (SQLite holds one writer anyway)."""
+    stmt = select(Session).where(sessions.c.id == sid, sessions.c.tenant_id == uow.tenant)
+    return uow.session.scalar(stmt.with_for_update() if lock else stmt)
 
 
 def context_of(uow: UnitOfWork, rec_id: str) -> RecordingContext | None:

@@ -19,7 +19,15 @@ from liuhen.platform.timestamps import datetime_of
 from services.media import handlers
 from services.media import session_handlers as sh
 from services.media import session_orm as sorm
-from services.media.model import AssignedCase, Labels, Recording, UploadRecording, validate_upload
+from services.media.model import (
+    AssignedCase,
+    Labels,
+    Recording,
+    UploadRecording,
+    check_open,
+    check_uploader,
+    validate_upload,
+)
 from services.media.session_convert import (
     attached_pb,
     attachment_of,
@@ -197,13 +205,15 @@ async def explain_interruption(sv: MediaServicer, request: pb.ExplainInterruptio
         after = parse_name(request.after, f"cases/{case_id}/recordings/*", "after")[0]
     principal = current_principal()
     principal.require_role("handler", action="explaining an interruption")
+    # The case's own handler, while the file is open (Art 26, 42).
+    check_uploader(await sv.calls(sv._case, case_id, principal), principal.user_id)
     statement = await sv.calls(_statement, sv, request.document, principal)
 
     def work(uow: UnitOfWork, who: Principal) -> pb.ExplainInterruptionResponse:
         s = sh.explain(
             uow,
             who,
-            session=sh.load_session(uow, case_id, sid),
+            session=sh.load_session(uow, case_id, sid, lock=True),
             after=after,
             reported_to=request.reported_to,
             reported_at=datetime_of(request, "reported_time"),
@@ -218,9 +228,12 @@ async def explain_interruption(sv: MediaServicer, request: pb.ExplainInterruptio
 
 async def exempt_session(sv: MediaServicer, request: pb.ExemptSessionRequest) -> Any:
     case_id, sid = parse_name(request.name, "cases/*/sessions/*")
+    check_open(await sv.calls(sv._case, case_id, current_principal()))  # Art 42
 
     def work(uow: UnitOfWork, who: Principal) -> pb.ExemptSessionResponse:
-        s = sh.exempt(uow, who, session=sh.load_session(uow, case_id, sid), reason=request.reason)
+        s = sh.exempt(
+            uow, who, session=sh.load_session(uow, case_id, sid, lock=True), reason=request.reason
+        )
         return pb.ExemptSessionResponse(session=_session_pb(uow, s))
 
     return await sv.calls(sv.mutate, "ExemptSession", request, pb.ExemptSessionResponse, work)

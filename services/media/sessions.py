@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -85,8 +85,8 @@ class Session:
             "session": self.name,
             "session_place": self.place,
             "session_purpose": self.purpose,
-            "session_arrival": self.arrival_time.isoformat(),
-            "session_departure": self.departure_time.isoformat(),
+            "session_arrival": utc(self.arrival_time).isoformat(),
+            "session_departure": utc(self.departure_time).isoformat(),
             "session_officers": ";".join(
                 f"{o.name}({o.certificate_number})" for o in self.officers
             ),
@@ -350,22 +350,30 @@ class Change:
     gap: Gap | None = None
 
 
-def reconcile(found: Iterable[Gap], states: Mapping[str, str]) -> list[Change]:
-    """Compare the gaps the footage has with those already on the session (`states`:
-    after -> flagged | explained | filled). A gap is raised once; an explained one
-    stays explained; a flagged one is cleared by a spoken reason or by footage that
-    fills it (Art 26)."""
+def reconcile(
+    found: Iterable[Gap], states: Mapping[str, str], written: Collection[str] = ()
+) -> list[Change]:
+    """Compare the gaps the footage has now with those on the session (`states`: after ->
+    flagged | explained | filled; `written`: those explained in writing). The outcome
+    does not depend on the order segments arrive in (Art 26):
+
+    - a gap the resuming segment explains is explained (`spoken`), once;
+    - any other gap is flagged, once, unless a written statement explains it (a gap
+      explained by a segment that no longer resumes it is flagged again);
+    - a gap the footage no longer has (a segment filled it) is `filled`.
+    """
     changes: list[Change] = []
     present = set()
     for g in found:
         present.add(g.after)
         state = states.get(g.after)
-        if g.spoken_reason and state in (None, FLAGGED, FILLED):
-            changes.append(Change("spoken", g.after, g))
-        elif not g.spoken_reason and state in (None, FILLED):
+        if g.spoken_reason:
+            if state != EXPLAINED:
+                changes.append(Change("spoken", g.after, g))
+        elif state != FLAGGED and g.after not in written:
             changes.append(Change("flag", g.after, g))
     changes += [
-        Change("filled", a) for a, st in states.items() if st == FLAGGED and a not in present
+        Change("filled", a) for a, st in states.items() if st != FILLED and a not in present
     ]
     return changes
 

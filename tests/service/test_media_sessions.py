@@ -10,6 +10,8 @@ from datetime import UTC, datetime, timedelta
 import grpc
 import pytest
 from google.protobuf.timestamp_pb2 import Timestamp
+from google.rpc import error_details_pb2
+from grpc_status import rpc_status
 
 from liuhen.cases.v1 import cases_pb2 as cpb
 from liuhen.intake.v1 import intake_pb2 as ipb
@@ -135,6 +137,10 @@ def test_art26_a_gap_is_flagged_and_the_resuming_segments_spoken_reason_clears_i
         "session.interruption_flagged",
         "session.interruption_explained",
     ]
+    verified = site.client("cases", TENANT, "handler1").VerifyLedger(
+        cpb.VerifyLedgerRequest(case=case.name)
+    )
+    assert verified.ok, verified.detail
 
 
 def test_art26_where_recording_could_not_go_on_an_approved_written_statement_explains_it(
@@ -170,6 +176,9 @@ def test_art26_where_recording_could_not_go_on_an_approved_written_statement_exp
 
     approved = through_chain(site, drafted)
     assert approved.state == "effective"
+    explain.request_id = rid()
+    code, reason, _ = refused(media(site, "handler2").ExplainInterruption, explain)
+    assert (code, reason) == (grpc.StatusCode.PERMISSION_DENIED, "NOT_CASE_HANDLER")
     explain.request_id = rid()
     after = media(site).ExplainInterruption(explain).session
     assert not after.unexplained_gap
@@ -269,10 +278,15 @@ def test_art41_an_image_without_its_note_is_refused_naming_the_missing_part(site
         )  # fmt: skip
         if note is not None:
             meta.note.CopyFrom(note)
-        code, reason, info = refused(media(site).UploadRecording, requests(meta, [b"jpeg"]))
+        with pytest.raises(grpc.RpcError) as exc:
+            media(site).UploadRecording(requests(meta, [b"jpeg"]))
+        code, reason, info = status_of(exc.value)
         assert (code, reason, info["field"], info["article"]) == (
             grpc.StatusCode.INVALID_ARGUMENT, "IMAGE_NOTE_REQUIRED", missing, "seed Art 41",
         )  # fmt: skip
+        violations = error_details_pb2.BadRequest()
+        assert any(d.Unpack(violations) for d in rpc_status.from_call(exc.value).details)  # type: ignore[arg-type]
+        assert violations.field_violations[0].field == missing
     assert (
         list(media(site).ListRecordings(pb.ListRecordingsRequest(case=case.name)).recordings) == []
     )
@@ -316,6 +330,8 @@ def test_art41_a_segment_carries_the_case_and_session_labels_on_its_object(site:
     )  # fmt: skip
     assert meta["session_officers"] == "李四(42010001);王五(42010002)"
     assert meta["session_parties"] == "某建筑劳务公司 项目经理 赵六"
+    assert meta["session_arrival"] == t0.isoformat()
+    assert meta["session_departure"] == (t0 + timedelta(minutes=30)).isoformat()
 
 
 def test_art23_a_mandatory_case_is_not_archived_while_a_session_has_no_footage(
@@ -355,6 +371,13 @@ def test_art23_a_mandatory_case_is_not_archived_while_a_session_has_no_footage(
     archive.request_id = rid()
     assert reviewer.ArchiveCase(archive).case.state == "archived"
     assert "session.exempted" in ledger_actions(site, case.name)
+    code, reason, info = refused(
+        media(site, "head1").ExemptSession,
+        pb.ExemptSessionRequest(request_id=rid(), name=s.name, reason="再次豁免"),
+    )
+    assert (code, reason, info["article"]) == (
+        grpc.StatusCode.FAILED_PRECONDITION, "CASE_ARCHIVED", "seed Art 42",
+    )  # fmt: skip
 
 
 def test_art7_a_reception_recording_is_kept_locked_and_carried_into_the_case_once_filed(

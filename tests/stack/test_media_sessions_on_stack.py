@@ -4,6 +4,7 @@ off-site one (定期异地备份)."""
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -12,7 +13,7 @@ from liuhen.platform.polling import wait_for
 from liuhen.platform.ports import ObjectNotFound, StoredObject
 from liuhen.platform.s3objects import S3ObjectStore
 from tests.service.test_media import TENANT, open_case
-from tests.service.test_media_sessions import new_session, segment
+from tests.service.test_media_sessions import get, new_session, segment
 from tests.support import Site
 
 
@@ -49,3 +50,39 @@ def test_art41_a_segments_labels_are_on_its_object_at_both_rgw_zones(stack_site:
         ), zone  # fmt: skip
         assert meta["session_officers"] == "李四(42010001);王五(42010002)", zone
         assert meta["session_parties"] == "某建筑劳务公司 项目经理 赵六", zone
+        assert meta["session_arrival"] == t0.isoformat(), zone
+
+
+@pytest.mark.stack
+def test_art26_segments_stored_at_once_on_postgresql_reconcile_the_gaps_one_after_the_other(
+    stack_site: Site,
+) -> None:
+    site = stack_site
+    case = open_case(site)
+    t0 = datetime.now(UTC) - timedelta(hours=2)
+    session = new_session(site, case.name, t0, minutes=60)
+    parts = [(0, 10, ""), (20, 30, "bad_weather"), (40, 60, ""), (10.2, 19, "")]
+    with ThreadPoolExecutor(len(parts)) as pool:
+        stored = list(
+            pool.map(
+                lambda p: segment(
+                    site,
+                    case.name,
+                    session.name,
+                    t0 + timedelta(minutes=p[0]),
+                    t0 + timedelta(minutes=p[1]),
+                    p[2],
+                ),
+                parts,
+            )
+        )
+    after = get(site, session.name)
+    assert sorted(after.segments) == sorted(r.name for r in stored)
+    open_gaps = [(g.after, g.before, g.state) for g in after.interruptions if g.state != "filled"]
+    assert sorted(open_gaps) == sorted(
+        [
+            (stored[3].name, stored[1].name, "explained"),  # 19 → 20: a minute, spoken
+            (stored[1].name, stored[2].name, "flagged"),  # 30 → 40: unexplained
+        ]
+    )
+    assert after.unexplained_gap

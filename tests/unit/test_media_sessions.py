@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -84,7 +85,25 @@ def test_art26_reconcile_flags_once_clears_by_reason_and_by_footage() -> None:
     spoken = Gap("a", "b", minutes(20), minutes(25), "storage_full")
     assert [(c.action, c.after) for c in reconcile([spoken], {"a": FLAGGED})] == [("spoken", "a")]
     assert [(c.action, c.after) for c in reconcile([], {"a": FLAGGED})] == [("filled", "a")]
-    assert reconcile([unexplained], {"a": "explained"}) == []
+    assert [(c.action, c.after) for c in reconcile([], {"a": "explained"})] == [("filled", "a")]
+    assert reconcile([], {"a": "filled"}) == []
+    assert reconcile([spoken], {"a": "explained"}) == []
+    assert reconcile([unexplained], {"a": "explained"}, written=["a"]) == []
+    # The segment that explained it no longer resumes the gap: flagged again.
+    assert [c.action for c in reconcile([unexplained], {"a": "explained"})] == ["flag"]
+
+
+def test_art26_the_gaps_come_out_the_same_whatever_order_segments_arrive_in() -> None:
+    parts = [seg("s0", 0, 10), seg("s1", 20, 30, "bad_weather"), seg("s2", 40, 60),
+             seg("s3", 10.2, 19)]  # fmt: skip
+    finals = set()
+    for order in itertools.permutations(parts):
+        states: dict[str, str] = {}
+        for i in range(1, len(order) + 1):
+            for c in reconcile(gaps(order[:i], minutes(60), TOL), states):
+                states[c.after] = {"spoken": "explained", "flag": FLAGGED}.get(c.action, "filled")
+        finals.add(tuple(sorted((a, st) for a, st in states.items() if st != "filled")))
+    assert finals == {(("s1", FLAGGED), ("s3", "explained"))}
 
 
 def test_art26_a_written_explanation_needs_an_open_gap() -> None:
