@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -18,6 +18,7 @@ from liuhen.platform.errors import (
     PermissionDenied,
     require,
 )
+from liuhen.platform.printing import retention
 
 # Art 23, 24(1)(2), 41: a phone call's audio and a notice's screenshots or photos are
 # recordings too (catalog/recording.yaml `kinds`).
@@ -73,6 +74,7 @@ class AssignedCase:
     labels: Labels
     handler_id: str
     state: str = ""
+    major: bool = False  # a major case (Art 34): its file is kept as that kind says
 
 
 @dataclass(frozen=True)
@@ -244,6 +246,21 @@ def retain_until(recorded: datetime, years: int, *, stored: datetime) -> datetim
         return start.replace(year=start.year + years)
     except ValueError:
         return start.replace(year=start.year + years, month=3, day=1)
+
+
+def retention_years(
+    case: AssignedCase, default_years: int, by_kind: Mapping[str, int | None]
+) -> int:
+    """The years a recording is locked for when it is stored (Art 43: footage used as
+    evidence is kept as long as the case file). The case's kind is final only when its
+    file is archived; at upload only a major case's kind is known, so its term (the
+    deployment's or the catalogue's) applies, and every other recording gets the default
+    term for footage whose case kind is not known yet (LIUHEN_MEDIA_RETENTION_YEARS).
+    Never shorter than the default: a lock can be extended, never shortened."""
+    if not case.major:
+        return default_years
+    years = by_kind["major"] if "major" in by_kind else retention.catalogue_years("major")
+    return max(default_years, retention.lock_years_for(years))
 
 
 def recording_id(tenant: str, request_id: str) -> str:

@@ -3,31 +3,34 @@ report_handlers, nothing else. They run on the servicer's `calls` pool."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
-
-from google.protobuf.timestamp_pb2 import Timestamp
 
 from liuhen.media.v1 import media_pb2 as pb
 from liuhen.platform.aio import Offload
 from liuhen.platform.auth import Principal
 from liuhen.platform.db import UnitOfWork, utcnow
+from liuhen.platform.errors import InvalidArgument
 from liuhen.platform.server import current_principal
 from liuhen.platform.service import ServicerBase
-from liuhen.platform.timestamps import timestamp
+from liuhen.platform.timestamps import datetime_of, timestamp
 from services.media import report_handlers
 from services.media.report import Finding, Report, Section, check_period
 
 
-def _time(value: Timestamp, present: bool) -> datetime | None:
-    return value.ToDatetime(tzinfo=UTC) if present else None
-
-
 def period_of(request: Any) -> tuple[datetime, datetime]:
-    return check_period(
-        _time(request.period_start, request.HasField("period_start")),
-        _time(request.period_end, request.HasField("period_end")),
-    )
+    try:
+        start = datetime_of(request, "period_start")
+        end = datetime_of(request, "period_end")
+    except (ValueError, OverflowError):
+        raise InvalidArgument(
+            "BAD_PERIOD",
+            "period_start and period_end must be valid times",
+            "报告期间的时间无效",
+            article="seed Art 47",
+            field="period_start",
+        ) from None
+    return check_period(start, end)
 
 
 def _finding(f: Finding) -> pb.ReportFinding:

@@ -43,6 +43,7 @@ from services.media.model import (
     Labels,
     Recording,
     check_same_bytes,
+    retention_years,
 )
 from services.media.model import (
     UploadRecording as UploadCommand,
@@ -84,6 +85,7 @@ class MediaServicer(SupervisionReportRpcs, media_pb2_grpc.MediaServiceServicer):
             case_id=case_id,
             handler_id=case.handler,
             state=case.state,
+            major=case.major,
             labels=Labels(
                 case_number=case.case_number, party=case.party, handler=case.handler_name
             ),
@@ -122,7 +124,9 @@ class MediaServicer(SupervisionReportRpcs, media_pb2_grpc.MediaServiceServicer):
             cmd=cmd,
             case=case,
             stream=stream,
-            retention_years=self.retention_years,
+            retention_years=retention_years(
+                case, self.retention_years, self.platform.settings.retention_years_by_kind
+            ),
             labels=labels,
         )
         response = await self.calls(self._record, meta, cmd, case, upload, stream.sha256, att)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from datetime import UTC, datetime, timedelta
 
@@ -220,3 +221,30 @@ def test_art47_the_schedule_sends_every_districts_report_once_per_period(site: S
     )
     ids = [r.message_id for r in [*first.reports, *rest.reports]]
     assert len(first.reports) == 5 and len(ids) == len(set(ids)) >= len(districts)
+
+
+def test_art47_liuhen_report_prints_the_sections_as_a_table_and_as_json(
+    site: Site, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from liuhen.cli.main import main
+
+    case = open_case(site)
+    late = upload(
+        site.client("media", TENANT, "handler1"),
+        metadata(case.name, ended=timedelta(days=3)),
+        footage(64 * 1024),
+    )
+    monkeypatch.setenv("LIUHEN_HOME", str(site.settings.home))
+    for service, port in site.settings.ports.items():
+        monkeypatch.setenv(f"LIUHEN_{service.upper()}_PORT", str(port))
+
+    assert main(["report", "show", "--tenant", TENANT, "--days", "1"]) == 1  # a finding
+    shown = capsys.readouterr().out
+    assert "未在2日内储存的音、视频记录 (late_storage, seed Art 41): 1 finding(s)" in shown
+    assert late.name in shown and case.case_number in shown
+    assert "not available: filled when recsess lands" in shown
+
+    assert main(["report", "show", "--tenant", TENANT, "--days", "1", "--json"]) == 1
+    data = json.loads(capsys.readouterr().out)
+    by_name = {s["name"]: s for s in data["sections"]}
+    assert by_name["late_storage"]["findings"][0]["subject"] == late.name
