@@ -130,3 +130,7 @@ def due_for_fixity(uow: UnitOfWork, checked_before: datetime, limit: int) -> lis
             .limit(limit)
         )
     )
+
+
+# The tables of access requests, copies and the access register (seed Art 44, 46).
+from services.media import access_orm  # noqa: E402, F401
