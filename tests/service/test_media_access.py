@@ -340,3 +340,41 @@ def test_art44_the_register_pages_per_tenant_and_is_not_for_handlers(site: Site)
         )
     )
     assert (code, reason) == (grpc.StatusCode.PERMISSION_DENIED, "OTHER_TENANT")
+
+
+def test_art44_a_retried_read_is_registered_once(site: Site) -> None:
+    case, rec = recording(site)
+    reviewer = site.client("media", TENANT, "reviewer1")
+    again = pb.ReadRecordingRequest(request_id=rid(), name=rec.name, length=100, reason="审理")
+    first = list(reviewer.ReadRecording(again))
+    second = list(reviewer.ReadRecording(again))
+    assert first[0].access_entry == second[0].access_entry
+    assert b"".join(p.chunk for p in second) == whole(site)[:100]
+    entries = reviewer.ListRecordingAccessEntries(
+        pb.ListRecordingAccessEntriesRequest(parent=case.name)
+    ).entries
+    assert len(entries) == 1
+
+
+def test_art45_no_copy_is_made_of_stored_bytes_that_no_longer_match(site: Site) -> None:
+    _, rec = recording(site)
+    handler = site.client("media", TENANT, "handler1")
+    req = ask(handler, rec, "copy", copier=site.user_id(TENANT, "handler1"), copier_name="承办人甲")
+    approve(site.client("media", TENANT, "reviewer1"), req.name)
+    blob = site.settings.home / "objects" / TENANT / "cas" / rec.sha256
+    blob.chmod(0o600)
+    with blob.open("r+b") as f:
+        f.seek(10)
+        byte = f.read(1)
+        f.seek(10)
+        f.write(bytes([byte[0] ^ 0x01]))
+    code, reason, info = refused(
+        lambda: handler.CreateRecordingCopy(
+            pb.CreateRecordingCopyRequest(request_id=rid(), access_request=req.name)
+        )
+    )
+    assert (code, reason, info["article"]) == (
+        grpc.StatusCode.FAILED_PRECONDITION,
+        "STORED_BYTES_ALTERED",
+        "seed Art 45",
+    )
