@@ -17,6 +17,7 @@ from typing import Any
 
 import yaml
 
+from liuhen.platform.auth import ROLES
 from liuhen.platform.catalogue import HERE
 from liuhen.platform.errors import (
     FailedPrecondition,
@@ -62,12 +63,22 @@ class AccessRules:
 @cache
 def rules() -> AccessRules:
     data = yaml.safe_load((HERE / "recording_access.yaml").read_text(encoding="utf-8"))
-    return AccessRules(
+    loaded = AccessRules(
         direct_readers=tuple(data["direct_readers"]),
         kinds=data["kinds"],
         party_copy=tuple(data["party_copy"]["approvers"]),
         labels=data["labels"],
     )
+    named = [
+        *loaded.direct_readers,
+        *loaded.party_copy,
+        *(r for k in loaded.kinds.values() for r in k["approvers"]),
+        *(r for label in loaded.labels.values() for k in (VIEW, COPY) for r in label[k]),
+    ]
+    unknown = sorted(set(named) - set(ROLES))
+    if unknown or set(loaded.kinds) != {VIEW, COPY}:
+        raise ValueError(f"recording_access.yaml: unknown roles {unknown} or kinds")
+    return loaded
 
 
 @dataclass(frozen=True)

@@ -136,15 +136,22 @@ class RecordingAccess:
             length=entry.length,
         )
         at, first = entry.offset, True
-        while (chunk := await self.s.uploads(next, chunks, None)) is not None:
-            yield pb.ReadRecordingResponse(
-                chunk=chunk,
-                offset=at,
-                size_bytes=rec.size,
-                content_type=rec.content_type if first else "",
-                access_entry=entry.name if first else "",
-            )
-            at, first = at + len(chunk), False
+        try:
+            # The bytes are read on the pool uploads use, so a long playback never
+            # takes the threads short calls need.
+            while (chunk := await self.s.uploads(next, chunks, None)) is not None:
+                yield pb.ReadRecordingResponse(
+                    chunk=chunk,
+                    offset=at,
+                    size_bytes=rec.size,
+                    content_type=rec.content_type if first else "",
+                    access_entry=entry.name if first else "",
+                )
+                at, first = at + len(chunk), False
+        finally:  # a viewer who goes away releases the file or the connection at once
+            close = getattr(chunks, "close", None)
+            if close is not None:
+                await self.s.uploads(close)
 
     def _register_read(
         self, request: pb.ReadRecordingRequest, cmd: ReadRange

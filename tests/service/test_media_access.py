@@ -276,6 +276,12 @@ def test_art46_a_partys_copy_needs_the_head_after_the_review_department(site: Si
     )
     done = approve(site.client("media", TENANT, "head1"), req.name)
     assert done.approved and [a.role for a in done.approvals] == ["reviewer", "head"]
+    got = reviewer.GetRecordingAccessRequest(pb.GetRecordingAccessRequestRequest(name=req.name))
+    assert got.access_request == done
+    assert (got.access_request.requester_kind, got.access_request.requester_name) == (
+        "party",
+        PARTY,
+    )
     made = reviewer.CreateRecordingCopy(
         pb.CreateRecordingCopyRequest(request_id=rid(), access_request=req.name)
     ).copy
