@@ -37,6 +37,7 @@ from liuhen.platform.objects import (
     CHUNK,
     ObjectStoreError,
     check_key,
+    check_range,
     check_retain_until,
     check_tenant,
     verified,
@@ -269,6 +270,25 @@ class S3ObjectStore(ObjectStore):
         with _s3_errors(f"{tenant}/{key}"):
             response = self._client.get_object(self._bucket(tenant), check_key(key))
         return verified(_stream_response(response), sha, f"{tenant}/{key}")
+
+    def open_range(
+        self, tenant: str, key: str, *, offset: int, length: int | None = None
+    ) -> Iterator[bytes]:
+        """A ranged GET (HTTP Range), streamed; a range past the end is empty."""
+        check_range(offset, length)
+        if length == 0:
+            return iter(())
+        with _s3_errors(f"{tenant}/{key}"):
+            try:
+                response = self._client.get_object(
+                    self._bucket(tenant), check_key(key), offset=offset, length=length or 0
+                )
+            except S3Error as exc:
+                if exc.code != "InvalidRange":
+                    raise
+                self.head(tenant, key)  # a missing object is still NOT_FOUND
+                return iter(())
+        return _stream_response(response)
 
     def primary_sha256(self, tenant: str, key: str) -> str:
         h = hashlib.sha256()

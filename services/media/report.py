@@ -37,11 +37,9 @@ UNAPPROVED = SectionSpec("unapproved_access", "未经审批的调阅、复制", 
 LEDGER = SectionSpec("ledger_chains", "未通过校验的记录链", "seed Art 45")
 SECTIONS = (MISSING_FOOTAGE, LATE_STORAGE, UNEXPLAINED, OFFSITE, UNAPPROVED, LEDGER)
 
-# What a section whose source is not built yet says (issue 8: sessions, gaps and the
-# access register are other parts of the recording chapter).
-NOT_YET = {
-    UNAPPROVED.name: "filled when recaccess lands (the access register of views and copies)",
-}
+# What a section says when the site that computed the report had no source for it (a
+# district still running a version from before the section existed sends such reports).
+NOT_COMPUTED = "not computed by the reporting site's version"
 
 
 @dataclass(frozen=True)
@@ -114,8 +112,8 @@ class ChainCheck:
 
 @dataclass(frozen=True)
 class Gathered:
-    """What `report_handlers` read for one site and period. A source that does not exist
-    yet is None (its section is then not available), never an empty list."""
+    """What `report_handlers` read for one site and period. A section the site has no
+    source for is None (its section is then not available), never an empty list."""
 
     recordings: int
     late: Sequence[LateRecording]
@@ -190,7 +188,7 @@ def chain_findings(chains: Iterable[ChainCheck], numbers: Mapping[str, str]) -> 
 
 def _section(spec: SectionSpec, findings: Sequence[Finding] | None) -> Section:
     if findings is None:
-        return Section(spec, available=False, note=NOT_YET.get(spec.name, "not available"))
+        return Section(spec, available=False, note=NOT_COMPUTED)
     return Section(spec, available=True, findings=tuple(findings))
 
 

@@ -25,7 +25,8 @@ from liuhen.platform.errors import FailedPrecondition, InvalidArgument
 from liuhen.platform.listing import DEFAULT_PAGE, MAX_PAGE
 from liuhen.platform.outbox import InboxRow
 from liuhen.routing.v1 import routing_pb2
-from services.media import orm, report_orm, session_orm
+from services.media import access_orm, orm, report_orm, session_orm
+from services.media.access import READ_VIEW
 from services.media.report import (
     ChainCheck,
     CopyFinding,
@@ -106,9 +107,32 @@ def unexplained_interruptions(uow: UnitOfWork, start: datetime, end: datetime) -
     ]
 
 
-def unapproved_access(uow: UnitOfWork, start: datetime, end: datetime) -> None:
-    """Filled when recaccess lands: views and copies in the register without approval."""
-    return None
+def unapproved_access(uow: UnitOfWork, start: datetime, end: datetime) -> list[Finding]:
+    """Every line of the access register in the period that no approval covers (Art 44,
+    46): a copy with no request, or a look or copy through a request that did not hold
+    every approval it needs at that moment. The services refuse both, so the section is
+    empty; the report shows it from the register itself, not from the services' word."""
+    c = access_orm.access_register.c
+    rows = uow.session.execute(
+        select(c.case_id, c.recording_id, c.action, c.actor, c.at, c.access_request)
+        .where(c.tenant_id == uow.tenant, c.at >= start, c.at < end)
+        .order_by(c.at, c.id)
+    )
+    findings = []
+    for r in rows:
+        if not r.access_request:
+            if r.action == READ_VIEW:
+                continue  # a reviewer's direct look: the review department's own (Art 44)
+            why = f"{r.action} by {r.actor} with no access request"
+        else:
+            req = access_orm.get_request(uow, r.case_id, r.recording_id, r.access_request)
+            if req is not None and req.approved_at(r.at):
+                continue
+            why = f"{r.action} by {r.actor} before request {r.access_request} was approved"
+        findings.append(
+            Finding(_recording_name(r.case_id, r.recording_id), r.case_id, detail=why, time=r.at)
+        )
+    return findings
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from liuhen.platform.service import parse_name
 from liuhen.platform.timestamps import timestamp
 from services.media import handlers, offsite, report_handlers
 from services.media import session_servicer as session_rpc
+from services.media.access_servicer import RecordingAccess
 from services.media.convert import (
     FIXITY_STATES,
     OFFSITE_STATES,
@@ -70,6 +71,7 @@ class MediaServicer(SupervisionReportRpcs, media_pb2_grpc.MediaServiceServicer):
         self.limits = StreamLimits(
             per_caller=s.uploads_per_caller, per_tenant=s.uploads_per_tenant, what="upload"
         )
+        self.access = RecordingAccess(self)
 
     # --- blocking helpers (run on the `calls` pool) ---------------------------------
 
@@ -286,6 +288,39 @@ class MediaServicer(SupervisionReportRpcs, media_pb2_grpc.MediaServiceServicer):
 
     async def ListLateRecordings(self, request: pb.ListLateRecordingsRequest, context: Any) -> Any:
         return await session_rpc.list_late(self, request)
+
+    # --- playback, access requests and copies (Art 44, 46): services/media/access_* ---
+
+    async def ReadRecording(
+        self, request: pb.ReadRecordingRequest, context: Any
+    ) -> AsyncIterator[pb.ReadRecordingResponse]:
+        async for response in self.access.read(request):
+            yield response
+
+    async def CreateRecordingAccessRequest(
+        self, request: pb.CreateRecordingAccessRequestRequest, context: Any
+    ) -> pb.CreateRecordingAccessRequestResponse:
+        return await self.access.create_request(request)
+
+    async def ApproveRecordingAccessRequest(
+        self, request: pb.ApproveRecordingAccessRequestRequest, context: Any
+    ) -> pb.ApproveRecordingAccessRequestResponse:
+        return await self.access.approve(request)
+
+    async def GetRecordingAccessRequest(
+        self, request: pb.GetRecordingAccessRequestRequest, context: Any
+    ) -> pb.GetRecordingAccessRequestResponse:
+        return await self.access.get_request(request)
+
+    async def CreateRecordingCopy(
+        self, request: pb.CreateRecordingCopyRequest, context: Any
+    ) -> pb.CreateRecordingCopyResponse:
+        return await self.access.create_copy(request)
+
+    async def ListRecordingAccessEntries(
+        self, request: pb.ListRecordingAccessEntriesRequest, context: Any
+    ) -> pb.ListRecordingAccessEntriesResponse:
+        return await self.access.list_entries(request)
 
 
 def register_async(platform: Platform) -> Callable[[grpc.aio.Server, AioRuntime], Sequence[str]]:

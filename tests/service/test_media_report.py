@@ -16,6 +16,7 @@ from liuhen.platform.polling import wait_for
 from services.media.offsite import OffsiteCopier
 from services.media.report_handlers import ReportScheduler
 from tests.service.test_media import TENANT, footage, metadata, open_case, ts, upload
+from tests.service.test_media_access import read
 from tests.service.test_media_sessions import new_session, segment
 from tests.support import Site, rid, status_of
 
@@ -69,7 +70,7 @@ def test_art41_the_scheduled_check_finds_a_removed_offsite_copy_and_the_report_l
     assert fixity.state == pb.FIXITY_STATE_OFFSITE_MISSING
 
 
-def test_art47_the_report_lists_late_storage_and_says_which_sections_are_not_built(
+def test_art47_the_report_lists_late_storage_and_every_section_is_computed(
     site: Site,
 ) -> None:
     case = open_case(site)
@@ -88,10 +89,8 @@ def test_art47_the_report_lists_late_storage_and_says_which_sections_are_not_bui
     assert by_name["late_storage"].article == "seed Art 41"
     assert by_name["ledger_chains"].available and not by_name["ledger_chains"].findings
     assert report.ledger_chains >= 1  # the case's chain, verified
-    for name in ("missing_footage", "unexplained_interruptions"):
+    for name in ("missing_footage", "unexplained_interruptions", "unapproved_access"):
         assert by_name[name].available and not by_name[name].findings
-    assert not by_name["unapproved_access"].available
-    assert "filled when rec" in by_name["unapproved_access"].note
 
 
 def test_art47_the_report_lists_a_session_without_footage_and_an_unexplained_gap(
@@ -113,6 +112,31 @@ def test_art47_the_report_lists_a_session_without_footage_and_an_unexplained_gap
     (gap,) = by_name["unexplained_interruptions"].findings
     assert gap.subject == gapped.name and gap.case == case.name
     assert by_name["unexplained_interruptions"].article == "seed Art 26"
+
+
+def test_art47_an_unapproved_look_in_the_register_is_a_finding(site: Site) -> None:
+    """The services refuse a copy without approval; the report shows it from the
+    register itself: a line written there behind their back is a finding, a reviewer's
+    direct look is not (Art 44, 47(2))."""
+    case = open_case(site)
+    rec = upload(site.client("media", TENANT, "handler1"), metadata(case.name), footage(64 * 1024))
+    read(site.client("media", TENANT, "reviewer1"), rec.name, length=100)
+    with sqlite3.connect(site.settings.home / "liuhen.db") as db:
+        db.execute(
+            "INSERT INTO media_access_register SELECT 'forged', tenant_id, case_id, "
+            "recording_id, 'copy', 'handler1', actor_name, requester_name, copier_name, "
+            "approvers, reason, at, '', \"offset\", length, sha256, ledger_hash "
+            "FROM media_access_register WHERE tenant_id = ?",
+            (TENANT,),
+        )
+    report = (
+        site.client("media", TENANT, "head1")
+        .GetSupervisionReport(pb.GetSupervisionReportRequest(**period()))
+        .report
+    )
+    (found,) = sections(report)["unapproved_access"].findings
+    assert found.subject == rec.name and found.case == case.name
+    assert found.detail == "copy by handler1 with no access request"
 
 
 def test_art45_a_ledger_chain_changed_behind_the_services_back_is_a_finding(site: Site) -> None:
@@ -242,7 +266,7 @@ def test_art47_liuhen_report_prints_the_sections_as_a_table_and_as_json(
     shown = capsys.readouterr().out
     assert "未在2日内储存的音、视频记录 (late_storage, seed Art 41): 1 finding(s)" in shown
     assert late.name in shown and case.case_number in shown
-    assert "not available: filled when recsess lands" in shown
+    assert "未说明原因的中断 (unexplained_interruptions, seed Art 26): none" in shown
 
     assert main(["report", "show", "--tenant", TENANT, "--days", "1", "--json"]) == 1
     data = json.loads(capsys.readouterr().out)

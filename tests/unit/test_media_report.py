@@ -12,6 +12,7 @@ from services.media.report import (
     LATE_STORAGE,
     LEDGER,
     MISSING_FOOTAGE,
+    NOT_COMPUTED,
     OFFSITE,
     SECTIONS,
     UNAPPROVED,
@@ -83,13 +84,12 @@ def test_art45_only_the_chains_that_fail_to_verify_are_findings():
     assert build("jiangan", T0, T1, T1, gathered()).ledger_chains == 2
 
 
-def test_art47_a_section_whose_source_is_not_built_is_not_available_and_says_so():
+def test_art47_a_section_the_reporting_site_did_not_compute_is_not_available_and_says_so():
     report = build("jiangan", T0, T1, T1, gathered())
-    section = report.section(UNAPPROVED.name)
-    assert not section.available and not section.findings
-    assert "filled when rec" in section.note
-    for spec in (MISSING_FOOTAGE, UNEXPLAINED):  # no source given: not available either
-        assert not report.section(spec.name).available
+    for spec in (MISSING_FOOTAGE, UNEXPLAINED, UNAPPROVED):
+        section = report.section(spec.name)
+        assert not section.available and not section.findings
+        assert section.note == NOT_COMPUTED
     assert report.section(LATE_STORAGE.name).available
 
 
