@@ -19,15 +19,8 @@ from liuhen.platform.errors import (
     require,
 )
 from liuhen.platform.printing import retention
+from services.media.rules import rules
 
-# Art 23, 24(1)(2), 41: a phone call's audio and a notice's screenshots or photos are
-# recordings too (catalog/recording.yaml `kinds`).
-KINDS = {
-    "audio": "录音",
-    "video": "录像",
-    "phone_call": "电话通话录音",
-    "image": "截屏、截图、拍照",
-}
 # Art 46: state secrets, trade secrets and privacy are handled under the secrecy rules.
 CONFIDENTIALITY = {
     "normal": "普通",
@@ -127,12 +120,13 @@ def validate_upload(cmd: UploadRecording, now: datetime) -> None:
         "every upload carries a client request id",
         article="DESIGN §8",
     )
-    if cmd.kind not in KINDS:
+    kinds = rules().kinds  # Art 24(1)(2), 41: a call's audio, a notice's images too
+    if cmd.kind not in kinds:
         raise InvalidArgument(
             "UNKNOWN_KIND",
-            "kind must be audio or video",
-            "记录种类应为录音或录像",
-            article="seed Art 23",
+            "kind must be one of " + ", ".join(kinds),
+            "记录种类应为" + "、".join(kinds.values()),
+            article="seed Art 23, 24",
             field="metadata.kind",
         )
     if cmd.confidentiality not in CONFIDENTIALITY:

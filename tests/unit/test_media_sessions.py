@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from liuhen.platform.errors import FailedPrecondition, InvalidArgument
+from services.media.model import UploadRecording, validate_upload
 from services.media.rules import rules
 from services.media.sessions import (
     FLAGGED,
@@ -177,3 +179,17 @@ def test_art23_a_session_without_footage_or_exemption_is_missing_footage() -> No
     assert missing_footage([s]) == []
     s.exempt_reason, s.segments = "", 1
     assert missing_footage([s]) == []
+
+
+def test_art24_a_phone_call_and_an_image_are_kinds_of_recording_from_the_catalogue() -> None:
+    assert set(rules().kinds) == {"audio", "video", "phone_call", "image"}
+    base = UploadRecording(
+        request_id="r-1", case_id=CASE, kind="phone_call", device="办公电话", place="大队",
+        start_time=minutes(0), end_time=minutes(5), confidentiality="normal",
+    )  # fmt: skip
+    validate_upload(base, minutes(10))
+    validate_upload(replace(base, kind="image"), minutes(10))
+    with pytest.raises(InvalidArgument) as bad:
+        validate_upload(replace(base, kind="sms"), minutes(10))
+    assert (bad.value.reason, bad.value.field) == ("UNKNOWN_KIND", "metadata.kind")
+    assert "phone_call" in bad.value.message
