@@ -135,3 +135,24 @@ def test_art47_two_replicas_send_each_districts_scheduled_report_once(media_site
     with ThreadPoolExecutor(2) as pool:
         sent = list(pool.map(lambda r: r.run_once(later), replicas))
     assert sum(sent) == len(districts)
+
+
+def test_art47_a_districts_report_reaches_the_city_over_kafka(stack_site: Site) -> None:
+    now = datetime.now(UTC)
+    sent = stack_site.client("media", TENANT, "head1").SendSupervisionReport(
+        pb.SendSupervisionReportRequest(
+            request_id=str(uuid.uuid4()),
+            period_start=_ts(now - timedelta(days=7)),
+            period_end=_ts(now),
+        )
+    )
+    city = stack_site.client("media", "wuhan", "supervisor1")
+
+    def arrived() -> list[pb.ReceivedSupervisionReport]:
+        reports = city.ListReceivedSupervisionReports(
+            pb.ListReceivedSupervisionReportsRequest(sender=TENANT)
+        ).reports
+        return [r for r in reports if r.message_id == sent.message_id]
+
+    (got,) = wait_for(arrived, "jiangan's report at the city", timeout_s=120)
+    assert got.report == sent.report
