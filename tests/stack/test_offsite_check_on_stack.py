@@ -1,6 +1,7 @@
 """The scheduled off-site check on the real stack (seed Art 41 定期异地备份): a copy
 removed at the off-site RGW zone is found by the periodic re-hash, entered in the case's
-ledger and listed by the supervision report (Art 47).
+ledger and listed by the supervision report (Art 47); and the scheduled reports are sent
+once per period by replicas sharing PostgreSQL.
 
 Footage in the services' buckets is locked (COMPLIANCE) and cannot be removed, by design;
 so the test makes its own bucket without lock, under a prefix of its own, and removes
@@ -13,6 +14,7 @@ import io
 import os
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -24,11 +26,13 @@ from minio import Minio
 from liuhen.media.v1 import media_pb2 as pb
 from liuhen.platform import ledger
 from liuhen.platform.bootstrap import bootstrap
+from liuhen.platform.catalogue import sites
 from liuhen.platform.config import Settings
 from liuhen.platform.polling import wait_for
 from liuhen.platform.s3objects import S3ObjectStore
 from services.media.copies import COPY_DONE, OffsiteCopy
 from services.media.offsite import OffsiteCopier
+from services.media.report_handlers import ReportScheduler
 from tests.stack.conftest import STACK_ENV
 from tests.support import Site, running_site
 
@@ -122,3 +126,33 @@ def _ts(value: datetime) -> Timestamp:
     out = Timestamp()
     out.FromDatetime(value)
     return out
+
+
+def test_art47_two_replicas_send_each_districts_scheduled_report_once(media_site: Site) -> None:
+    districts = [s for s, v in sites().items() if v.level == "district"]
+    replicas = [ReportScheduler(bootstrap(media_site.settings, "media"), 7 * DAY) for _ in range(2)]
+    later = datetime.now(UTC) + timedelta(days=140)  # a period no earlier run has sent
+    with ThreadPoolExecutor(2) as pool:
+        sent = list(pool.map(lambda r: r.run_once(later), replicas))
+    assert sum(sent) == len(districts)
+
+
+def test_art47_a_districts_report_reaches_the_city_over_kafka(stack_site: Site) -> None:
+    now = datetime.now(UTC)
+    sent = stack_site.client("media", TENANT, "head1").SendSupervisionReport(
+        pb.SendSupervisionReportRequest(
+            request_id=str(uuid.uuid4()),
+            period_start=_ts(now - timedelta(days=7)),
+            period_end=_ts(now),
+        )
+    )
+    city = stack_site.client("media", "wuhan", "supervisor1")
+
+    def arrived() -> list[pb.ReceivedSupervisionReport]:
+        reports = city.ListReceivedSupervisionReports(
+            pb.ListReceivedSupervisionReportsRequest(sender=TENANT)
+        ).reports
+        return [r for r in reports if r.message_id == sent.message_id]
+
+    (got,) = wait_for(arrived, "jiangan's report at the city", timeout_s=120)
+    assert got.report == sent.report

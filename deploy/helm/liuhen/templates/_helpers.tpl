@@ -46,6 +46,8 @@ helm.sh/chart: {{ .Chart.Name }}-{{ .Chart.Version }}
   value: /etc/liuhen/ledger-keys
 - name: LIUHEN_CHECKPOINT_INTERVAL_S
   value: {{ .Values.config.checkpointIntervalSeconds | quote }}
+- name: LIUHEN_MEDIA_REPORT_INTERVAL_S
+  value: {{ .Values.config.reportIntervalSeconds | quote }}
 - name: LIUHEN_DATABASE_URL
   valueFrom:
     secretKeyRef: {name: {{ .Values.secrets.database }}, key: url}
