@@ -158,6 +158,12 @@ class AccessRequest:
         given = {a.role for a in self.approvals}
         return all(role in given for role in self.required_roles)
 
+    def approved_at(self, moment: datetime) -> bool:
+        """Had every role it needs approved it by `moment`? (the Art 47 report asks it of
+        every line of the register)."""
+        given = {a.role for a in self.approvals if a.approved_at <= moment}
+        return all(role in given for role in self.required_roles)
+
     @property
     def last_approval(self) -> AccessApproval | None:
         return max(self.approvals, key=lambda a: a.ledger_seq, default=None)

@@ -451,6 +451,26 @@ class TestS3ObjectStore(ObjectStoreContract):
             store.delete(tenant, "case/7/long.mp4")
         assert b"".join(store.open(tenant, "case/7/long.mp4")) == data
 
+    def test_art45_a_small_object_keeps_the_retention_it_was_put_with(
+        self, store: ObjectStore, short_retention_store: ObjectStore, tenant: str
+    ) -> None:
+        """An object of one part is written by a single PUT carrying its lock: read back
+        at once and again after its off-site copy, the date is the one asked for, not
+        the bucket's one-day default (seen once from RGW on a cosigned checkpoint)."""
+        until = in_a_year()
+        for which in (store, short_retention_store):
+            stored = which.put(
+                tenant, "tlog/x/cosigned/5", [b"note"], metadata={}, retain_until=until
+            )
+            assert stored.retain_until is not None
+            assert abs((stored.retain_until - until).total_seconds()) < 1.5
+            assert which.replica_sha256(tenant, "tlog/x/cosigned/5", self.replica_timeout_s)
+            head = which.head(tenant, "tlog/x/cosigned/5")
+            assert head.retain_until is not None
+            assert abs((head.retain_until - until).total_seconds()) < 1.5
+            with pytest.raises(ObjectLocked):
+                which.delete(tenant, "tlog/x/cosigned/5")
+
     def test_admin_keys_cannot_delete_a_locked_version_at_either_zone(
         self, store: ObjectStore, s3_settings: S3Settings, tenant: str
     ) -> None:

@@ -2,8 +2,8 @@
 the access register of recordings (seed Art 44, 46). The register is append-only: the
 services' role may read and add lines, never change or remove one (Art 44 登记, 45).
 
-Revision ID: 0013
-Revises: 0011
+Revision ID: 0017
+Revises: 0016
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from alembic import op
 
 from liuhen.platform.migrations import tenancy
 
-revision: str = "0013"
-down_revision: str | Sequence[str] | None = "0011"
+revision: str = "0017"
+down_revision: str | Sequence[str] | None = "0016"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
