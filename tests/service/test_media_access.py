@@ -384,3 +384,13 @@ def test_art45_no_copy_is_made_of_stored_bytes_that_no_longer_match(site: Site) 
         "STORED_BYTES_ALTERED",
         "seed Art 45",
     )
+
+
+def test_art44_another_districts_reviewer_finds_no_such_recording(site: Site) -> None:
+    """The review department of one bureau reads its own footage only (DESIGN §3)."""
+    _, rec = recording(site)
+    elsewhere = site.client("media", "hongshan", "reviewer1")
+    code, reason, _ = refused(lambda: read(elsewhere, rec.name))
+    assert (code, reason) == (grpc.StatusCode.NOT_FOUND, "NOT_FOUND")
+    code, _, _ = refused(lambda: ask(elsewhere, rec, "view"))
+    assert code == grpc.StatusCode.NOT_FOUND
