@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from liuhen.platform import jsoncontent
@@ -223,8 +223,10 @@ def answer_receipt(body: object) -> Mapping[str, Any]:
         raise _bad_answer(f"the receipt names no method of Art 37: {body['method']!r}")
     try:
         datetime.fromisoformat(body["served_time"])
+        if body.get("service_date"):  # "" when it did not reach the recipient (mail returned)
+            date.fromisoformat(str(body["service_date"]))
     except ValueError:
-        raise _bad_answer("the receipt's served_time is not a time") from None
+        raise _bad_answer("the receipt's served_time or service_date is not a time") from None
     return body
 
 

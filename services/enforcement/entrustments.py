@@ -302,7 +302,9 @@ def received(uow: UnitOfWork, message_id: str) -> tuple[InboxRow, routing_pb2.En
 def entrusted_document(uow: UnitOfWork, message_id: str) -> DocumentToServe:
     """The document the entrustment carries, judged by this site's catalogue."""
     _, envelope = received(uow, message_id)
-    d = rules.parse_json(envelope.payload_json).get("document") or {}
+    d = rules.parse_json(envelope.payload_json).get("document")
+    if not isinstance(d, dict):
+        d = {}
     return document_to_serve(
         name=str(d.get("name", "")),
         case_id=_record(message_id),

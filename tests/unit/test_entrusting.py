@@ -127,6 +127,7 @@ def test_art37_5_the_receipt_that_returns_must_say_how_when_and_what_happened() 
         {**good, "note": ""},
         {**good, "method": "entrusted"},
         {**good, "served_time": "yesterday"},
+        {**good, "service_date": "the 23rd"},
     ):
         with pytest.raises(InvalidArgument):
             rules.answer_receipt(broken)
