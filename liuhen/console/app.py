@@ -15,7 +15,17 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from liuhen.console import cases, documents, intakes, login, upload, worklist
+from liuhen.console import (
+    cases,
+    documents,
+    intake_documents,
+    intakes,
+    login,
+    messages,
+    sending,
+    upload,
+    worklist,
+)
 from liuhen.console.backend import Backend
 from liuhen.console.settings import ConsoleSettings
 
@@ -43,7 +53,10 @@ def create_app(settings: ConsoleSettings) -> Starlette:
             ),
             *login.ROUTES,
             *worklist.ROUTES,
+            *intake_documents.ROUTES,
             *intakes.ROUTES,
+            *messages.ROUTES,
+            *sending.ROUTES,
             *documents.ROUTES,
             *cases.ROUTES,
             *upload.ROUTES,

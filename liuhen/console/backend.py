@@ -4,7 +4,7 @@ what the page shows (the service's Chinese message, its article and the field)."
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,28 +30,81 @@ TIMEOUT_S = 30.0
 
 
 @dataclass(frozen=True)
+class Violation:
+    """One `BadRequest.FieldViolation`: the request field at fault and why."""
+
+    field: str
+    description: str
+    reason: str = ""
+
+
+@dataclass(frozen=True)
 class Refusal(Exception):
-    """A service said no: what the officer reads, and where."""
+    """A service said no: what the officer reads, and where (AIP-193: the `ErrorInfo`
+    for the reason and article, a `BadRequest` for the fields at fault, and a zh-CN
+    `LocalizedMessage` for the words)."""
 
     code: str
     reason: str
     message: str  # Chinese when the service gave it, else English
     article: str = ""
     field: str = ""
+    violations: tuple[Violation, ...] = ()
 
     @classmethod
     def of(cls, exc: grpc.aio.AioRpcError) -> Refusal:
-        code = exc.code().name
-        details = exc.details() or code
         status = rpc_status.from_call(exc)
-        info, localized = error_details_pb2.ErrorInfo(), error_details_pb2.LocalizedMessage()
-        found_info = found_zh = False
-        for detail in status.details if status else []:
-            found_info = found_info or detail.Unpack(info)
-            found_zh = found_zh or detail.Unpack(localized)
-        meta = dict(info.metadata) if found_info else {}
-        message = localized.message if found_zh else meta.get("message_zh") or details
-        return cls(code, info.reason, message, meta.get("article", ""), meta.get("field", ""))
+        return cls.from_details(
+            exc.code().name, exc.details() or exc.code().name, status.details if status else []
+        )
+
+    @classmethod
+    def from_details(cls, code: str, details: str, packed: Iterable[Any]) -> Refusal:
+        """The refusal from a status's packed details; what is missing falls back to
+        ErrorInfo's metadata, then to the status message."""
+        info: error_details_pb2.ErrorInfo | None = None
+        localized: list[error_details_pb2.LocalizedMessage] = []
+        violations: list[Violation] = []
+        for detail in packed:
+            if detail.Is(error_details_pb2.ErrorInfo.DESCRIPTOR) and info is None:
+                info = error_details_pb2.ErrorInfo()
+                detail.Unpack(info)
+            elif detail.Is(error_details_pb2.LocalizedMessage.DESCRIPTOR):
+                one = error_details_pb2.LocalizedMessage()
+                detail.Unpack(one)
+                localized.append(one)
+            elif detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
+                bad = error_details_pb2.BadRequest()
+                detail.Unpack(bad)
+                violations.extend(
+                    Violation(v.field, v.description, v.reason) for v in bad.field_violations
+                )
+        meta = dict(info.metadata) if info is not None else {}
+        zh = [m.message for m in localized if m.locale.lower().startswith("zh") and m.message]
+        message = (zh or [meta.get("message_zh", "")])[0] or details
+        field = meta.get("field", "") or (violations[0].field if violations else "")
+        return cls(
+            code,
+            info.reason if info is not None else "",
+            message,
+            meta.get("article", ""),
+            field,
+            tuple(violations),
+        )
+
+    def on(self, field: str) -> str:
+        """What the form shows beside `field` (a request field, e.g. `recipient` or
+        `content_json.employer`), or "" when the refusal is not about it."""
+        for name in (self.field, *(v.field for v in self.violations)):
+            if name == field or name.startswith(f"{field}."):
+                return self.message if name == self.field else self._described(name)
+        return ""
+
+    def _described(self, name: str) -> str:
+        for v in self.violations:
+            if v.field == name:
+                return v.description or self.message
+        return self.message
 
 
 class Backend:

@@ -13,9 +13,11 @@ from starlette.responses import RedirectResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from liuhen.cases.v1 import cases_pb2 as cpb
+from liuhen.console import sending
 from liuhen.console.login import TEST_USERS
 from liuhen.console.session import Officer
 from liuhen.console.views import backend, call, render, signed_in
+from liuhen.enforcement.v1 import enforcement_pb2 as epb
 from liuhen.media.v1 import media_pb2 as mpb
 from liuhen.platform import catalogue
 
@@ -38,6 +40,10 @@ ACTIONS_ZH = {
     "interview.recorded": "询问笔录",
     "material.received": "接收材料",
     "assistance_request.sent": "发出协查函",
+    "assistance_reply.received": "收到协查回函",
+    "document.sent": "文书移送",
+    "document.served": "文书送达",
+    "service.recorded": "送达",
     "recording.stored": "录音录像入库",
 }
 PartRequest = Callable[[int], Any]
@@ -55,6 +61,13 @@ async def show(request: Request, o: Officer) -> Response:
     recordings = await call(
         request, o, "media", "ListRecordings", mpb.ListRecordingsRequest(case=name)
     )
+    services = await call(
+        request,
+        o,
+        "enforcement",
+        "ListServiceRecords",
+        epb.ListServiceRecordsRequest(case=name),
+    )
     types = catalogue.documents()
     draftable = [
         (code, types[code].zh)
@@ -71,6 +84,14 @@ async def show(request: Request, o: Officer) -> Response:
         actions_zh=ACTIONS_ZH,
         assigning=case.state == "open" and o.has("head", "bureau_head"),
         officers=_assignable(o) if _embedded(request) else [],
+        services=list(services.records),
+        method_zh={sending.method_value(k): zh for k, zh in sending.METHODS_ZH},
+        titles={code: t.zh for code, t in types.items()},
+        evidence_zh=dict(sending.EVIDENCE_ZH),
+        desk_documents=sending.desk_documents(),
+        served_types=sending.served_types(),
+        assistance_recipients=sending.assistance_recipients(o),
+        sent=request.query_params.get("sent", ""),
     )
 
 

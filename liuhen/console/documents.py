@@ -67,7 +67,6 @@ async def draft(request: Request, o: Officer) -> Response:
     try:
         reply = await call(request, o, "cases", "DraftDocument", msg)
     except Refusal as refusal:
-        at = forms.field_of_error(refusal.field)
         return render(
             request,
             "document_form.html",
@@ -75,7 +74,7 @@ async def draft(request: Request, o: Officer) -> Response:
             doc_type=doc_type,
             fields=fields,
             form=form,
-            errors={at: refusal} if at in {f.name for f in fields} else {},
+            errors=forms.errors_beside(fields, refusal),
             error=refusal,
             status=400,
         )

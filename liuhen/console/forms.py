@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from liuhen.cases.v1 import cases_pb2 as cpb
+from liuhen.console.backend import Refusal
 
 # How a compound field is entered: the parts of a person and an employer, and the
 # columns of one line of a list ("甲 | 乙 | 丙").
@@ -119,7 +120,15 @@ def content_json(fields: list[Field], form: Mapping[str, str]) -> str:
     return json.dumps(content, ensure_ascii=False)
 
 
-def field_of_error(field: str) -> str:
-    """`content_json.employer.uscc` → `employer`: where on the form to show the error."""
-    parts = field.split(".")
-    return parts[1] if len(parts) > 1 and parts[0] == "content_json" else field
+def errors_beside(
+    fields: list[Field], refusal: Refusal, extra: tuple[str, ...] = ()
+) -> dict[str, Refusal]:
+    """The refusal beside each form field it names: a document field as
+    `content_json.<field>` (ErrorInfo's field or a BadRequest.FieldViolation), or one
+    of the request's own fields in `extra` (e.g. `recipient`)."""
+    out = {}
+    for name, at in [(f.name, f"content_json.{f.name}") for f in fields] + [(x, x) for x in extra]:
+        said = refusal.on(at)
+        if said:
+            out[name] = replace(refusal, message=said)
+    return out

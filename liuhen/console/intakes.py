@@ -8,10 +8,12 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from liuhen.cases.v1 import cases_pb2 as cpb
+from liuhen.console import intake_documents
 from liuhen.console.backend import Refusal
 from liuhen.console.session import Officer
 from liuhen.console.views import call, render, signed_in
 from liuhen.intake.v1 import intake_pb2 as ipb
+from liuhen.platform import catalogue
 
 KINDS = (
     ("complaint", "劳动保障监察投诉登记表"),
@@ -27,10 +29,24 @@ SOURCES = (
     ("other", "其他"),
 )
 
+# The form's inputs and the request fields a refusal names (BadRequest.FieldViolation).
+FIELDS = {
+    "kind": "kind",
+    "source": "source",
+    "referring_agency": "referring_agency",
+    "complainant": "complainant.name",
+    "contact": "complainant.contact",
+    "employer": "employer.name",
+    "address": "employer.address",
+    "violation": "violation",
+}
+
 
 @signed_in
 async def new_intake(request: Request, o: Officer) -> Response:
-    return render(request, "intake_new.html", kinds=KINDS, sources=SOURCES, form={}, error=None)
+    return render(
+        request, "intake_new.html", kinds=KINDS, sources=SOURCES, form={}, error=None, errors={}
+    )
 
 
 @signed_in
@@ -59,6 +75,7 @@ async def register(request: Request, o: Officer) -> Response:
             sources=SOURCES,
             form=form,
             error=refusal,
+            errors={k: refusal.on(field) for k, field in FIELDS.items() if refusal.on(field)},
             status=400,
         )
     return RedirectResponse(f"/{reply.intake.name}", status_code=303)
@@ -76,7 +93,19 @@ async def show(request: Request, o: Officer) -> Response:
             case = case_name
         except Refusal:
             case = ""
-    return render(request, "intake.html", intake=intake, case=case)
+    return render(
+        request,
+        "intake.html",
+        intake=intake,
+        case=case,
+        draftable=intake_documents.draftable(o),
+        from_zh=_site_zh(intake.from_site),
+    )
+
+
+def _site_zh(site_id: str) -> str:
+    site = catalogue.sites().get(site_id)
+    return site.zh if site else site_id
 
 
 async def _act(request: Request, o: Officer, method: str, msg: object) -> Response:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
-from functools import wraps
+from functools import cache, wraps
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,7 @@ from liuhen.console.backend import Backend, Refusal
 from liuhen.console.forms import EMPLOYER_PARTS, PERSON_PARTS
 from liuhen.console.session import ROLE_ZH, Officer
 from liuhen.platform import catalogue
-from liuhen.platform.calendar import local_date
+from liuhen.platform.calendar import CHINA, local_date
 from liuhen.platform.db import utcnow
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
@@ -56,18 +56,32 @@ STATE_ZH = {
 }
 
 
+@cache
+def _states_zh() -> dict[str, str]:
+    """The console's short names, then the catalogue's for every other state."""
+    names = {k: v.zh for k, v in catalogue.state_names("case").items()}
+    names.update({k: v.zh for k, v in catalogue.state_names("intake").items()})
+    return {**names, **STATE_ZH}
+
+
 def render(request: Request, name: str, *, status: int = 200, **context: Any) -> Response:
     context.setdefault("officer", session.current(request))
     context.setdefault("request_id", str(uuid.uuid4()))
     shared = {
-        "state_zh": STATE_ZH,
+        "state_zh": _states_zh(),
         "today": local_date(utcnow()).isoformat(),  # overdue by Wuhan's date
         "person_parts": PERSON_PARTS,
         "employer_parts": EMPLOYER_PARTS,
         "deadline_zh": _deadline_zh,
         "roles_zh": lambda roles: " → ".join(ROLE_ZH.get(r, r) for r in roles),
+        "at": _at,
     }
     return TEMPLATES.TemplateResponse(request, name, {**shared, **context}, status_code=status)
+
+
+def _at(stamp: Any, fmt: str) -> str:
+    """A protobuf Timestamp as Wuhan's clock shows it."""
+    return str(stamp.ToDatetime(tzinfo=CHINA).strftime(fmt))
 
 
 def _deadline_zh(deadline: Any) -> str:

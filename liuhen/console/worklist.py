@@ -6,18 +6,21 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from liuhen.cases.v1 import cases_pb2 as cpb
+from liuhen.console import messages
 from liuhen.console.session import Officer
 from liuhen.console.views import call, render, signed_in
 from liuhen.intake.v1 import intake_pb2 as ipb
 from liuhen.platform import catalogue
 
 PAGE = 50
+MAX_PAGE = 100  # the List methods' own limit (AIP-158)
 
 
 @dataclass
@@ -26,7 +29,8 @@ class Section:
     kind: str  # intakes | cases | documents
     filter: str
     items: list[Any] = field(default_factory=list)
-    next_page: str = ""
+    next_page: str = ""  # the URL of the next page, "" on the last
+    page_size: int = PAGE
 
 
 # kind -> (service, method, request type, the reply's repeated field, order)
@@ -38,7 +42,13 @@ LISTS: dict[str, tuple[str, str, Any, str, str]] = {
 
 
 async def listed(
-    request: Request, o: Officer, kind: str, title: str, filter_text: str, token: str = ""
+    request: Request,
+    o: Officer,
+    kind: str,
+    title: str,
+    filter_text: str,
+    token: str = "",
+    page_size: int = PAGE,
 ) -> Section:
     """One page of a List method, filtered as the service's grammar says (AIP-160)."""
     service, method, make, repeated, order = LISTS[kind]
@@ -51,12 +61,23 @@ async def listed(
             parent=f"tenants/{o.tenant}",
             filter=filter_text,
             order_by=order,
-            page_size=PAGE,
+            page_size=page_size,
             page_token=token,
         ),
     )
     items = list(getattr(reply, repeated))
-    return Section(title, kind, filter_text, items, reply.next_page_token)
+    section = Section(title, kind, filter_text, items, "", page_size)
+    if reply.next_page_token:
+        section.next_page = _list_url(kind, filter_text, reply.next_page_token, page_size)
+    return section
+
+
+def _list_url(kind: str, filter_text: str, token: str = "", page_size: int = PAGE) -> str:
+    """The /list page of `kind` for one page: every list links its next page here."""
+    query = {"filter": filter_text, "page_token": token}
+    if page_size != PAGE:
+        query["page_size"] = str(page_size)
+    return f"/list/{kind}?{urlencode({k: v for k, v in query.items() if v})}"
 
 
 async def _intakes(request: Request, o: Officer, title: str, filter_text: str) -> Section:
@@ -93,6 +114,8 @@ async def sections(request: Request, o: Officer) -> list[Section]:
                 request, o, "移送、指定来的事项", 'from_site != "" AND state = registered'
             )
         )
+    if o.has("intake", "handler", "reviewer", "head", "bureau_head"):
+        out.append(await _incoming(request, o))
     if o.has("head", "bureau_head") and catalogue.sites()[o.tenant].level == "city":
         out.append(await _intakes(request, o, "待指定管辖的争议", "state = dispute_pending"))
     if o.has("head", "bureau_head"):
@@ -101,6 +124,20 @@ async def sections(request: Request, o: Officer) -> list[Section]:
         out.append(await _cases(request, o, "逾期案件", "overdue = true"))
         out.append(await _intakes(request, o, "逾期未报请立案", "overdue = true"))
     return out
+
+
+INCOMING = ("jurisdiction_transfer", "designation", "jurisdiction_dispute", "assistance_request")
+INCOMING_SHOWN = 20
+
+
+async def _incoming(request: Request, o: Officer) -> Section:
+    """Transfers, designations, disputes and assistance requests received from other
+    organisations (routing's inbox), newest first; all of them at /messages."""
+    found = [m for m in await messages.listed(request, o, "inbox") if m.envelope.type in INCOMING]
+    found.sort(key=lambda m: m.time.ToDatetime(), reverse=True)
+    section = Section("收到的移送、指定管辖和协查", "messages", "", found[:INCOMING_SHOWN])
+    section.next_page = "/messages?direction=inbox" if len(found) > INCOMING_SHOWN else ""
+    return section
 
 
 async def _due_by_case(request: Request, o: Officer) -> dict[str, list[Any]]:
@@ -124,6 +161,7 @@ async def home(request: Request, o: Officer) -> Response:
         sections=found,
         due=due,
         next_steps=lambda state: [titles[c] for c in catalogue.drafted_in(state)][:4],
+        **messages.helpers(),
     )
 
 
@@ -145,6 +183,7 @@ async def list_page(request: Request, o: Officer) -> Response:
         return render(request, "worklist.html", sections=[], due={}, next_steps=_none, status=404)
     q = request.query_params
     filter_text = q.get("filter", "")
+    size = q.get("page_size", "")
     section = await listed(
         request,
         o,
@@ -152,9 +191,17 @@ async def list_page(request: Request, o: Officer) -> Response:
         f"{KIND_ZH[kind]}：{filter_text or '全部'}",
         filter_text,
         q.get("page_token", ""),
+        min(max(int(size), 1), MAX_PAGE) if size.isdigit() else PAGE,
     )
+    first = _list_url(kind, filter_text, "", section.page_size) if q.get("page_token") else ""
     return render(
-        request, "worklist.html", sections=[section], due={}, next_steps=_none, list_form=True
+        request,
+        "worklist.html",
+        sections=[section],
+        due={},
+        next_steps=_none,
+        list_form=True,
+        first_page=first,
     )
 
 

@@ -33,7 +33,7 @@ service_records = Table(
 
 Base.registry.map_imperatively(ServiceRecord, service_records)
 
-# 0015: entrustments of service to another site (Art 37(5)).
+# 0018: entrustments of service to another site (Art 37(5)).
 entrustments = Table(
     "enforcement_entrustments",
     Base.metadata,

@@ -1,8 +1,8 @@
 """Entrusted service between sites (委托送达, seed Art 37(5)): the handling bureau's record
 of each entrustment, pending until the entrusted site's 送达回执 or refusal returns.
 
-Revision ID: 0015
-Revises: 0011
+Revision ID: 0018
+Revises: 0017
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from alembic import op
 
 from liuhen.platform.migrations import tenancy
 
-revision: str = "0015"
-down_revision: str | Sequence[str] | None = "0011"
+revision: str = "0018"
+down_revision: str | Sequence[str] | None = "0017"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
