@@ -336,6 +336,11 @@ def run(settings: Settings, say: Callable[[str], None] = print) -> dict[str, Any
         ),
     )
     step(f"协查回函 arrived on the case from {reply_doc.from_site}")
+    entrusted = _entrusted_service(handler1, head1, peer_handler, case.name)
+    step(
+        f"询问通知书 served by {PEER} on jiangan's behalf (委托送达, Art 37(5)); its 送达回执 "
+        f"returned onto the case, date of service {entrusted['service_date']}"
+    )
 
     _effective(
         handler1,
@@ -425,6 +430,7 @@ def run(settings: Settings, say: Callable[[str], None] = print) -> dict[str, Any
             "service_date": served.service_date,
             "due_on": period.due_on,
         },
+        "entrusted_service": entrusted,
         "open_deadlines": open_deadlines,
         "transfer": transfer,
         "pdfs": pdfs,
@@ -433,6 +439,66 @@ def run(settings: Settings, say: Callable[[str], None] = print) -> dict[str, Any
         "ledger_checkpoint_size": verified.checkpoint_size,
         "bundle": str(bundle_path),
         "bundle_verified": bundle_line.startswith("verified"),
+    }
+
+
+def _entrusted_service(handler: Officer, head: Officer, peer: Officer, case: str) -> dict[str, str]:
+    """The employer's office sits in the peer district: the 询问通知书 is entrusted to it
+    (委托送达函 approved by the head), served there and its 送达回执 comes back (Art 37(5))."""
+    notice = _effective(
+        handler, head, case, "inquiry_notice",
+        {"employer": RECTIFICATION["employer"], "matters": "工资支付情况",
+         "time": "2026-12-20T09:00:00+08:00", "place": "江岸区劳动保障监察大队"},
+    )  # fmt: skip
+    letter = _effective(
+        handler, head, case, "service_entrustment",
+        {"document": notice.name, "entrusted_site": PEER, "recipient": "武汉某建筑劳务有限公司",
+         "address": "洪山区珞喻路1号（项目部）"},
+    )  # fmt: skip
+    entrustment = handler(
+        "enforcement",
+        "EntrustService",
+        epb.EntrustServiceRequest(request_id=rid(), letter=letter.name),
+    ).entrustment
+    message_id = entrustment.message.removeprefix("messages/")
+    inbound = wait_for(
+        timeout_s=60.0,
+        what=f"the entrustment in {PEER}'s inbox",
+        probe=lambda: next(
+            (m for m in peer("routing", "ListMessages", rpb.ListMessagesRequest(
+                direction="inbox", type="service_entrustment")).messages
+             if m.envelope.message_id == message_id),
+            None,
+        ),
+    )  # fmt: skip
+    peer(
+        "enforcement",
+        "ServeEntrustedDocument",
+        epb.ServeEntrustedDocumentRequest(
+            request_id=rid(),
+            message=inbound.name,
+            method=epb.SERVICE_METHOD_DIRECT,
+            recipient="武汉某建筑劳务有限公司",
+            signed_by="项目经理赵六",
+            note="受江岸区委托，于洪山区项目部直接送达，项目经理签收",
+        ),
+    )
+    served = wait_for(
+        timeout_s=60.0,
+        what="the entrusted service's receipt on the case",
+        probe=lambda: next(
+            (e for e in handler("enforcement", "ListEntrustments",
+                                epb.ListEntrustmentsRequest(case=case)).entrustments
+             if e.name == entrustment.name and e.state == "served"),
+            None,
+        ),
+    )  # fmt: skip
+    return {
+        "document": notice.name,
+        "entrusted_site": PEER,
+        "message_id": message_id,
+        "service_record": served.service_record,
+        "service_date": served.service_date,
     }
 
 

@@ -32,7 +32,7 @@ SITE_LEVELS = frozenset({"city", "district"})
 # message type -> (sender kinds, recipient kinds); a kind is a site level (city,
 # district) or a desk kind (psb, procuratorate, court, province). Seed articles in
 # sites.yaml: transfers Art 13/15, designation and disputes Art 14, assistance Art 21,
-# criminal referral Art 30, enforcement applications Art 40.
+# criminal referral Art 30, enforcement applications Art 40, entrusted service Art 37(5).
 ROUTES: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "assistance_request": (SITE_LEVELS, SITE_LEVELS | {"province"}),
     "assistance_reply": (SITE_LEVELS | {"province"}, SITE_LEVELS),
@@ -49,6 +49,10 @@ ROUTES: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "enforcement_application": (SITE_LEVELS, frozenset({"court"})),
     "court_acceptance": (frozenset({"court"}), SITE_LEVELS),
     "court_ruling": (frozenset({"court"}), SITE_LEVELS),
+    # 委托送达 (Art 37(5)): only between the city and its districts, never to a desk.
+    "service_entrustment": (SITE_LEVELS, SITE_LEVELS),
+    "entrusted_service_receipt": (SITE_LEVELS, SITE_LEVELS),
+    "service_entrustment_refusal": (SITE_LEVELS, SITE_LEVELS),
     # A site's signed tree head to its witness, and the cosignature back (DESIGN §4).
     "checkpoint": (SITE_LEVELS, SITE_LEVELS),
     "cosignature": (SITE_LEVELS, SITE_LEVELS),

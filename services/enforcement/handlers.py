@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from typing import Any
 
 from liuhen.platform import deadlines, ledger
 from liuhen.platform.auth import Principal
@@ -93,6 +94,26 @@ def serve_document(
     check_method(cmd, doc)
     actor = ledger.actor_of(principal, principal.acting_role(servers_of(doc.type)))
     body = receipt(cmd, doc, actor)
+    return record_service(
+        uow, principal, calendar, cmd=cmd, doc=doc, body=body, served_by=principal.user_id, now=now
+    )
+
+
+def record_service(
+    uow: UnitOfWork,
+    principal: Principal,
+    calendar: WorkingCalendar,
+    *,
+    cmd: ServeDocument,
+    doc: DocumentToServe,
+    body: dict[str, Any],
+    served_by: str,
+    now: datetime,
+) -> tuple[ServiceRecord, list[deadlines.DeadlineRow]]:
+    """Record a service whose 送达回执 is `body`: the ledger entry, the periods from its
+    date of service, the record and the printed receipt (served here, or by an entrusted
+    site, Art 37(5))."""
+    actor = body["served_by"]
     receipt_sha = ledger.sha256_hex(ledger.canonical(body))
     # The entry first: on PostgreSQL its lock serialises the steps on this case, so two
     # services of one document cannot both see "no period yet".
@@ -121,7 +142,7 @@ def serve_document(
         recipient=cmd.recipient,
         signed_by=cmd.signed_by,
         served_at=cmd.served_at,
-        served_by=principal.user_id,
+        served_by=served_by,
         note=cmd.note,
         fax_number=cmd.fax_number,
         receipt_json=ledger.canonical(body).decode(),

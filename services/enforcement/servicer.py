@@ -20,7 +20,8 @@ from liuhen.platform.db import UnitOfWork, utcnow
 from liuhen.platform.printing import registry
 from liuhen.platform.server import current_principal
 from liuhen.platform.service import ServicerBase, parse_name
-from services.enforcement import evidence, handlers
+from services.enforcement import entrusting, entrustments, evidence, handlers
+from services.enforcement.entrusting import Entrustment
 from services.enforcement.methods import Evidence
 from services.enforcement.model import DocumentToServe, ServeDocument, ServiceRecord
 
@@ -51,19 +52,54 @@ def record_to_pb(record: ServiceRecord, rows: list[deadlines.DeadlineRow]) -> pb
     )
 
 
+def entrustment_to_pb(e: Entrustment, row: deadlines.DeadlineRow | None) -> pb.Entrustment:
+    sent = Timestamp()
+    sent.FromDatetime(e.sent_at)
+    out = pb.Entrustment(
+        name=e.name,
+        document=e.document,
+        letter=e.letter,
+        entrusted_site=e.entrusted_site,
+        state=e.state,
+        message=f"messages/{e.message_id}",
+        service_record=f"cases/{e.case_id}/services/{e.service_record_id}"
+        if e.service_record_id
+        else "",
+        service_date=e.service_date,
+        refusal_reason=e.refusal_reason,
+        note=e.note,
+        recipient=e.recipient,
+        address=e.address,
+        sent_time=sent,
+        answer=f"messages/{e.answer_message_id}" if e.answer_message_id else "",
+    )
+    if row is not None:
+        out.deadline.CopyFrom(deadlines.to_proto(row, local_date(utcnow())))
+    return out
+
+
+def _announced(request: ServeRequest) -> tuple[Evidence, ...]:
+    """The evidence a request names, before it is stored (to refuse a service early)."""
+    return tuple(
+        Evidence(kind=e.kind.strip(), sha256="", object_key="", size=len(e.content))
+        for e in request.evidence
+    )
+
+
 def _method(value: int) -> str:
     name = pb.ServiceMethod.Name(value) if value in pb.ServiceMethod.values() else ""
     return name.removeprefix("SERVICE_METHOD_").lower() if value else ""
 
 
-def _command(
-    request: pb.ServeDocumentRequest, evidence: tuple[Evidence, ...] = ()
-) -> ServeDocument:
+ServeRequest = pb.ServeDocumentRequest | pb.ServeEntrustedDocumentRequest
+
+
+def _command(request: ServeRequest, evidence: tuple[Evidence, ...] = ()) -> ServeDocument:
     served = (
         request.served_time.ToDatetime(tzinfo=UTC) if request.HasField("served_time") else utcnow()
     )
     return ServeDocument(
-        document=request.document,
+        document=request.document if isinstance(request, pb.ServeDocumentRequest) else "",
         method=_method(request.method),
         recipient=request.recipient.strip(),
         signed_by=request.signed_by.strip(),
@@ -139,11 +175,7 @@ class EnforcementServicer(ServicerBase, enforcement_pb2_grpc.EnforcementServiceS
     ) -> pb.ServeDocumentResponse:
         doc = self._document_to_serve(request.document)
         handlers.authorise_service(current_principal(), doc.type)
-        announced = tuple(
-            Evidence(kind=e.kind.strip(), sha256="", object_key="", size=len(e.content))
-            for e in request.evidence
-        )
-        handlers.check_request(_command(request, announced), doc, utcnow())
+        handlers.check_request(_command(request, _announced(request)), doc, utcnow())
         cmd = _command(request, self._store_evidence(doc.case_id, request))
         response = self.mutate(
             "ServeDocument",
@@ -160,9 +192,7 @@ class EnforcementServicer(ServicerBase, enforcement_pb2_grpc.EnforcementServiceS
         self._store_receipt(response.record.name)
         return response
 
-    def _store_evidence(
-        self, case_id: str, request: pb.ServeDocumentRequest
-    ) -> tuple[Evidence, ...]:
+    def _store_evidence(self, case_id: str, request: ServeRequest) -> tuple[Evidence, ...]:
         """The photos, slips and recordings, stored write-once before the record names them."""
         tenant, now = current_principal().tenant, utcnow()
         return tuple(
@@ -220,10 +250,147 @@ class EnforcementServicer(ServicerBase, enforcement_pb2_grpc.EnforcementServiceS
         )
 
 
+class EntrustmentServicer(EnforcementServicer):
+    """委托送达 (Art 37(5)): the handling bureau's side and the entrusted site's."""
+
+    def EntrustService(
+        self, request: pb.EntrustServiceRequest, context: grpc.ServicerContext
+    ) -> pb.EntrustServiceResponse:
+        case_id, _ = parse_name(request.letter, "cases/*/documents/*", "letter")
+        letter_doc = _document(case_id, self._fetch(request.letter))
+        entrusting.check_letter(letter_doc.type, letter_doc.state, case_id, case_id)
+        letter = entrusting.parse_letter(letter_doc.content)
+        served_case, _ = parse_name(letter.document, "cases/*/documents/*", "content_json.document")
+        entrusting.check_letter(letter_doc.type, letter_doc.state, case_id, served_case)
+        doc = _document(served_case, self._fetch(letter.document))
+        return self.mutate(
+            "EntrustService",
+            request,
+            pb.EntrustServiceResponse,
+            lambda uow, who: pb.EntrustServiceResponse(
+                entrustment=entrustment_to_pb(
+                    *_with_deadline(
+                        uow,
+                        entrustments.entrust(
+                            uow,
+                            who,
+                            self.platform.calendar,
+                            letter_doc=letter_doc,
+                            letter=letter,
+                            doc=doc,
+                            now=utcnow(),
+                        ),
+                    )
+                )
+            ),
+        )
+
+    def ListEntrustments(
+        self, request: pb.ListEntrustmentsRequest, context: grpc.ServicerContext
+    ) -> pb.ListEntrustmentsResponse:
+        (case_id,) = parse_name(request.case, "cases/*", "case")
+        return self.read(
+            lambda uow, who: pb.ListEntrustmentsResponse(
+                entrustments=[
+                    entrustment_to_pb(*pair) for pair in entrustments.list_for_case(uow, case_id)
+                ]
+            )
+        )
+
+    def ServeEntrustedDocument(
+        self, request: pb.ServeEntrustedDocumentRequest, context: grpc.ServicerContext
+    ) -> pb.ServeEntrustedDocumentResponse:
+        (message_id,) = parse_name(request.message, "messages/*", "message")
+        doc = self.read(lambda uow, who: entrustments.entrusted_document(uow, message_id))
+        handlers.authorise_service(current_principal(), doc.type)
+        entrustments.check_serve_request(_command(request, _announced(request)), doc, utcnow())
+        cmd = _command(request, self._store_evidence(doc.case_id, request))
+
+        def work(uow: UnitOfWork, who: Principal) -> pb.ServeEntrustedDocumentResponse:
+            answer, sha, served_on = entrustments.serve_entrusted(
+                uow, who, message_id=message_id, cmd=cmd, now=utcnow()
+            )
+            return pb.ServeEntrustedDocumentResponse(
+                answer=pb.EntrustmentAnswer(
+                    message=f"messages/{answer.message_id}",
+                    type=answer.type,
+                    entrustment=request.message,
+                    receipt_sha256=sha,
+                    service_date=served_on,
+                )
+            )
+
+        return self.mutate(
+            "ServeEntrustedDocument", request, pb.ServeEntrustedDocumentResponse, work
+        )
+
+    def RefuseEntrustment(
+        self, request: pb.RefuseEntrustmentRequest, context: grpc.ServicerContext
+    ) -> pb.RefuseEntrustmentResponse:
+        (message_id,) = parse_name(request.message, "messages/*", "message")
+        reason = (
+            pb.RefusalReason.Name(request.reason).removeprefix("REFUSAL_REASON_").lower()
+            if request.reason in pb.RefusalReason.values() and request.reason
+            else ""
+        )
+
+        def work(uow: UnitOfWork, who: Principal) -> pb.RefuseEntrustmentResponse:
+            answer = entrustments.refuse_entrusted(
+                uow, who, message_id=message_id, reason=reason, note=request.note.strip()
+            )
+            return pb.RefuseEntrustmentResponse(
+                answer=pb.EntrustmentAnswer(
+                    message=f"messages/{answer.message_id}",
+                    type=answer.type,
+                    entrustment=request.message,
+                )
+            )
+
+        return self.mutate("RefuseEntrustment", request, pb.RefuseEntrustmentResponse, work)
+
+    def RecordEntrustmentAnswer(
+        self, request: pb.RecordEntrustmentAnswerRequest, context: grpc.ServicerContext
+    ) -> pb.RecordEntrustmentAnswerResponse:
+        (case_id,) = parse_name(request.case, "cases/*", "case")
+        payload = entrusting.parse_json(request.payload_json)
+        return self.mutate(
+            "RecordEntrustmentAnswer",
+            request,
+            pb.RecordEntrustmentAnswerResponse,
+            lambda uow, who: pb.RecordEntrustmentAnswerResponse(
+                entrustment=entrustment_to_pb(
+                    *_with_deadline(
+                        uow,
+                        entrustments.record_answer(
+                            uow,
+                            who,
+                            self.platform.calendar,
+                            case_id=case_id,
+                            message_type=request.message_type,
+                            from_site=request.from_site,
+                            correlation_id=request.correlation_id,
+                            message_id=request.request_id,
+                            payload=payload,
+                            now=utcnow(),
+                        ),
+                    )
+                )
+            ),
+        )
+
+
+def _with_deadline(
+    uow: UnitOfWork, e: Entrustment
+) -> tuple[Entrustment, deadlines.DeadlineRow | None]:
+    uow.session.flush()
+    rows = [r for r in deadlines.query(uow, case_id=e.case_id) if r.id == e.deadline_id]
+    return e, (rows[0] if rows else None)
+
+
 def register(platform: Platform) -> object:
     def add(server: grpc.Server) -> list[str]:
         enforcement_pb2_grpc.add_EnforcementServiceServicer_to_server(
-            EnforcementServicer(platform), server
+            EntrustmentServicer(platform), server
         )
         return [pb.DESCRIPTOR.services_by_name["EnforcementService"].full_name]
 

@@ -18,12 +18,13 @@ from liuhen.routing.v1 import routing_pb2
 from services.routing import forwarding
 from services.routing.model import (
     ANSWERED,
+    ANSWERS,
     APPLIED,
     ASSISTANCE_REPLY,
-    ASSISTANCE_REQUEST,
     DEAD,
     INBOUND,
     RECEIVED,
+    WAITING,
     Inbound,
     Verdict,
     assist_record,
@@ -31,6 +32,7 @@ from services.routing.model import (
     check_reply,
     classify,
     is_uuid,
+    record_of,
     reply_payload,
     substitute_id,
 )
@@ -77,14 +79,14 @@ def _route_refusal(msg: Inbound) -> str:
     return ""
 
 
-def _sent_request(uow: UnitOfWork, message_id: str, recipient: str) -> bool:
-    """Did this site send the assistance request `message_id` to `recipient`?"""
+def _sent_request(uow: UnitOfWork, message_id: str, recipient: str, type: str) -> bool:
+    """Did this site send the request `message_id` of `type` to `recipient`?"""
     return (
         uow.session.scalar(
             select(OutboxRow.message_id).where(
                 OutboxRow.tenant_id == uow.tenant,
                 OutboxRow.message_id == message_id,
-                OutboxRow.type == ASSISTANCE_REQUEST,
+                OutboxRow.type == type,
                 OutboxRow.recipient == recipient,
             )
         )
@@ -106,8 +108,8 @@ def receive(
         tenant=uow.tenant,
         seen=seen,
         route_refusal=_route_refusal(msg) if envelope is not None else "",
-        answers_own_request=msg.type != ASSISTANCE_REPLY
-        or _sent_request(uow, msg.correlation_id, msg.sender),
+        answers_own_request=msg.type not in ANSWERS
+        or _sent_request(uow, msg.correlation_id, msg.sender, ANSWERS[msg.type]),
     )
     if verdict.action == "duplicate":
         return verdict, key
@@ -124,13 +126,13 @@ def receive(
     uow.add(row)
     if verdict.action == "accept" and envelope is not None:
         forwarding.relay_reply(uow, row, envelope)  # Art 21(2): back to the district
-    if verdict.action == "accept" and msg.type == ASSISTANCE_REQUEST and envelope is not None:
-        # The assisting organisation's own record of the request (Art 21(2)).
+    if verdict.action == "accept" and msg.type in WAITING and envelope is not None:
+        # The assisting (Art 21(2)) or entrusted (Art 37(5)) site's own record of it.
         ledger.append(
             uow,
-            case_id=assist_record(key),
+            case_id=record_of(msg.type, key),
             service=SERVICE,
-            action="assistance_request.received",
+            action=WAITING[msg.type],
             actor=ROUTING_ACTOR,
             payload={
                 "message_id": key,

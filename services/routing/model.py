@@ -14,6 +14,27 @@ from liuhen.platform.errors import FailedPrecondition, InvalidArgument, require
 
 ASSISTANCE_REQUEST = "assistance_request"  # 劳动保障监察委托协查函 (Art 21(2))
 ASSISTANCE_REPLY = "assistance_reply"  # 劳动保障监察协查回函 (Art 21(3))
+SERVICE_ENTRUSTMENT = "service_entrustment"  # 劳动保障监察委托送达函 (Art 37(5))
+ENTRUSTED_SERVICE_RECEIPT = "entrusted_service_receipt"  # its 送达回执, with the circumstances
+SERVICE_ENTRUSTMENT_REFUSAL = "service_entrustment_refusal"  # not its area, recipient unknown
+
+# answer type -> the request it answers: accepted only from the site this one sent the
+# request to (a receipt or reply for a request never sent is a dead letter).
+ANSWERS: dict[str, str] = {
+    ASSISTANCE_REPLY: ASSISTANCE_REQUEST,
+    ENTRUSTED_SERVICE_RECEIPT: SERVICE_ENTRUSTMENT,
+    SERVICE_ENTRUSTMENT_REFUSAL: SERVICE_ENTRUSTMENT,
+}
+_REQUEST_NAMES = {
+    ASSISTANCE_REQUEST: "an assistance request",
+    SERVICE_ENTRUSTMENT: "a service entrustment",
+}
+# Requests that wait in the receiving site's inbox for a person, and the action of the
+# entry on the receiving site's own record of them (assist_record, entrust_record).
+WAITING: dict[str, str] = {
+    ASSISTANCE_REQUEST: "assistance_request.received",
+    SERVICE_ENTRUSTMENT: "service_entrustment.received",
+}
 
 
 @dataclass(frozen=True)
@@ -22,7 +43,7 @@ class Apply:
     hand it to `service` (cases: RecordInboundDocument as `document_type`; intake:
     RecordInboundIntake). `needs_case`: the envelope must name the case it concerns."""
 
-    service: Literal["cases", "intake", "ledger"]
+    service: Literal["cases", "intake", "enforcement", "ledger"]
     document_type: str = ""
     needs_case: bool = False
 
@@ -37,6 +58,9 @@ INBOUND: dict[str, Apply] = {
     "reconsideration_decision": Apply("cases", "reconsideration_decision", needs_case=True),
     "court_acceptance": Apply("cases", "court_acceptance", needs_case=True),
     "court_ruling": Apply("cases", "court_ruling", needs_case=True),
+    # The entrusted site's 送达回执 or refusal, onto the entrustment (Art 37(5)).
+    ENTRUSTED_SERVICE_RECEIPT: Apply("enforcement", needs_case=True),
+    SERVICE_ENTRUSTMENT_REFUSAL: Apply("enforcement", needs_case=True),
     # Jurisdiction (Art 12-15): each makes an intake at the receiving site.
     "jurisdiction_transfer": Apply("intake"),
     "designation": Apply("intake"),
@@ -105,7 +129,8 @@ def classify(
     """Decide what a message arriving on `tenant`'s topic is (DESIGN §7): a duplicate of
     one already in the inbox (a no-op), one to accept, or a dead letter with its reason.
     `route_refusal` is why the routes of sites.yaml refuse it ("" if they allow it);
-    `answers_own_request` says whether a reply answers a request this site sent."""
+    `answers_own_request` says whether an answer (ANSWERS) answers a request this site
+    sent to its sender."""
     if seen:
         return Verdict("duplicate")
     if not is_uuid(msg.message_id):
@@ -119,11 +144,11 @@ def classify(
     apply = INBOUND.get(msg.type)
     if apply is not None and apply.needs_case and not msg.case_ref:
         return Verdict("dead", f"a {msg.type.replace('_', ' ')} must name the case it concerns")
-    if msg.type == ASSISTANCE_REPLY and not answers_own_request:
+    if msg.type in ANSWERS and not answers_own_request:
         return Verdict(
             "dead",
-            f"the reply answers {msg.correlation_id or 'no message'}, "
-            f"not an assistance request {tenant} sent to {msg.sender}",
+            f"the {msg.type.replace('_', ' ')} answers {msg.correlation_id or 'no message'}, "
+            f"not {_REQUEST_NAMES[ANSWERS[msg.type]]} {tenant} sent to {msg.sender}",
         )
     return Verdict("accept")
 
@@ -189,3 +214,15 @@ def check_direction(direction: str) -> None:
 def assist_record(message_id: str) -> str:
     """The assisting organisation's own record of a request it received (ledger case id)."""
     return f"assist-{message_id}"
+
+
+def entrust_record(message_id: str) -> str:
+    """The entrusted site's own record of an entrustment it received (ledger case id)."""
+    return f"entrust-{message_id}"
+
+
+def record_of(message_type: str, message_id: str) -> str:
+    """The receiving site's record of a request waiting for a person (WAITING)."""
+    if message_type == SERVICE_ENTRUSTMENT:
+        return entrust_record(message_id)
+    return assist_record(message_id)

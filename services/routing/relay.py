@@ -16,6 +16,7 @@ from opentelemetry import trace
 from sqlalchemy.exc import IntegrityError
 
 from liuhen.cases.v1 import cases_pb2, cases_pb2_grpc
+from liuhen.enforcement.v1 import enforcement_pb2, enforcement_pb2_grpc
 from liuhen.intake.v1 import intake_pb2, intake_pb2_grpc
 from liuhen.platform import telemetry, witnessing
 from liuhen.platform.bootstrap import Platform
@@ -199,6 +200,7 @@ class InboxConsumer(_Worker):
         self._retry_at: dict[str, float] = {}
         self._cases: cases_pb2_grpc.CasesServiceStub | None = None
         self._intake: intake_pb2_grpc.IntakeServiceStub | None = None
+        self._enforcement: enforcement_pb2_grpc.EnforcementServiceStub | None = None
 
     def _pass(self) -> int:
         moved = 0
@@ -296,6 +298,30 @@ class InboxConsumer(_Worker):
             self._intake = intake_pb2_grpc.IntakeServiceStub(self.platform.channel("intake"))
         return self._intake
 
+    def _enforcement_stub(self) -> enforcement_pb2_grpc.EnforcementServiceStub:
+        if self._enforcement is None:
+            self._enforcement = enforcement_pb2_grpc.EnforcementServiceStub(
+                self.platform.channel("enforcement")
+            )
+        return self._enforcement
+
+    def _to_enforcement(self, tenant: str, envelope: routing_pb2.Envelope, how: Apply) -> str:
+        """The entrusted site's 送达回执 or refusal, onto this site's entrustment (Art 37(5))."""
+        response = call_sibling(
+            self._enforcement_stub().RecordEntrustmentAnswer,
+            enforcement_pb2.RecordEntrustmentAnswerRequest(
+                request_id=envelope.message_id,
+                case=envelope.case_ref,
+                message_type=envelope.type,
+                from_site=envelope.sender,
+                correlation_id=envelope.correlation_id,
+                payload_json=envelope.payload_json,
+            ),
+            self.platform.as_service(tenant),
+            timeout=self.call_timeout_s,
+        )
+        return f"recorded on {response.entrustment.name} ({response.entrustment.state})"
+
     def _to_case(self, tenant: str, envelope: routing_pb2.Envelope, how: Apply) -> str:
         """A document for one of this site's cases: the 协查回函 (Art 21(3)), the psb's
         receipt, filing and reconsideration decisions (Art 30), a court's ruling."""
@@ -348,7 +374,12 @@ class InboxConsumer(_Worker):
         message id is the request id, so a repeated attempt is applied once."""
         envelope = routing_pb2.Envelope.FromString(row.envelope)
         how = INBOUND[row.type]
-        appliers = {"cases": self._to_case, "intake": self._to_intake, "ledger": self._to_ledger}
+        appliers = {
+            "cases": self._to_case,
+            "intake": self._to_intake,
+            "enforcement": self._to_enforcement,
+            "ledger": self._to_ledger,
+        }
         with telemetry.tracer().start_as_current_span(
             f"apply {row.type}",
             context=telemetry.extract(_trace_context(envelope)),
