@@ -92,7 +92,25 @@ async def show(request: Request, o: Officer) -> Response:
         served_types=sending.served_types(),
         assistance_recipients=sending.assistance_recipients(o),
         sent=request.query_params.get("sent", ""),
+        uploaded=request.query_params.get("uploaded", ""),
+        refs=_refs(case, list(recordings.recordings), list(services.records)),
     )
+
+
+def _refs(case: Any, recordings: list[Any], services: list[Any]) -> dict[str, tuple[str, str]]:
+    """What a ledger entry's refs (the hashes it binds) point at on this page: a
+    document (its title, linked), a recording, a 送达回执 or a piece of its evidence."""
+    out: dict[str, tuple[str, str]] = {}
+    for r in recordings:
+        out[r.sha256] = ("#recordings", "录音录像")
+    for s in services:
+        out[s.receipt_sha256] = ("#services", "送达回执")
+        for e in s.evidence:
+            out[e.sha256] = ("#services", "送达证据")
+    for d in case.documents:
+        if d.content_sha256:
+            out[d.content_sha256] = (f"/{d.name}", d.title_zh)
+    return out
 
 
 def _embedded(request: Request) -> bool:

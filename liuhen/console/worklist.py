@@ -118,6 +118,7 @@ async def sections(request: Request, o: Officer) -> list[Section]:
         out.append(await _incoming(request, o))
     if o.has("head", "bureau_head") and catalogue.sites()[o.tenant].level == "city":
         out.append(await _intakes(request, o, "待指定管辖的争议", "state = dispute_pending"))
+        out.append(await _cases(request, o, "本级办理的案件", ""))
     if o.has("head", "bureau_head"):
         out.append(await _intakes(request, o, "待审批立案", "state = filing_drafted"))
         out.append(await _cases(request, o, "已立案待指派承办人", "state = open"))

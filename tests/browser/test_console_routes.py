@@ -132,7 +132,7 @@ def test_art14_the_city_sees_a_dispute_and_designates_a_district(page: Page, sit
 
     page.sign_in_embedded(WH, "head1")
     until(page, "/", lambda: "某争议公司" in page.text("main"), "the dispute at the city")
-    assert "待指定管辖的争议" in page.text("main")
+    assert "待指定管辖的争议" in page.text("main") and "本级办理的案件" in page.text("main")
     assert page.has("tr.message[data-type='jurisdiction_dispute']")
     page.shot("city-worklist-dispute")
     pending = page.find("tr.message[data-type='jurisdiction_dispute'] a[href^='/intakes/']")
@@ -272,6 +272,8 @@ def test_art37_a_document_is_served_with_its_evidence_from_the_case_page(
     assert page.path().startswith(f"/{case}")
     records = page.text("#service-records")
     assert "留置送达" in records and "照片" in records and f"{photo.stat().st_size} 字节" in records
+    assert page.has("#ledger a.ref[href='#services']")  # the receipt on the timeline
+    assert page.text("#ledger-verdict").startswith("校验通过")
     page.shot("served-with-evidence")
     served = site.client("enforcement", JA, "handler1")
     (record,) = served.ListServiceRecords(epb.ListServiceRecordsRequest(case=case)).records
