@@ -7,7 +7,7 @@ PROTOS := $(shell find protos -name '*.proto')
 GEN_STAMP := liuhen/.protos.stamp
 STACK := deploy/stack/stack.sh
 
-.PHONY: install system-packages protos demo test lint typecheck unit service contract stack-tests e2e bench chart \
+.PHONY: install system-packages protos demo test lint typecheck unit service contract stack-tests e2e bench bench-stack chart \
         stack-up stack-down stack-status up clean
 
 $(VENV)/.installed: pyproject.toml
@@ -63,10 +63,19 @@ test: lint typecheck
 	status=0; $(VENV)/bin/pytest -q -p no:cacheprovider tests || status=$$?; \
 	  [ -n "$$LIUHEN_KEEP_STACK" ] || bash $(STACK) down; exit $$status
 
+# Benchmarks (docs/performance.md): each prints its figures beside a baseline measured in
+# the same run and appends one JSON line to bench/results.jsonl. Sizes and lengths are
+# parameters (LIUHEN_BENCH_*); the defaults keep a run to a few minutes on 2 cores.
+BENCH_EMBEDDED := bench.commands bench.ledger_verify bench.city bench.growth bench.upload_recording bench.ledger_log
+BENCH_STACK := bench.commands bench.city bench.growth
 bench: install
-	$(PY) -m bench.register_complaint
-	$(PY) -m bench.upload_recording
-	$(PY) -m bench.ledger_log
+	for b in $(BENCH_EMBEDDED); do $(PY) -m $$b || exit 1; done
+
+# The same on the local stack, which this starts (idempotent when it is up). The database
+# is LIUHEN_DATABASE_URL (+ _OWNER_URL) when set, a private one, else the stack's own.
+bench-stack: install
+	bash $(STACK) up
+	for b in $(BENCH_STACK); do LIUHEN_BENCH_PROFILE=stack $(PY) -m $$b || exit 1; done
 
 # The Helm chart: lint, render and validate against the Kubernetes schemas, offline.
 TOOLS := $(HOME)/.cache/liuhen-tools

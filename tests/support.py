@@ -58,6 +58,7 @@ OFFICERS = {
     "head1": ("head", "负责人甲", "JA-0401"),
     "bureau_head1": ("bureau_head", "局长甲", "JA-0501"),
     "legal1": ("legal", "法制员甲", "JA-0601"),
+    "supervisor1": ("supervisor", "监察员甲", "JA-0701"),
 }
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import grpc
 
-from liuhen.cli import demo, prints
+from liuhen.cli import demo, prints, report
 from liuhen.cli.processes import (
     ServiceProcesses,
     all_serving,
@@ -293,6 +293,7 @@ def parser() -> argparse.ArgumentParser:
     who(ver)
     ver.set_defaults(fn=cmd_ledger_verify)
     prints.add_commands(sub, case, who)
+    report.add_commands(sub, who, _officer)
     alarms = led.add_parser("alarms", help="forks and other findings (Art 47 report)")
     who(alarms)
     alarms.set_defaults(fn=cmd_ledger_alarms)

@@ -50,7 +50,13 @@ class AioPlatformInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
     async def intercept_service(
         self, continuation: Callable[[Any], Awaitable[Any]], details: Any
     ) -> Any:
-        return wrapped_handler(await continuation(details), details, self._wrap, _checked_stream)
+        return wrapped_handler(
+            await continuation(details),
+            details,
+            self._wrap,
+            _checked_stream,
+            self._wrap_responses,
+        )
 
     def _wrap(
         self,
@@ -68,6 +74,28 @@ class AioPlatformInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
                 status = failed.status
                 await context.abort(status.code, status.details, status.trailing_metadata)
             return None
+
+        return call
+
+    def _wrap_responses(
+        self,
+        behaviour: Callable[[Any, Any], AsyncIterator[Any]],
+        method: str,
+        check: Callable[[Any], Any],
+    ) -> Callable[[Any, Any], AsyncIterator[Any]]:
+        """`_wrap` for a method that streams its responses: the caller stays bound and
+        errors are mapped until the last response is sent."""
+
+        async def call(request: Any, context: Any) -> AsyncIterator[Any]:
+            metadata = call_metadata(context)
+            verifier = await _verified_off_loop(self.verifier, metadata)
+            try:
+                with platform_call(verifier, method, metadata):
+                    async for response in behaviour(check(request), context):
+                        yield response
+            except CallFailed as failed:
+                status = failed.status
+                await context.abort(status.code, status.details, status.trailing_metadata)
 
         return call
 

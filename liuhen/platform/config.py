@@ -15,6 +15,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from liuhen.platform.printing.retention import parse_years
+
 SERVICES = ("intake", "cases", "media", "routing", "enforcement")
 # Below Linux's ephemeral range (32768-60999 by default), which the kernel hands out as
 # the local port of outgoing connections: one of those could hold a port a service is
@@ -79,6 +81,7 @@ NUMBERS = {
     "offsite_retry_s": "LIUHEN_MEDIA_OFFSITE_RETRY_S",
     "fixity_interval_s": "LIUHEN_MEDIA_FIXITY_INTERVAL_S",
     "fixity_batch": "LIUHEN_MEDIA_FIXITY_BATCH",
+    "report_interval_s": "LIUHEN_MEDIA_REPORT_INTERVAL_S",
     "checkpoint_interval_s": "LIUHEN_CHECKPOINT_INTERVAL_S",
 }
 
@@ -118,6 +121,9 @@ class Settings:
     otlp_endpoint: str = ""
     relay_interval_s: float = 0.2
     media_retention_years: int = DEFAULT_MEDIA_RETENTION_YEARS
+    # Art 43: the periods of the case kinds where a deployment sets its own (catalogue
+    # retention.yaml otherwise); kind -> years, None for permanent.
+    retention_years_by_kind: Mapping[str, int | None] = field(default_factory=dict)
     client_secrets: Mapping[str, Secret] = field(default_factory=dict)
     # Deadlines on what a call waits for (issue 10: a dependency that hangs fails the call).
     sibling_timeout_s: float = 15.0
@@ -133,6 +139,7 @@ class Settings:
     offsite_retry_s: float = 5.0  # how often the off-site copier retries pending copies
     fixity_interval_s: float = 86400.0  # each recording's copies re-hashed this often
     fixity_batch: int = 100  # recordings re-hashed per tenant and round
+    report_interval_s: float = 7 * 86400.0  # each district's Art 47 report to the city
     test_fault: str = ""  # crash tests only: liuhen.platform.faults
     # The ledger log's signing and witness keys (logkeys.py; a mounted Secret on stack).
     log_keys_dir: str = ""
@@ -210,6 +217,7 @@ class Settings:
             keycloak_url=env.get("LIUHEN_KEYCLOAK_URL", ""),
             otlp_endpoint=env.get("LIUHEN_OTLP_ENDPOINT", ""),
             media_retention_years=_retention_years(env),
+            retention_years_by_kind=_retention_by_kind(env),
             client_secrets=_client_secrets(env),
             log_keys_dir=env.get("LIUHEN_LOG_KEYS_DIR", ""),
             test_fault=env.get("LIUHEN_TEST_FAULT", ""),
@@ -265,3 +273,10 @@ def _retention_years(env: Mapping[str, str]) -> int:
     if not 1 <= years <= 1000:
         raise ConfigError(f"{key} must be a whole number of years from 1 to 1000, not {raw!r}")
     return years
+
+
+def _retention_by_kind(env: Mapping[str, str]) -> dict[str, int | None]:
+    try:
+        return parse_years(env.get("LIUHEN_RETENTION_YEARS", ""))
+    except ValueError as exc:
+        raise ConfigError(f"LIUHEN_RETENTION_YEARS: {exc}") from None

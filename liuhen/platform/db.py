@@ -12,16 +12,17 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 from google.protobuf.message import Message
-from sqlalchemy import DateTime, Engine, LargeBinary, String, create_engine, event, text
+from sqlalchemy import DateTime, Dialect, Engine, LargeBinary, String, create_engine, event, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.pool import QueuePool
+from sqlalchemy.types import TypeDecorator
 
 from liuhen.platform import clock
 from liuhen.platform.errors import AlreadyExists
@@ -38,13 +39,27 @@ def utcnow() -> datetime:
     return clock.now()
 
 
-class UtcDateTime(DateTime):
-    """Timezone-aware UTC datetimes on SQLite as on PostgreSQL."""
+class UtcDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on SQLite as on PostgreSQL.
 
+    PostgreSQL's timestamptz gives them back aware; SQLite keeps no zone, so a value is
+    converted to UTC before it is stored and read back as UTC. Code never sees a naive
+    time from the database, on either profile."""
+
+    impl = DateTime(timezone=True)
     cache_ok = True
 
-    def __init__(self) -> None:
-        super().__init__(timezone=True)
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"a naive time cannot be stored as UTC: {value!r}")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None or value.tzinfo is not None:
+            return value
+        return value.replace(tzinfo=UTC)
 
 
 class Base(DeclarativeBase):

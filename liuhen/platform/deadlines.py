@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, Index, Integer, String, select
+from sqlalchemy import Boolean, Date, Index, Integer, Select, String, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from liuhen.common.v1 import common_pb2
@@ -20,6 +20,8 @@ class DeadlineRow(Base):
     # 0007: the List methods' `overdue` filter (an open item past due, per case).
     __table_args__ = (
         Index("ix_platform_deadlines_open", "tenant_id", "case_id", "met_at", "due_on"),
+        # 0016: a tenant's open (and overdue) deadlines, oldest due first (ListDeadlines).
+        Index("ix_platform_deadlines_tenant_open", "tenant_id", "met_at", "due_on"),
     )
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     tenant_id: Mapped[str] = mapped_column(String(32), index=True)
@@ -113,13 +115,41 @@ def state_of(row: DeadlineRow, today: date) -> str:
     return "overdue" if row.due_on < today else "open"
 
 
-def query(uow: UnitOfWork, *, case_id: str = "", officer: str = "") -> list[DeadlineRow]:
-    stmt = select(DeadlineRow).where(DeadlineRow.tenant_id == uow.tenant)
+def query_statement(
+    tenant: str,
+    *,
+    case_id: str = "",
+    officer: str = "",
+    open_only: bool = False,
+    due_before: date | None = None,
+) -> Select[DeadlineRow]:
+    """The tenant's deadlines (of one case, of one officer), earliest due first; only the
+    open ones (not met), and of those only the ones due before `due_before` (overdue on
+    that day, `state_of`), filtered in the query, by an index, not after reading all."""
+    stmt = select(DeadlineRow).where(DeadlineRow.tenant_id == tenant)
     if case_id:
         stmt = stmt.where(DeadlineRow.case_id == case_id)
     if officer:
         stmt = stmt.where(DeadlineRow.officer == officer)
-    return list(uow.session.scalars(stmt.order_by(DeadlineRow.due_on, DeadlineRow.created)))
+    if open_only or due_before is not None:
+        stmt = stmt.where(DeadlineRow.met_at.is_(None))
+    if due_before is not None:
+        stmt = stmt.where(DeadlineRow.due_on < due_before)
+    return stmt.order_by(DeadlineRow.due_on, DeadlineRow.created)
+
+
+def query(
+    uow: UnitOfWork,
+    *,
+    case_id: str = "",
+    officer: str = "",
+    open_only: bool = False,
+    due_before: date | None = None,
+) -> list[DeadlineRow]:
+    stmt = query_statement(
+        uow.tenant, case_id=case_id, officer=officer, open_only=open_only, due_before=due_before
+    )
+    return list(uow.session.scalars(stmt))
 
 
 def to_proto(row: DeadlineRow, today: date) -> common_pb2.Deadline:

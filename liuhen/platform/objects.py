@@ -193,6 +193,15 @@ class FileObjectStore(ObjectStore):
         f = open(self._tenant_dir(self._root, tenant) / "cas" / entry["sha256"], "rb")  # noqa: SIM115
         return verified(_read_chunks(f), entry["sha256"], f"{tenant}/{key}")
 
+    def open_range(
+        self, tenant: str, key: str, *, offset: int, length: int | None = None
+    ) -> Iterator[bytes]:
+        check_range(offset, length)
+        entry = self._entry(tenant, key)
+        f = open(self._tenant_dir(self._root, tenant) / "cas" / entry["sha256"], "rb")  # noqa: SIM115
+        f.seek(offset)
+        return _read_chunks(f, length)
+
     def primary_sha256(self, tenant: str, key: str) -> str:
         entry = self._entry(tenant, key)
         return _hash_file(self._tenant_dir(self._root, tenant) / "cas" / entry["sha256"])
@@ -320,9 +329,21 @@ def _referenced(keys_dir: Path, digest: str) -> bool:
     return False
 
 
-def _read_chunks(f: Any) -> Iterator[bytes]:
+def _read_chunks(f: Any, length: int | None = None) -> Iterator[bytes]:
+    """The file's chunks from where it stands; at most `length` bytes (None: all)."""
     with f:
-        yield from iter(lambda: f.read(CHUNK), b"")
+        left = -1 if length is None else length
+        while left != 0:
+            chunk = f.read(CHUNK if left < 0 else min(CHUNK, left))
+            if not chunk:
+                return
+            left -= len(chunk) if left > 0 else 0
+            yield chunk
+
+
+def check_range(offset: int, length: int | None) -> None:
+    if offset < 0 or (length is not None and length < 0):
+        raise ValueError(f"a range starts at 0 or later and is not negative: {offset}, {length}")
 
 
 def _stored(entry: Mapping[str, Any]) -> StoredObject:

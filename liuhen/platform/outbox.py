@@ -52,6 +52,8 @@ ROUTES: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     # A site's signed tree head to its witness, and the cosignature back (DESIGN §4).
     "checkpoint": (SITE_LEVELS, SITE_LEVELS),
     "cosignature": (SITE_LEVELS, SITE_LEVELS),
+    # A district's supervision report of its audio/video record, to the city (Art 47).
+    "supervision_report": (frozenset({"district"}), frozenset({"city"})),
 }
 
 

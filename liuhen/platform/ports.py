@@ -121,6 +121,14 @@ class ObjectStore(ABC):
     def open(self, tenant: str, key: str) -> Iterator[bytes]: ...
 
     @abstractmethod
+    def open_range(
+        self, tenant: str, key: str, *, offset: int, length: int | None = None
+    ) -> Iterator[bytes]:
+        """The bytes from `offset`, `length` of them (None: to the end), cut at the end
+        of the object, in chunks (a browser seeking in a video, Art 44). Nothing at or
+        past the end. Not re-hashed: a range is not the whole object."""
+
+    @abstractmethod
     def delete(self, tenant: str, key: str) -> None:
         """Always refused for an object under retention: raises ObjectLocked."""
 

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import json
+import logging
 import os
 import re
 import time
@@ -35,6 +37,7 @@ from liuhen.platform.objects import (
     CHUNK,
     ObjectStoreError,
     check_key,
+    check_range,
     check_retain_until,
     check_tenant,
     verified,
@@ -51,6 +54,9 @@ from liuhen.platform.ports import (
 
 _META = "liuhen"  # x-amz-meta-liuhen: percent-encoded JSON of the caller's metadata
 _SHA = "sha256"  # x-amz-meta-sha256
+_RETAIN_ATTEMPTS = 3  # times a short retention is set again before put fails
+_RETAIN_SLACK = timedelta(seconds=1)  # minio sends the date to the millisecond
+log = logging.getLogger(__name__)
 _LOCKED_CODES = {"AccessDenied", "ObjectLocked"}
 _MISSING_CODES = {"NoSuchKey", "NoSuchVersion", "NoSuchBucket", "ResourceNotFound"}
 
@@ -93,12 +99,18 @@ class _HashingReader:
             del buf[n:]
         return bytes(buf)
 
+    def unread(self, data: bytes) -> None:
+        """Give back bytes read (already hashed): the next read starts with them."""
+        self._rest = data + self._rest
+
 
 class S3ObjectStore(ObjectStore):
     """A bucket `<prefix><tenant>` with Object Lock per tenant.
 
-    The hash is known only once the stream ends and S3 metadata cannot change after a
-    write, so a put streams (multipart) to `<prefix><tenant>.staging` while hashing,
+    An object no larger than one part is read whole, hashed, and written with a single
+    PUT that carries its hash and its retention. For a larger one the hash is known
+    only once the stream ends and S3 metadata cannot change after a write, so a put
+    streams (multipart) to `<prefix><tenant>.staging` while hashing,
     copies it server-side to the final key with the hash in its metadata, sets
     COMPLIANCE retention, and removes the staged copy. Ceph RGW 16 ignores object-lock
     headers on copy and multipart uploads (only a single PUT honours them) but applies
@@ -187,6 +199,20 @@ class S3ObjectStore(ObjectStore):
             if self._versions(bucket, key):  # a key is written once (Art 45)
                 raise ObjectExists(f"{tenant}/{key}")
             reader = _HashingReader(chunks)
+            first = reader.read(self._part_size + 1)
+            if len(first) <= self._part_size:
+                # The whole object is in hand: one PUT carries its hash and its lock,
+                # which RGW honours on a single PUT (and nothing is staged).
+                self._client.put_object(
+                    bucket,
+                    key,
+                    io.BytesIO(first),
+                    len(first),
+                    metadata={_SHA: reader.sha256.hexdigest(), _META: _encode_meta(metadata)},
+                    retention=Retention(COMPLIANCE, until),
+                )
+                return self._retained(tenant, key, until)
+            reader.unread(first)
             self._client.put_object(
                 staging, staged, cast(BinaryIO, reader), length=-1, part_size=self._part_size
             )
@@ -201,13 +227,37 @@ class S3ObjectStore(ObjectStore):
                 )
             finally:
                 self._client.remove_object(staging, staged)
-        stored = self.head(tenant, key)
-        if stored.retain_until is None or stored.retain_until < until - timedelta(seconds=1):
+        return self._retained(tenant, key, until)
+
+    def _retained(self, tenant: str, key: str, until: datetime) -> StoredObject:
+        """The object as stored, once its COMPLIANCE retention is seen to reach `until`.
+
+        RGW has been seen to answer a retain-until date short of the one the copy asked
+        for; the retention is then set again on that version (extending a COMPLIANCE
+        date is allowed) and read back. An object that still falls short is an error,
+        never a silent success: a short lock would let the record be deleted (Art 45).
+        """
+        bucket = self._bucket(tenant)
+        for _ in range(_RETAIN_ATTEMPTS):
+            stored = self.head(tenant, key)
+            if stored.retain_until is not None and stored.retain_until >= until - _RETAIN_SLACK:
+                return stored
+            log.warning(
+                "retention of %s/%s read back as %s, asked %s: setting it again",
+                tenant,
+                key,
+                stored.retain_until,
+                until,
+            )
             with _s3_errors(f"retain {tenant}/{key}"):
                 self._client.set_object_retention(
                     bucket, key, Retention(COMPLIANCE, until), version_id=stored.version_id
                 )
-            stored = self.head(tenant, key)
+        stored = self.head(tenant, key)
+        if stored.retain_until is None or stored.retain_until < until - _RETAIN_SLACK:
+            raise ObjectStoreError(
+                f"{tenant}/{key}: the store keeps it until {stored.retain_until}, not {until}"
+            )
         return stored
 
     def head(self, tenant: str, key: str) -> StoredObject:
@@ -220,6 +270,25 @@ class S3ObjectStore(ObjectStore):
         with _s3_errors(f"{tenant}/{key}"):
             response = self._client.get_object(self._bucket(tenant), check_key(key))
         return verified(_stream_response(response), sha, f"{tenant}/{key}")
+
+    def open_range(
+        self, tenant: str, key: str, *, offset: int, length: int | None = None
+    ) -> Iterator[bytes]:
+        """A ranged GET (HTTP Range), streamed; a range past the end is empty."""
+        check_range(offset, length)
+        if length == 0:
+            return iter(())
+        with _s3_errors(f"{tenant}/{key}"):
+            try:
+                response = self._client.get_object(
+                    self._bucket(tenant), check_key(key), offset=offset, length=length or 0
+                )
+            except S3Error as exc:
+                if exc.code != "InvalidRange":
+                    raise
+                self.head(tenant, key)  # a missing object is still NOT_FOUND
+                return iter(())
+        return _stream_response(response)
 
     def primary_sha256(self, tenant: str, key: str) -> str:
         h = hashlib.sha256()

@@ -244,15 +244,26 @@ def wrapped_handler(
     details: Any,
     wrap: Callable[[Any, str, Callable[[Any], Any]], Any],
     check_stream: Callable[[Any], Any],
+    wrap_responses: Callable[[Any, str, Callable[[Any], Any]], Any] | None = None,
 ) -> Any:
     """The method handler with its behaviour wrapped by `wrap(behaviour, method, check)`,
     `check` being what the wrapper applies to the request (`checked`, or `check_stream`
     for a client stream) inside the call's rules; bytes that do not decode reach it as
     `Undecodable`. Open methods (health, reflection) pass through. Sync and asyncio
-    handlers alike."""
+    handlers alike. A method that streams its responses is wrapped by `wrap_responses`
+    (the rules must hold while it streams); without one it is not served at all, never
+    served unauthenticated."""
     if handler is None or details.method.startswith(OPEN_PREFIXES):
         return handler
     method = details.method
+    if handler.unary_stream:
+        if wrap_responses is None:
+            return None
+        return grpc.unary_stream_rpc_method_handler(
+            wrap_responses(handler.unary_stream, method, checked),
+            request_deserializer=_lenient(handler.request_deserializer),
+            response_serializer=handler.response_serializer,
+        )
     if handler.unary_unary:
         return grpc.unary_unary_rpc_method_handler(
             wrap(handler.unary_unary, method, checked),
@@ -265,7 +276,7 @@ def wrapped_handler(
             request_deserializer=_lenient(handler.request_deserializer),
             response_serializer=handler.response_serializer,
         )
-    return handler  # no streaming responses in Liuhen's APIs
+    return None  # a bidirectional stream: none in Liuhen's APIs, so not served
 
 
 class PlatformInterceptor(grpc.ServerInterceptor):  # type: ignore[misc]

@@ -40,6 +40,7 @@ class Sources:
     recordings: list[RecordingRef] = field(default_factory=list)
     media: list[media_pb2.Recording] = field(default_factory=list)
     others: list[FileItem] = field(default_factory=list)
+    sessions_without_footage: list[str] = field(default_factory=list)  # Art 23
 
 
 def _time(msg: object, name: str) -> datetime:
@@ -155,6 +156,12 @@ def gather(platform: Platform, case_id: str) -> Sources:
     )
     sources.media = list(media.recordings)
     sources.recordings = [recording_ref(r) for r in media.recordings]
+    missing = call_sibling(
+        media_pb2_grpc.MediaServiceStub(platform.channel("media")).ListSessions,
+        media_pb2.ListSessionsRequest(parent=f"cases/{case_id}", filter="footage_missing = true"),
+        md,
+    )
+    sources.sessions_without_footage = [s.name for s in missing.sessions]
     intake = call_sibling(
         intake_pb2_grpc.IntakeServiceStub(platform.channel("intake")).GetIntake,
         intake_pb2.GetIntakeRequest(name=f"intakes/{case_id}"),

@@ -23,6 +23,7 @@ from services.cases import (
     doctypes,
     documents,
     file_sources,
+    footage,
     handlers,
     orm,
 )
@@ -305,7 +306,13 @@ class CasesServicer(
         today = local_date(utcnow())  # overdue by Wuhan's date, on the PRC calendar
 
         def work(uow: UnitOfWork, _who: object) -> pb.ListDeadlinesResponse:
-            rows = deadlines.query(uow, case_id=case_id, officer=request.officer)
+            rows = deadlines.query(
+                uow,
+                case_id=case_id,
+                officer=request.officer,
+                open_only=request.open_only,
+                due_before=today if request.overdue_only else None,
+            )
             items = [deadlines.to_proto(r, today) for r in rows]
             if request.overdue_only:
                 items = [d for d in items if d.state == "overdue"]
@@ -399,6 +406,7 @@ class CasesServicer(
         def work(uow: UnitOfWork, who: Principal) -> pb.ArchiveCaseResponse:
             case, docs = handlers.load_case(uow, case_id), orm.case_documents(uow, case_id)
             items = casefile.build(case, docs, sources.recordings, sources.others)
+            footage.check_footage(case, sources.sessions_without_footage)
             case = handlers.archive_case(uow, who, case_id=case_id, items=items)
             return pb.ArchiveCaseResponse(
                 case=case_to_pb(case), index_sha256=casefile.index_sha256(items), items=len(items)

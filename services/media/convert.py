@@ -18,6 +18,7 @@ FIXITY_STATES = {
     "intact": pb.FIXITY_STATE_INTACT,
     "altered": pb.FIXITY_STATE_ALTERED,
     "unreadable": pb.FIXITY_STATE_UNREADABLE,
+    "offsite_missing": pb.FIXITY_STATE_OFFSITE_MISSING,
 }
 
 

@@ -24,6 +24,7 @@ PENDING, VERIFIED, MISSING, MISMATCH = "pending", "verified", "missing", "mismat
 
 # What CheckFixity answers.
 INTACT, ALTERED, UNREADABLE = "intact", "altered", "unreadable"
+OFFSITE_MISSING = "offsite_missing"  # the copier made the copy and it is gone
 
 
 @dataclass
@@ -71,11 +72,14 @@ def wait_seconds(value: float, cap: float) -> float:
     return value
 
 
-def fixity(sha256: str, primary: str | None, offsite: str | None) -> str:
+def fixity(sha256: str, primary: str | None, offsite: str | None, *, copied: bool = False) -> str:
     """Intact when every copy that exists hashes to the recorded SHA-256; a copy that
-    is missing or hashes otherwise is a finding (Art 45: 不得…删改)."""
+    is missing or hashes otherwise is a finding (Art 45: 不得…删改). Once the copier has
+    made the off-site copy (`copied`), its absence is a finding too (Art 41 异地备份)."""
     if primary is None:
         return UNREADABLE
     if primary != sha256 or (offsite is not None and offsite != sha256):
         return ALTERED
+    if copied and offsite is None:
+        return OFFSITE_MISSING
     return INTACT

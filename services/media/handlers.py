@@ -5,6 +5,7 @@ then written in one idempotent transaction. Handlers never commit."""
 from __future__ import annotations
 
 import itertools
+from collections.abc import Mapping
 from datetime import datetime
 
 from liuhen.platform import ledger
@@ -51,6 +52,7 @@ def store(
     case: AssignedCase,
     stream: HashingStream,
     retention_years: int,
+    labels: Mapping[str, str] | None = None,
 ) -> Upload:
     """Stream the recording into the store under a key derived from the request id. If
     the key is taken (a retry, or a crash before the commit), read the rest of the
@@ -70,9 +72,12 @@ def store(
             principal.tenant,
             key,
             itertools.chain([first], chunks),
-            metadata=store_metadata(
-                cmd, case, recorder=principal.user_id, recorder_name=principal.name
-            ),
+            metadata={
+                **store_metadata(
+                    cmd, case, recorder=principal.user_id, recorder_name=principal.name
+                ),
+                **(labels or {}),  # a session's fields, an intake, an image's note (Art 41)
+            },
             retain_until=until,
         )
     except ObjectExists:

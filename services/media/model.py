@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from liuhen.platform.calendar import local_date
+from liuhen.platform.catalogue import deadline_rules
 from liuhen.platform.errors import (
     AlreadyExists,
     FailedPrecondition,
@@ -16,8 +18,16 @@ from liuhen.platform.errors import (
     PermissionDenied,
     require,
 )
+from liuhen.platform.printing import retention
 
-KINDS = {"audio": "录音", "video": "录像"}
+# Art 23, 24(1)(2), 41: a phone call's audio and a notice's screenshots or photos are
+# recordings too (catalog/recording.yaml `kinds`).
+KINDS = {
+    "audio": "录音",
+    "video": "录像",
+    "phone_call": "电话通话录音",
+    "image": "截屏、截图、拍照",
+}
 # Art 46: state secrets, trade secrets and privacy are handled under the secrecy rules.
 CONFIDENTIALITY = {
     "normal": "普通",
@@ -25,7 +35,6 @@ CONFIDENTIALITY = {
     "trade_secret": "商业秘密",
     "secret": "国家秘密",
 }
-LATE_AFTER = timedelta(days=2)  # Art 41: stored within 2 days of the recording
 DEFAULT_RETENTION_YEARS = 30  # Art 43: as long as the case file (archives law)
 CLOCK_SKEW = timedelta(minutes=5)
 MAX_LABEL = {"device": 64, "place": 128, "content_type": 100}  # S3 metadata stays small
@@ -65,6 +74,7 @@ class AssignedCase:
     labels: Labels
     handler_id: str
     state: str = ""
+    major: bool = False  # a major case (Art 34): its file is kept as that kind says
 
 
 @dataclass(frozen=True)
@@ -187,9 +197,8 @@ def ended(cmd: UploadRecording) -> datetime:
     return _when(cmd.end_time, "end_time")
 
 
-def check_uploader(case: AssignedCase, user_id: str) -> None:
-    """Only the case's handler stores its footage (Art 41: 案件首办责任人…储存), and not
-    once the file is archived (Art 42)."""
+def check_open(case: AssignedCase) -> None:
+    """An archived file takes nothing more (Art 42)."""
     if case.state == "archived":
         raise FailedPrecondition(
             "CASE_ARCHIVED",
@@ -197,6 +206,12 @@ def check_uploader(case: AssignedCase, user_id: str) -> None:
             "案件已立卷归档，不得变更",
             article="seed Art 42",
         )
+
+
+def check_uploader(case: AssignedCase, user_id: str) -> None:
+    """Only the case's handler stores its footage (Art 41: 案件首办责任人…储存), and not
+    once the file is archived (Art 42)."""
+    check_open(case)
     if not case.handler_id:
         raise FailedPrecondition(
             "NO_HANDLER",
@@ -214,8 +229,11 @@ def check_uploader(case: AssignedCase, user_id: str) -> None:
 
 
 def is_late(end_time: datetime, stored_at: datetime) -> bool:
-    """Stored more than 2 days after recording ended (Art 41 "2日内"): accepted, flagged."""
-    return stored_at - end_time > LATE_AFTER
+    """Stored after the 2 calendar days that follow the day recording ended (Art 41
+    "2日内", the catalogue's `media_stored`; why calendar days: docs/recording-sessions.md):
+    accepted, flagged. The same count as the session's storage deadline."""
+    within = deadline_rules()["media_stored"].amount
+    return (local_date(stored_at) - local_date(end_time)).days > within
 
 
 def retain_until(recorded: datetime, years: int, *, stored: datetime) -> datetime:
@@ -228,6 +246,21 @@ def retain_until(recorded: datetime, years: int, *, stored: datetime) -> datetim
         return start.replace(year=start.year + years)
     except ValueError:
         return start.replace(year=start.year + years, month=3, day=1)
+
+
+def retention_years(
+    case: AssignedCase, default_years: int, by_kind: Mapping[str, int | None]
+) -> int:
+    """The years a recording is locked for when it is stored (Art 43: footage used as
+    evidence is kept as long as the case file). The case's kind is final only when its
+    file is archived; at upload only a major case's kind is known, so its term (the
+    deployment's or the catalogue's) applies, and every other recording gets the default
+    term for footage whose case kind is not known yet (LIUHEN_MEDIA_RETENTION_YEARS).
+    Never shorter than the default: a lock can be extended, never shortened."""
+    if not case.major:
+        return default_years
+    years = by_kind["major"] if "major" in by_kind else retention.catalogue_years("major")
+    return max(default_years, retention.lock_years_for(years))
 
 
 def recording_id(tenant: str, request_id: str) -> str:

@@ -17,7 +17,7 @@ from liuhen.platform.catalogue import sites
 from liuhen.platform.db import UnitOfWork, utcnow
 from liuhen.platform.faults import fault_point
 from liuhen.platform.ports import FixityMismatch, ObjectNotFound, ObjectStore, PortError
-from services.media import orm
+from services.media import orm, report_orm
 from services.media.copies import COPY_DONE, COPY_FAILED, INTACT, OffsiteCopy, fixity
 from services.media.model import Recording
 
@@ -56,6 +56,15 @@ def record_copy(uow: UnitOfWork, task_id: str, offsite_sha256: str | None, detai
     name = _name(task.case_id, task.recording_id)
     if not ok:
         alarm(uow.tenant, name, "copy_refused", detail or f"off-site hash {offsite_sha256}")
+        report_orm.add_finding(
+            uow,
+            recording_id=task.recording_id,
+            case_id=task.case_id,
+            state="copy_refused",
+            detail=detail or f"off-site hash {offsite_sha256}",
+            found_at=task.done_at or utcnow(),
+            offsite_sha256=offsite_sha256 or "",
+        )
     ledger.append(
         uow,
         case_id=task.case_id,
@@ -170,12 +179,26 @@ def _fixity_entry(
     offsite: str | None,
     actor: Mapping[str, str],
     always: bool,
+    copied: bool,
+    now: datetime | None = None,
 ) -> str:
-    """Judge both copies; a finding is an alarm and a ledger entry (Art 45), an intact
-    result is entered only when `always` (a check someone asked for)."""
-    state = fixity(sha256, primary, offsite)
+    """Judge both copies; a finding is an alarm, a ledger entry (Art 45) and a row the
+    supervision report lists (Art 47); an intact result is entered only when `always`
+    (a check someone asked for)."""
+    state = fixity(sha256, primary, offsite, copied=copied)
     if state != INTACT:
-        alarm(uow.tenant, name, state, f"recorded {sha256}, primary {primary}, off-site {offsite}")
+        detail = f"recorded {sha256}, primary {primary}, off-site {offsite}"
+        alarm(uow.tenant, name, state, detail)
+        report_orm.add_finding(
+            uow,
+            recording_id=name.rsplit("/", 1)[-1],
+            case_id=case_id,
+            state=state,
+            detail=detail,
+            found_at=now or utcnow(),
+            primary_sha256=primary or "",
+            offsite_sha256=offsite or "",
+        )
     if state != INTACT or always:
         ledger.append(
             uow,
@@ -214,7 +237,13 @@ def record_fixity(
         offsite=offsite,
         actor=ledger.actor_of(principal, principal.acting_role(("reviewer", "handler"))),
         always=True,
+        copied=_copied(uow, rec.id),
     )
+
+
+def _copied(uow: UnitOfWork, rec_id: str) -> bool:
+    task = orm.copy_of(uow, rec_id)
+    return task is not None and task.state == COPY_DONE
 
 
 def record_sweep(
@@ -234,6 +263,8 @@ def record_sweep(
         offsite=offsite,
         actor=MEDIA_ACTOR,
         always=False,
+        copied=task.state == COPY_DONE,
+        now=now,
     )
 
 

@@ -130,3 +130,14 @@ def due_for_fixity(uow: UnitOfWork, checked_before: datetime, limit: int) -> lis
             .limit(limit)
         )
     )
+
+
+# The tables of sessions, gaps and attachments (seed Art 7, 24–26, 41), in the same metadata.
+import services.media.session_orm  # noqa: E402, F401
+
+# The tables of access requests, copies and the access register (seed Art 44, 46).
+from services.media import access_orm  # noqa: E402, F401
+
+# The report's tables live with the report; imported here so that every media table is
+# in the metadata the migrations are checked against (services/schema.py).
+from services.media import report_orm as _report_tables  # noqa: E402, F401

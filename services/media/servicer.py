@@ -24,14 +24,15 @@ from liuhen.platform.bootstrap import Platform
 from liuhen.platform.db import UnitOfWork, utcnow
 from liuhen.platform.faults import fault_point
 from liuhen.platform.server import current_principal
-from liuhen.platform.service import ServicerBase, parse_name
+from liuhen.platform.service import parse_name
 from liuhen.platform.timestamps import timestamp
-from services.media import handlers, offsite
+from services.media import handlers, offsite, report_handlers
+from services.media import session_servicer as session_rpc
+from services.media.access_servicer import RecordingAccess
 from services.media.convert import (
     FIXITY_STATES,
     OFFSITE_STATES,
     chunk_of,
-    command_of,
     metadata_of,
     recording_to_pb,
 )
@@ -43,15 +44,18 @@ from services.media.model import (
     Labels,
     Recording,
     check_same_bytes,
+    retention_years,
 )
 from services.media.model import (
     UploadRecording as UploadCommand,
 )
+from services.media.report_servicer import SupervisionReportRpcs
+from services.media.sessions import Attachment
 
 POLL_S = 0.2  # how often a waiting VerifyOffsiteCopy looks for the copy
 
 
-class MediaServicer(ServicerBase, media_pb2_grpc.MediaServiceServicer):  # type: ignore[misc]
+class MediaServicer(SupervisionReportRpcs, media_pb2_grpc.MediaServiceServicer):  # type: ignore[misc]
     def __init__(
         self,
         platform: Platform,
@@ -67,6 +71,7 @@ class MediaServicer(ServicerBase, media_pb2_grpc.MediaServiceServicer):  # type:
         self.limits = StreamLimits(
             per_caller=s.uploads_per_caller, per_tenant=s.uploads_per_tenant, what="upload"
         )
+        self.access = RecordingAccess(self)
 
     # --- blocking helpers (run on the `calls` pool) ---------------------------------
 
@@ -82,13 +87,14 @@ class MediaServicer(ServicerBase, media_pb2_grpc.MediaServiceServicer):  # type:
             case_id=case_id,
             handler_id=case.handler,
             state=case.state,
+            major=case.major,
             labels=Labels(
                 case_number=case.case_number, party=case.party, handler=case.handler_name
             ),
         )
 
     def _load(self, name: str) -> Recording:
-        case_id, rec_id = parse_name(name, "cases/*/recordings/*")
+        case_id, rec_id = session_rpc.parse_recording(name)
         return self.read(lambda uow, who: handlers.load(uow, case_id, rec_id))
 
     # --- uploads --------------------------------------------------------------------
@@ -110,9 +116,8 @@ class MediaServicer(ServicerBase, media_pb2_grpc.MediaServiceServicer):  # type:
         self, principal: Principal, requests: IdleStream
     ) -> pb.UploadRecordingResponse:
         meta = metadata_of(await requests.next())
-        cmd = command_of(meta)
-        handlers.check_upload(principal, cmd, utcnow())
-        case = await self.calls(self._case, cmd.case_id, principal)
+        # The case or intake, the session, the note: checked before any byte is stored.
+        cmd, att, case, labels = await session_rpc.prepare_upload(self, principal, meta)
         stream = HashingStream(self._chunks(requests))
         upload = await self.uploads(
             handlers.store,
@@ -121,9 +126,12 @@ class MediaServicer(ServicerBase, media_pb2_grpc.MediaServiceServicer):  # type:
             cmd=cmd,
             case=case,
             stream=stream,
-            retention_years=self.retention_years,
+            retention_years=retention_years(
+                case, self.retention_years, self.platform.settings.retention_years_by_kind
+            ),
+            labels=labels,
         )
-        response = await self.calls(self._record, meta, cmd, case, upload, stream.sha256)
+        response = await self.calls(self._record, meta, cmd, case, upload, stream.sha256, att)
         fault_point(self.platform.settings.test_fault, "upload.recorded")
         self.copier.nudge()
         check_same_bytes(response.recording.sha256, stream.sha256)  # a replayed request
@@ -143,14 +151,18 @@ class MediaServicer(ServicerBase, media_pb2_grpc.MediaServiceServicer):  # type:
         case: AssignedCase,
         upload: Any,
         sent: str,
+        att: Attachment,
     ) -> pb.UploadRecordingResponse:
         return self.mutate(
             "UploadRecording",
             meta,
             pb.UploadRecordingResponse,
             lambda uow, who: pb.UploadRecordingResponse(
-                recording=recording_to_pb(
-                    handlers.record(uow, who, cmd=cmd, case=case, upload=upload, sent_sha256=sent)
+                recording=session_rpc.recorded(
+                    uow,
+                    who,
+                    handlers.record(uow, who, cmd=cmd, case=case, upload=upload, sent_sha256=sent),
+                    att,
                 )
             ),
         )
@@ -161,15 +173,19 @@ class MediaServicer(ServicerBase, media_pb2_grpc.MediaServiceServicer):  # type:
         self, request: pb.GetRecordingRequest, context: Any
     ) -> pb.GetRecordingResponse:
         rec = await self.calls(self._load, request.name)
-        return pb.GetRecordingResponse(recording=recording_to_pb(rec))
+        shown = await self.calls(self.read, lambda uow, who: session_rpc.attached(uow, rec))
+        return pb.GetRecordingResponse(recording=shown)
 
     async def ListRecordings(
         self, request: pb.ListRecordingsRequest, context: Any
     ) -> pb.ListRecordingsResponse:
         (case_id,) = parse_name(request.case, "cases/*", "case")
         await self.calls(self._case, case_id, current_principal())  # another tenant's: NOT_FOUND
-        recs = await self.calls(self.read, lambda uow, who: handlers.of_case(uow, case_id))
-        return pb.ListRecordingsResponse(recordings=[recording_to_pb(r) for r in recs])
+        recs = await self.calls(
+            self.read,
+            lambda uow, who: [session_rpc.attached(uow, r) for r in handlers.of_case(uow, case_id)],
+        )
+        return pb.ListRecordingsResponse(recordings=recs)
 
     # --- the copies -------------------------------------------------------------------
 
@@ -251,6 +267,61 @@ class MediaServicer(ServicerBase, media_pb2_grpc.MediaServiceServicer):  # type:
 
         return self.mutate("SetLegalHold", request, pb.SetLegalHoldResponse, work)
 
+    # --- on-site sessions (Art 23–26, 41): services/media/session_servicer.py ---------
+
+    async def CreateSession(self, request: pb.CreateSessionRequest, context: Any) -> Any:
+        return await session_rpc.create_session(self, request)
+
+    async def GetSession(self, request: pb.GetSessionRequest, context: Any) -> Any:
+        return await session_rpc.get_session(self, request)
+
+    async def ListSessions(self, request: pb.ListSessionsRequest, context: Any) -> Any:
+        return await session_rpc.list_sessions(self, request)
+
+    async def ExplainInterruption(
+        self, request: pb.ExplainInterruptionRequest, context: Any
+    ) -> Any:
+        return await session_rpc.explain_interruption(self, request)
+
+    async def ExemptSession(self, request: pb.ExemptSessionRequest, context: Any) -> Any:
+        return await session_rpc.exempt_session(self, request)
+
+    async def ListLateRecordings(self, request: pb.ListLateRecordingsRequest, context: Any) -> Any:
+        return await session_rpc.list_late(self, request)
+
+    # --- playback, access requests and copies (Art 44, 46): services/media/access_* ---
+
+    async def ReadRecording(
+        self, request: pb.ReadRecordingRequest, context: Any
+    ) -> AsyncIterator[pb.ReadRecordingResponse]:
+        async for response in self.access.read(request):
+            yield response
+
+    async def CreateRecordingAccessRequest(
+        self, request: pb.CreateRecordingAccessRequestRequest, context: Any
+    ) -> pb.CreateRecordingAccessRequestResponse:
+        return await self.access.create_request(request)
+
+    async def ApproveRecordingAccessRequest(
+        self, request: pb.ApproveRecordingAccessRequestRequest, context: Any
+    ) -> pb.ApproveRecordingAccessRequestResponse:
+        return await self.access.approve(request)
+
+    async def GetRecordingAccessRequest(
+        self, request: pb.GetRecordingAccessRequestRequest, context: Any
+    ) -> pb.GetRecordingAccessRequestResponse:
+        return await self.access.get_request(request)
+
+    async def CreateRecordingCopy(
+        self, request: pb.CreateRecordingCopyRequest, context: Any
+    ) -> pb.CreateRecordingCopyResponse:
+        return await self.access.create_copy(request)
+
+    async def ListRecordingAccessEntries(
+        self, request: pb.ListRecordingAccessEntriesRequest, context: Any
+    ) -> pb.ListRecordingAccessEntriesResponse:
+        return await self.access.list_entries(request)
+
 
 def register_async(platform: Platform) -> Callable[[grpc.aio.Server, AioRuntime], Sequence[str]]:
     """The media service on grpc.aio: first clean what interrupted uploads left, then
@@ -261,6 +332,10 @@ def register_async(platform: Platform) -> Callable[[grpc.aio.Server, AioRuntime]
         offsite.clean_staging(platform.objects)
         copier = offsite.OffsiteCopier(platform, platform.settings.offsite_retry_s)
         runtime.workers.append(copier)
+        # Art 47: each district's report to the city, every LIUHEN_MEDIA_REPORT_INTERVAL_S.
+        runtime.workers.append(
+            report_handlers.ReportScheduler(platform, platform.settings.report_interval_s)
+        )
         servicer = MediaServicer(platform, runtime, copier, years)
         media_pb2_grpc.add_MediaServiceServicer_to_server(servicer, server)
         return [pb.DESCRIPTOR.services_by_name["MediaService"].full_name]

@@ -98,6 +98,26 @@ class ObjectStoreContract:
         assert max(len(p) for p in pieces) <= CHUNK
         assert b"".join(pieces) == data
 
+    def test_art44_a_byte_range_is_read_in_chunks_without_the_rest(
+        self, store: ObjectStore, tenant: str
+    ) -> None:
+        """Art 44 playback: a browser seeks, so the store reads from any offset."""
+        data = os.urandom(300_000)
+        self.put(store, tenant, "case/r/seg.mp4", data)
+        pieces = list(store.open_range(tenant, "case/r/seg.mp4", offset=70_000, length=150_000))
+        assert max(len(p) for p in pieces) <= CHUNK
+        assert b"".join(pieces) == data[70_000:220_000]
+        rest = store.open_range(tenant, "case/r/seg.mp4", offset=299_990)
+        assert b"".join(rest) == data[299_990:]
+        cut = store.open_range(tenant, "case/r/seg.mp4", offset=299_000, length=5_000)
+        assert b"".join(cut) == data[299_000:]
+        assert b"".join(store.open_range(tenant, "case/r/seg.mp4", offset=300_000)) == b""
+        assert b"".join(store.open_range(tenant, "case/r/seg.mp4", offset=5, length=0)) == b""
+        with pytest.raises(ValueError):
+            store.open_range(tenant, "case/r/seg.mp4", offset=-1)
+        with pytest.raises(ObjectNotFound):
+            b"".join(store.open_range(tenant, "case/r/none.mp4", offset=0, length=10))
+
     def test_non_ascii_metadata_roundtrips(self, store: ObjectStore, tenant: str) -> None:
         self.put(store, tenant, "案件/附件.pdf", b"%PDF-1.7 tiny")
         assert dict(store.head(tenant, "案件/附件.pdf").metadata) == METADATA
@@ -260,6 +280,11 @@ class _TenantSuffix(ObjectStore):
 
     def open(self, tenant: str, key: str) -> Iterator[bytes]:
         return self._inner.open(tenant + self._suffix, key)
+
+    def open_range(
+        self, tenant: str, key: str, *, offset: int, length: int | None = None
+    ) -> Iterator[bytes]:
+        return self._inner.open_range(tenant + self._suffix, key, offset=offset, length=length)
 
     def delete(self, tenant: str, key: str) -> None:
         self._inner.delete(tenant + self._suffix, key)
@@ -425,6 +450,26 @@ class TestS3ObjectStore(ObjectStoreContract):
         with pytest.raises(ObjectLocked):
             store.delete(tenant, "case/7/long.mp4")
         assert b"".join(store.open(tenant, "case/7/long.mp4")) == data
+
+    def test_art45_a_small_object_keeps_the_retention_it_was_put_with(
+        self, store: ObjectStore, short_retention_store: ObjectStore, tenant: str
+    ) -> None:
+        """An object of one part is written by a single PUT carrying its lock: read back
+        at once and again after its off-site copy, the date is the one asked for, not
+        the bucket's one-day default (seen once from RGW on a cosigned checkpoint)."""
+        until = in_a_year()
+        for which in (store, short_retention_store):
+            stored = which.put(
+                tenant, "tlog/x/cosigned/5", [b"note"], metadata={}, retain_until=until
+            )
+            assert stored.retain_until is not None
+            assert abs((stored.retain_until - until).total_seconds()) < 1.5
+            assert which.replica_sha256(tenant, "tlog/x/cosigned/5", self.replica_timeout_s)
+            head = which.head(tenant, "tlog/x/cosigned/5")
+            assert head.retain_until is not None
+            assert abs((head.retain_until - until).total_seconds()) < 1.5
+            with pytest.raises(ObjectLocked):
+                which.delete(tenant, "tlog/x/cosigned/5")
 
     def test_admin_keys_cannot_delete_a_locked_version_at_either_zone(
         self, store: ObjectStore, s3_settings: S3Settings, tenant: str

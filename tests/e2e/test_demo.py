@@ -38,6 +38,9 @@ def test_demo_carries_one_case_across_two_districts_and_the_ledger_verifies(tmp_
     assert summary["assistance"]["request_message_id"]
     assert len(summary["recording"]["sha256"]) == 64 and not summary["recording"]["late"]
     assert summary["recording"]["offsite"] == "verified"
+    # Art 44, 46: a reviewer's playback and a party's approved copy of the same bytes.
+    assert summary["recording_copy"]["played_bytes"] == 256 * 1024
+    assert summary["recording_copy"]["manifest_sha256"] == summary["recording"]["sha256"]
     assert summary["rectification_order"]["due_on"]
     assert summary["ledger_verified"] is True and summary["ledger_entries"] >= 15
     # Art 45: the court bundle, checked offline against the city-witnessed checkpoint.

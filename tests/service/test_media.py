@@ -157,7 +157,7 @@ def test_art41_recording_labelled_with_case_number_party_and_handler(site: Site)
 def test_art41_upload_more_than_two_days_after_recording_is_flagged_late(site: Site) -> None:
     case = open_case(site)
     media = site.client("media", TENANT, "handler1")
-    late = upload(media, metadata(case.name, ended=timedelta(days=2, hours=1)), footage(256 * KIB))
+    late = upload(media, metadata(case.name, ended=timedelta(days=3)), footage(256 * KIB))
     on_time = upload(
         media, metadata(case.name, ended=timedelta(days=1, hours=23)), footage(256 * KIB, seed=b"2")
     )

@@ -66,8 +66,7 @@ def test_art45_the_periodic_check_rehashes_both_copies_and_enters_only_findings(
     offsite.chmod(0o600)
     offsite.write_bytes(b"not the recording")
 
-    (copier,) = site.running["media"].workers
-    assert isinstance(copier, OffsiteCopier)
+    copier = next(w for w in site.running["media"].workers if isinstance(w, OffsiteCopier))
     assert copier.sweep_fixity() == 0  # copying checked them: not due for a day
     a_day_later = datetime.now(UTC) + timedelta(days=1, minutes=1)
     with caplog.at_level(logging.ERROR, logger="liuhen.media.offsite"):

@@ -56,11 +56,21 @@ def test_art41_stored_within_two_days_is_not_late() -> None:
     end = NOW - timedelta(days=2)
     assert not is_late(end, NOW)
     assert not is_late(end, end)
+    # Calendar days from the day after (docs/recording-sessions.md): ended 00:10 Wuhan time
+    # on 8 March, stored 23:50 on 10 March is within the 2 days.
+    assert not is_late(
+        datetime(2026, 3, 7, 16, 10, tzinfo=UTC), datetime(2026, 3, 10, 15, 50, tzinfo=UTC)
+    )
 
 
 def test_art41_stored_more_than_two_days_after_recording_is_late() -> None:
-    assert is_late(NOW - timedelta(days=2, seconds=1), NOW)
+    assert is_late(NOW - timedelta(days=3), NOW)
     assert is_late(NOW - timedelta(days=30), NOW)
+    # Ended 23:50 Wuhan time on 7 March, stored 00:10 on 10 March: under 50 hours, and
+    # the third day after.
+    assert is_late(
+        datetime(2026, 3, 7, 15, 50, tzinfo=UTC), datetime(2026, 3, 9, 16, 10, tzinfo=UTC)
+    )
 
 
 def test_art41_new_recording_carries_labels_and_late_flag() -> None:

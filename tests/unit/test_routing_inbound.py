@@ -35,8 +35,9 @@ def test_design7_each_inbound_message_type_has_one_applier(message, service, doc
 
 def test_design7_every_message_a_site_can_receive_is_applied_or_waits_for_a_person():
     received_by_sites = {t for t, (_, to) in ROUTES.items() if to & {"city", "district"}}
-    # An assistance request waits for the assisting handler (Art 21(3)).
-    assert received_by_sites - set(INBOUND) == {"assistance_request"}
+    # An assistance request waits for the assisting handler (Art 21(3)); a district's
+    # supervision report waits for the city's supervisors (Art 47).
+    assert received_by_sites - set(INBOUND) == {"assistance_request", "supervision_report"}
 
 
 def test_art30_a_desk_document_without_its_case_is_a_dead_letter():

@@ -11,9 +11,12 @@ import contextlib
 import hashlib
 import itertools
 import json
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any, Protocol
 
 from sqlalchemy import BigInteger, Integer, String, Text, UniqueConstraint, func, select
@@ -90,7 +93,10 @@ def object_key(document: str) -> str:
     return f"prints/{document}.pdf"
 
 
+@cache
 def role_names() -> Mapping[str, str]:
+    """Each role's printed name (roles.yaml), read once per process: parsing it on every
+    print cost 2% of an approval's time, inside its transaction (docs/performance.md)."""
     import yaml
 
     roles = yaml.safe_load((HERE / "roles.yaml").read_text("utf-8"))["roles"]
@@ -161,7 +167,9 @@ def issue(
     word, year = form(subject.type).number, local_time(subject.issued).year
     seq = _next_seq(uow, word, year) if word else None
     sheet = _sheet_of(uow, subject, format_number(uow.tenant, word, year, seq) if seq else "")
-    pdf_sha256 = ledger.sha256_hex(documents.pdf(sheet))
+    pdf = documents.pdf(sheet)
+    pdf_sha256 = ledger.sha256_hex(pdf)
+    _fresh.keep(pdf_sha256, pdf)
     entry = ledger.append(
         uow,
         case_id=subject.case_id,
@@ -250,6 +258,31 @@ def _sheet_of(uow: UnitOfWork, subject: Subject, number: str) -> Sheet:
     )
 
 
+class _Fresh:
+    """The PDFs this process rendered in `issue`, by their SHA-256, until `store` writes
+    them after the commit: rendering is most of an approval's cost, and rendering the
+    same sheet again only to store it doubled it (docs/performance.md). Bounded: a
+    transaction that rolled back leaves its PDF here until newer ones push it out."""
+
+    def __init__(self, size: int = 32) -> None:
+        self._size = size
+        self._pdfs: OrderedDict[str, bytes] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def keep(self, sha256: str, pdf: bytes) -> None:
+        with self._lock:
+            self._pdfs[sha256] = pdf
+            while len(self._pdfs) > self._size:
+                self._pdfs.popitem(last=False)
+
+    def take(self, sha256: str) -> bytes | None:
+        with self._lock:
+            return self._pdfs.pop(sha256, None)
+
+
+_fresh = _Fresh()
+
+
 def render(row: PrintRow) -> bytes:
     """The print's PDF, rendered again from its sheet: the bytes the ledger records."""
     return documents.pdf(Sheet.from_json(row.sheet_json))
@@ -268,7 +301,7 @@ def store(objects: ObjectStore, tenant: str, row: PrintRow, *, years: int = 0) -
     case file's default period, Art 43); a copy already there is left as it is."""
     if _stored(objects, tenant, row.object_key):
         return
-    data = render(row)
+    data = _fresh.take(row.pdf_sha256) or render(row)
     if ledger.sha256_hex(data) != row.pdf_sha256:
         raise RuntimeError(f"{row.document}: the PDF no longer renders to the recorded bytes")
     objects.ensure_bucket(tenant)

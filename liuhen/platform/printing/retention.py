@@ -58,3 +58,40 @@ def until(start: datetime, years: int) -> datetime:
         return start.replace(year=start.year + years)
     except ValueError:  # 29 February
         return start.replace(year=start.year + years, month=3, day=1)
+
+
+def kinds() -> tuple[str, ...]:
+    """The case kinds of the catalogue, in the order they are tried."""
+    return tuple(str(k["kind"]) for k in _raw()["kinds"])
+
+
+def catalogue_years(kind: str) -> int | None:
+    """A kind's period in the catalogue (None: permanent)."""
+    for k in _raw()["kinds"]:
+        if k["kind"] == kind:
+            return None if k["years"] == "permanent" else int(k["years"])
+    raise LookupError(f"retention.yaml has no case kind {kind!r}")
+
+
+def parse_years(text: str) -> dict[str, int | None]:
+    """`kind=years|permanent,...` (LIUHEN_RETENTION_YEARS, the chart's `retention.kinds`):
+    a superior organisation's own periods (Art 43 second sentence), each a kind of the
+    catalogue; a kind not named keeps the catalogue's period. ValueError names the fault."""
+    out: dict[str, int | None] = {}
+    for pair in filter(None, (p.strip() for p in text.split(","))):
+        kind, sep, value = pair.partition("=")
+        kind, value = kind.strip(), value.strip()
+        if not sep or kind not in kinds():
+            raise ValueError(f"{pair!r}: not kind=years of a kind in {', '.join(kinds())}")
+        if value == "permanent":
+            out[kind] = None
+        elif value.isdigit() and 1 <= int(value) <= 1000:
+            out[kind] = int(value)
+        else:
+            raise ValueError(f"{pair!r}: the years must be 1 to 1000 or 'permanent'")
+    return out
+
+
+def lock_years_for(years: int | None) -> int:
+    """The Object Lock term of a period (permanent: `object_lock_years_for_permanent`)."""
+    return years if years is not None else int(_raw()["object_lock_years_for_permanent"])

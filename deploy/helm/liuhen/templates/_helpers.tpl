@@ -35,7 +35,13 @@ helm.sh/chart: {{ .Chart.Name }}-{{ .Chart.Version }}
 - name: LIUHEN_OTLP_ENDPOINT
   value: {{ .Values.config.otlpEndpoint | quote }}
 - name: LIUHEN_MEDIA_RETENTION_YEARS
-  value: {{ .Values.config.mediaRetentionYears | quote }}
+  value: {{ .Values.config.retention.defaultYears | quote }}
+- name: LIUHEN_RETENTION_YEARS
+  {{- $kinds := list }}
+  {{- range $kind, $years := .Values.config.retention.kinds }}
+  {{- $kinds = append $kinds (printf "%s=%v" $kind $years) }}
+  {{- end }}
+  value: {{ join "," $kinds | quote }}
 - name: LIUHEN_LOG_KEYS_DIR
   value: /etc/liuhen/ledger-keys
 - name: LIUHEN_CHECKPOINT_INTERVAL_S
