@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from google.protobuf.timestamp_pb2 import Timestamp
 from selenium.webdriver.common.by import By
 
 from liuhen.cases.v1 import cases_pb2 as cpb
 from liuhen.enforcement.v1 import enforcement_pb2 as epb
 from liuhen.intake.v1 import intake_pb2 as ipb
+from liuhen.media.v1 import media_pb2 as mpb
 from liuhen.platform.polling import wait_for
 from tests.browser_support import Page
 from tests.samples import sample_content
@@ -339,3 +342,31 @@ def test_art10_a_registration_without_the_employer_is_refused_beside_that_field(
     assert not page.has("#error-violation") and not page.has("#refusal")
     assert page.find("#violation").get_attribute("value") == "拖欠工资"  # kept as typed
     page.shot("register-refused-beside-employer")
+
+
+def test_art47_the_city_sees_the_figures_each_district_reports(page: Page, site: Site) -> None:
+    now = datetime.now(UTC)
+    start, end = Timestamp(), Timestamp()
+    start.FromDatetime(now - timedelta(days=1))
+    end.FromDatetime(now + timedelta(days=1))
+    sent = site.client("media", JA, "head1").SendSupervisionReport(
+        mpb.SendSupervisionReportRequest(request_id=rid(), period_start=start, period_end=end)
+    )
+    page.sign_in_embedded(WH, "supervisor1")
+    until(
+        page,
+        "/",
+        lambda: page.has(f"tr.report[data-sender='{JA}']"),
+        "jiangan's report on the city's work list",
+    )
+    row = page.text(f"tr.report[data-sender='{JA}']")
+    assert row.startswith("江岸区") and f"{sent.report.recordings} 件" in row
+    for section in sent.report.sections:
+        assert section.title_zh in row
+    page.shot("city-worklist-reports")
+    page.open("/reports")
+    assert page.has(f"#reports tr.report[data-sender='{JA}']")
+    page.shot("city-reports")
+
+    page.sign_in_embedded(JA, "head1")  # a district has no districts' reports
+    assert not page.has("tr.report") and "各区报送的监督情况" not in page.text("main")
