@@ -23,6 +23,7 @@ from liuhen.platform.polling import wait_for
 from tests.browser_support import Page
 from tests.samples import sample_content
 from tests.service.test_cases_steps import effective
+from tests.service.test_media import footage, metadata, upload
 from tests.support import Site, file_case, rid
 
 JA, HS, WH = "jiangan", "hongshan", "wuhan"
@@ -370,3 +371,52 @@ def test_art47_the_city_sees_the_figures_each_district_reports(page: Page, site:
 
     page.sign_in_embedded(JA, "head1")  # a district has no districts' reports
     assert not page.has("tr.report") and "各区报送的监督情况" not in page.text("main")
+
+
+FETCH_RANGE = """
+const [src, range, done] = arguments;
+fetch(src, {headers: {Range: range}}).then(async (r) => done({
+  status: r.status, range: r.headers.get('content-range') || '',
+  body: r.ok ? Array.from(new Uint8Array(await r.arrayBuffer())) : await r.text()}));
+"""
+
+
+def test_art44_a_recording_plays_in_the_page_by_ranges_and_each_read_is_registered(
+    page: Page, site: Site
+) -> None:
+    case = file_case(site)
+    chunks = footage(256 * 1024)
+    whole = b"".join(chunks)
+    rec = upload(site.client("media", JA, "handler1"), metadata(case), chunks)
+
+    # A handler without an approved access request is refused by the media service.
+    page.sign_in_embedded(JA, "handler1")
+    page.open(f"/{case}")
+    page.click(f"#recordings a[href='/{rec.name}/view']")
+    page.fill("#view-reason", "核对询问过程")
+    page.click("#view-start")
+    src = page.find("#player").get_attribute("src")
+    got = page.driver.execute_async_script(FETCH_RANGE, src, "bytes=0-99")
+    assert got["status"] == 403 and "seed Art 44" in got["body"]
+    page.shot("playback-refused")
+
+    page.sign_in_embedded(JA, "reviewer1")  # the review department reads directly
+    page.open(f"/{rec.name}/view")
+    page.fill("#view-reason", "审理")
+    page.click("#view-start")
+    src = page.find("#player").get_attribute("src")
+    for first, last in ((1000, 1099), (200_000, 200_009)):  # a seek is a range
+        got = page.driver.execute_async_script(FETCH_RANGE, src, f"bytes={first}-{last}")
+        assert got["status"] == 206, got["body"]
+        assert got["range"] == f"bytes {first}-{last}/{len(whole)}"
+        assert bytes(got["body"]) == whole[first : last + 1]
+    page.shot("playback")
+    entries = (
+        site.client("media", JA, "reviewer1")
+        .ListRecordingAccessEntries(mpb.ListRecordingAccessEntriesRequest(parent=case))
+        .entries
+    )
+    # Each range read is registered with its reason (Art 44), the player's own included;
+    # the handler's refused read is not.
+    assert {(e.offset, e.length) for e in entries} >= {(1000, 100), (200_000, 10)}
+    assert {e.reason for e in entries} == {"审理"}
