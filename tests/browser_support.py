@@ -77,6 +77,20 @@ def chromium() -> Iterator[webdriver.Chrome]:
         driver.quit()
 
 
+def _gone(element: Any) -> bool:
+    """The element left the page: stale, or (while Chromium swaps the document) a node
+    that no longer belongs to it."""
+    try:
+        element.is_enabled()
+    except StaleElementReferenceException:
+        return True
+    except WebDriverException as exc:
+        if "does not belong to the document" in str(exc):
+            return True
+        raise
+    return False
+
+
 @dataclass
 class Page:
     """One officer's browser on the console, taking a screenshot of each page it shows."""
@@ -128,7 +142,7 @@ class Page:
         """Click what submits or follows a link, and wait for the next page."""
         old = self.driver.find_element(By.TAG_NAME, "html")
         self._on(css, lambda e: e.click())
-        WebDriverWait(self.driver, timeout).until(expected_conditions.staleness_of(old))
+        WebDriverWait(self.driver, timeout).until(lambda d: _gone(old))
         self.loaded(timeout)
 
     def fill(self, css: str, value: str) -> None:

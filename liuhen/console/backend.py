@@ -132,6 +132,12 @@ class Backend:
         except grpc.aio.AioRpcError as exc:
             raise Refusal.of(exc) from exc
 
+    def stream_out(self, token: str, service: str, method: str, request: Any) -> Any:
+        """A server-streaming call (read its replies with `await call.read()`); a
+        refusal surfaces as grpc.aio.AioRpcError on the first read."""
+        fn = getattr(self.stub(service), method)
+        return fn(request, metadata=_metadata(token), timeout=None)
+
     async def close(self) -> None:
         for channel in self.channels.values():
             await channel.close()

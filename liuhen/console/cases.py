@@ -40,13 +40,38 @@ ACTIONS_ZH = {
     "interview.recorded": "询问笔录",
     "material.received": "接收材料",
     "assistance_request.sent": "发出协查函",
-    "assistance_reply.received": "收到协查回函",
-    "document.sent": "文书移送",
+    "assistance_request.received": "收到委托协查函",
+    "assistance_request.forwarded": "协查函报省局",
+    "assistance_reply.sent": "发出协查回函",
     "document.served": "文书送达",
-    "service.recorded": "送达",
+    "jurisdiction_dispute.settled": "管辖争议已指定",
+    "recording.offsite_copied": "录音录像异地备份",
+    "recording.fixity_verified": "录音录像完整性核验",
+    "recording.legal_hold_placed": "录音录像诉讼保全",
     "recording.stored": "录音录像入库",
 }
+# `<document type>.<step>` entries (desks, inbound documents, intake documents).
+STEPS_ZH = {
+    "drafted": "制作",
+    "submitted": "提交",
+    "returned": "退回",
+    "approved": "批准",
+    "effective": "生效",
+    "sent": "发送",
+    "received": "收到",
+}
 PartRequest = Callable[[int], Any]
+
+
+def action_zh(action: str) -> str:
+    """A ledger entry's action in the officers' words: 发送劳动保障监察案件移送书."""
+    if action in ACTIONS_ZH:
+        return ACTIONS_ZH[action]
+    code, _, step = action.rpartition(".")
+    doc_type = catalogue.documents().get(code)
+    if doc_type and step in STEPS_ZH:
+        return f"{STEPS_ZH[step]}{doc_type.zh}"
+    return action
 
 
 def _names(request: Request) -> tuple[str, str]:
@@ -81,7 +106,7 @@ async def show(request: Request, o: Officer) -> Response:
         verified=verified,
         recordings=list(recordings.recordings),
         draftable=draftable,
-        actions_zh=ACTIONS_ZH,
+        action_zh=action_zh,
         assigning=case.state == "open" and o.has("head", "bureau_head"),
         officers=_assignable(o) if _embedded(request) else [],
         services=list(services.records),
@@ -92,7 +117,25 @@ async def show(request: Request, o: Officer) -> Response:
         served_types=sending.served_types(),
         assistance_recipients=sending.assistance_recipients(o),
         sent=request.query_params.get("sent", ""),
+        uploaded=request.query_params.get("uploaded", ""),
+        refs=_refs(case, list(recordings.recordings), list(services.records)),
     )
+
+
+def _refs(case: Any, recordings: list[Any], services: list[Any]) -> dict[str, tuple[str, str]]:
+    """What a ledger entry's refs (the hashes it binds) point at on this page: a
+    document (its title, linked), a recording, a 送达回执 or a piece of its evidence."""
+    out: dict[str, tuple[str, str]] = {}
+    for r in recordings:
+        out[r.sha256] = ("#recordings", "录音录像")
+    for s in services:
+        out[s.receipt_sha256] = ("#services", "送达回执")
+        for e in s.evidence:
+            out[e.sha256] = ("#services", "送达证据")
+    for d in case.documents:
+        if d.content_sha256:
+            out[d.content_sha256] = (f"/{d.name}", d.title_zh)
+    return out
 
 
 def _embedded(request: Request) -> bool:

@@ -13,7 +13,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from liuhen.cases.v1 import cases_pb2 as cpb
-from liuhen.console import messages
+from liuhen.console import messages, reports
 from liuhen.console.session import Officer
 from liuhen.console.views import call, render, signed_in
 from liuhen.intake.v1 import intake_pb2 as ipb
@@ -118,6 +118,18 @@ async def sections(request: Request, o: Officer) -> list[Section]:
         out.append(await _incoming(request, o))
     if o.has("head", "bureau_head") and catalogue.sites()[o.tenant].level == "city":
         out.append(await _intakes(request, o, "待指定管辖的争议", "state = dispute_pending"))
+        out.append(await _cases(request, o, "本级办理的案件", ""))
+    if reports.reads_reports(o):
+        got = await reports.page(request, o)
+        out.append(
+            Section(
+                "各区报送的监督情况（第四十七条）",
+                "reports",
+                "",
+                list(got.reports),
+                reports.next_url(request, got.next_page_token),
+            )
+        )
     if o.has("head", "bureau_head"):
         out.append(await _intakes(request, o, "待审批立案", "state = filing_drafted"))
         out.append(await _cases(request, o, "已立案待指派承办人", "state = open"))

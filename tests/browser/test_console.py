@@ -116,6 +116,8 @@ def test_art11_to_art28_a_complaint_becomes_an_effective_order_and_the_ledger_ve
     assert page.text("#ledger-verdict").startswith("校验通过")
     assert len(page.driver.find_elements(By.CSS_SELECTOR, "#ledger li")) >= 8
     assert page.has(f"a[href='{order}/pdf']")
+    # The timeline links each entry to what it binds (here the order, by its hash).
+    assert page.has(f"#ledger a.ref[href='{order}']")
     pdf = fetch(page, f"{order}/pdf")
     assert pdf.startswith(b"%PDF")
 

@@ -9,17 +9,21 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from google.protobuf.timestamp_pb2 import Timestamp
 from selenium.webdriver.common.by import By
 
 from liuhen.cases.v1 import cases_pb2 as cpb
 from liuhen.enforcement.v1 import enforcement_pb2 as epb
 from liuhen.intake.v1 import intake_pb2 as ipb
+from liuhen.media.v1 import media_pb2 as mpb
 from liuhen.platform.polling import wait_for
 from tests.browser_support import Page
 from tests.samples import sample_content
 from tests.service.test_cases_steps import effective
+from tests.service.test_media import footage, metadata, upload
 from tests.support import Site, file_case, rid
 
 JA, HS, WH = "jiangan", "hongshan", "wuhan"
@@ -132,7 +136,7 @@ def test_art14_the_city_sees_a_dispute_and_designates_a_district(page: Page, sit
 
     page.sign_in_embedded(WH, "head1")
     until(page, "/", lambda: "某争议公司" in page.text("main"), "the dispute at the city")
-    assert "待指定管辖的争议" in page.text("main")
+    assert "待指定管辖的争议" in page.text("main") and "本级办理的案件" in page.text("main")
     assert page.has("tr.message[data-type='jurisdiction_dispute']")
     page.shot("city-worklist-dispute")
     pending = page.find("tr.message[data-type='jurisdiction_dispute'] a[href^='/intakes/']")
@@ -272,6 +276,8 @@ def test_art37_a_document_is_served_with_its_evidence_from_the_case_page(
     assert page.path().startswith(f"/{case}")
     records = page.text("#service-records")
     assert "留置送达" in records and "照片" in records and f"{photo.stat().st_size} 字节" in records
+    assert page.has("#ledger a.ref[href='#services']")  # the receipt on the timeline
+    assert page.text("#ledger-verdict").startswith("校验通过")
     page.shot("served-with-evidence")
     served = site.client("enforcement", JA, "handler1")
     (record,) = served.ListServiceRecords(epb.ListServiceRecordsRequest(case=case)).records
@@ -337,3 +343,80 @@ def test_art10_a_registration_without_the_employer_is_refused_beside_that_field(
     assert not page.has("#error-violation") and not page.has("#refusal")
     assert page.find("#violation").get_attribute("value") == "拖欠工资"  # kept as typed
     page.shot("register-refused-beside-employer")
+
+
+def test_art47_the_city_sees_the_figures_each_district_reports(page: Page, site: Site) -> None:
+    now = datetime.now(UTC)
+    start, end = Timestamp(), Timestamp()
+    start.FromDatetime(now - timedelta(days=1))
+    end.FromDatetime(now + timedelta(days=1))
+    sent = site.client("media", JA, "head1").SendSupervisionReport(
+        mpb.SendSupervisionReportRequest(request_id=rid(), period_start=start, period_end=end)
+    )
+    page.sign_in_embedded(WH, "supervisor1")
+    until(
+        page,
+        "/",
+        lambda: page.has(f"tr.report[data-sender='{JA}']"),
+        "jiangan's report on the city's work list",
+    )
+    row = page.text(f"tr.report[data-sender='{JA}']")
+    assert row.startswith("江岸区") and f"{sent.report.recordings} 件" in row
+    for section in sent.report.sections:
+        assert section.title_zh in row
+    page.shot("city-worklist-reports")
+    page.open("/reports")
+    assert page.has(f"#reports tr.report[data-sender='{JA}']")
+    page.shot("city-reports")
+
+    page.sign_in_embedded(JA, "head1")  # a district has no districts' reports
+    assert not page.has("tr.report") and "各区报送的监督情况" not in page.text("main")
+
+
+FETCH_RANGE = """
+const [src, range, done] = arguments;
+fetch(src, {headers: {Range: range}}).then(async (r) => done({
+  status: r.status, range: r.headers.get('content-range') || '',
+  body: r.ok ? Array.from(new Uint8Array(await r.arrayBuffer())) : await r.text()}));
+"""
+
+
+def test_art44_a_recording_plays_in_the_page_by_ranges_and_each_read_is_registered(
+    page: Page, site: Site
+) -> None:
+    case = file_case(site)
+    chunks = footage(256 * 1024)
+    whole = b"".join(chunks)
+    rec = upload(site.client("media", JA, "handler1"), metadata(case), chunks)
+
+    # A handler without an approved access request is refused by the media service.
+    page.sign_in_embedded(JA, "handler1")
+    page.open(f"/{case}")
+    page.click(f"#recordings a[href='/{rec.name}/view']")
+    page.fill("#view-reason", "核对询问过程")
+    page.click("#view-start")
+    src = page.find("#player").get_attribute("src")
+    got = page.driver.execute_async_script(FETCH_RANGE, src, "bytes=0-99")
+    assert got["status"] == 403 and "seed Art 44" in got["body"]
+    page.shot("playback-refused")
+
+    page.sign_in_embedded(JA, "reviewer1")  # the review department reads directly
+    page.open(f"/{rec.name}/view")
+    page.fill("#view-reason", "审理")
+    page.click("#view-start")
+    src = page.find("#player").get_attribute("src")
+    for first, last in ((1000, 1099), (200_000, 200_009)):  # a seek is a range
+        got = page.driver.execute_async_script(FETCH_RANGE, src, f"bytes={first}-{last}")
+        assert got["status"] == 206, got["body"]
+        assert got["range"] == f"bytes {first}-{last}/{len(whole)}"
+        assert bytes(got["body"]) == whole[first : last + 1]
+    page.shot("playback")
+    entries = (
+        site.client("media", JA, "reviewer1")
+        .ListRecordingAccessEntries(mpb.ListRecordingAccessEntriesRequest(parent=case))
+        .entries
+    )
+    # Each range read is registered with its reason (Art 44), the player's own included;
+    # the handler's refused read is not.
+    assert {(e.offset, e.length) for e in entries} >= {(1000, 100), (200_000, 10)}
+    assert {e.reason for e in entries} == {"审理"}

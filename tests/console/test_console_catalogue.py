@@ -4,7 +4,7 @@ sites.yaml), never from a list of its own: which documents are served with a rec
 
 from __future__ import annotations
 
-from liuhen.console import messages, sending
+from liuhen.console import cases, messages, sending
 from liuhen.console.session import Officer
 
 
@@ -40,3 +40,11 @@ def test_design7_messages_name_sites_desks_and_the_province_in_chinese() -> None
 
 def _officer(tenant: str) -> Officer:
     return Officer(tenant, "u", "handler1", "承办人1", ("handler",), "token")
+
+
+def test_art45_ledger_actions_read_in_the_officers_words() -> None:
+    assert cases.action_zh("case.opened") == "立案"
+    assert cases.action_zh("assistance_reply.received") == "收到劳动保障监察协查回函"
+    sent = cases.action_zh("criminal_referral_letter.sent")
+    assert sent.startswith("发送") and sent != "criminal_referral_letter.sent"
+    assert cases.action_zh("no_such.thing") == "no_such.thing"  # shown as recorded

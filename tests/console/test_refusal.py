@@ -17,7 +17,7 @@ def packed(*details: object) -> list[any_pb2.Any]:
     out = []
     for d in details:
         a = any_pb2.Any()
-        a.Pack(d)  # type: ignore[arg-type]
+        a.Pack(d)
         out.append(a)
     return out
 

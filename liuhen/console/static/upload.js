@@ -29,7 +29,10 @@
         bar.value = 100;
         status.textContent = "已上传，SHA-256 " + reply.sha256;
         status.dataset.done = "true";
-        setTimeout(function () { location.reload(); }, 800);
+        // The page drawn again shows the recording, and still says it was uploaded.
+        setTimeout(function () {
+          location.replace(location.pathname + "?uploaded=" + encodeURIComponent(reply.sha256));
+        }, 800);
       } else {
         status.className = "overdue";
         status.textContent = reply.message + (reply.article ? "（" + reply.article + "）" : "");
