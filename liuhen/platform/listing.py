@@ -25,7 +25,6 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, or_, select
 from sqlalchemy.sql.elements import ColumnClause
-from sqlalchemy.types import TypeDecorator
 
 from liuhen.platform.errors import InvalidArgument, PermissionDenied
 
@@ -166,8 +165,6 @@ def _serial(value: Any) -> Any:
 
 
 def _deserial(value: Any, sample_type: Any) -> Any:
-    if isinstance(sample_type, TypeDecorator):  # UtcDateTime: its impl says datetime
-        sample_type = sample_type.impl
     python_type = getattr(sample_type, "python_type", str)
     if python_type is datetime:
         return datetime.fromisoformat(value)
