@@ -21,7 +21,8 @@ def row(d: dict[str, Any]) -> tuple[str, str, str, str, str]:
         r, base = d["result"], d["bare_insert"]
         return (
             f"{d['command']}, {d['callers']} callers",
-            f"{r['per_s']:.0f}/s, p50 {r['p50_ms']:.0f} ms, p99 {r['p99_ms']:.0f} ms",
+            f"{r['per_s']:.0f}/s, p50 {r['p50_ms']:.0f} ms, p99 {r['p99_ms']:.0f} ms"
+            + (f", {r['errors']} of {r['calls'] + r['errors']} failed" if r["errors"] else ""),
             f"bare INSERT {base['per_s']:.0f}/s, p99 {base['p99_ms']:.0f} ms "
             f"(echo {d['echo']['per_s']:.0f}/s)",
             f"{d['ratio_throughput']:.3f}× thr., p99 {d['ratio_p99']:.1f}×",
