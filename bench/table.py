@@ -54,6 +54,15 @@ def row(d: dict[str, Any]) -> tuple[str, str, str, str, str]:
             f"p50 {d['ratio_p50']:.1f}×",
             "-",
         )
+    if b == "upload":
+        return (
+            f"UploadRecording of {d['size_mib']:.0f} MiB",
+            f"{d['media_mib_s']:.0f} MiB/s, media RSS +{d['media_rss_growth_mib']:.0f} MiB",
+            f"hash + write twice {d['hash_write_twice_mib_s']:.0f} MiB/s "
+            f"(grpcio sink {d['sink_mib_s']:.0f} MiB/s)",
+            f"{d['ratio']:.2f}× (sink {d['ratio_sink']:.2f}×)",
+            met,
+        )
     return (b, "", "", "", met)
 
 
@@ -64,6 +73,7 @@ def main() -> None:
         d = json.loads(line)
         what = d.get("command") or d.get("query") or d.get("call")
         size = d.get("callers") or d.get("cases_per_tenant") or d.get("documents") or ""
+        size = size or d.get("size_mib") or ""
         key = (d["profile"], d["bench"], str(what), str(size))
         latest[key] = d
     print("| profile | what | measured | baseline (same run) | ratio | target |")
