@@ -67,14 +67,16 @@ test: lint typecheck
 # the same run and appends one JSON line to bench/results.jsonl. Sizes and lengths are
 # parameters (LIUHEN_BENCH_*); the defaults keep a run to a few minutes on 2 cores.
 BENCH_EMBEDDED := bench.commands bench.ledger_verify bench.city bench.growth bench.upload_recording bench.ledger_log
-BENCH_STACK := bench.commands bench.city bench.growth
+BENCH_STACK := bench.commands bench.ledger_verify bench.city bench.growth
 bench: install
 	for b in $(BENCH_EMBEDDED); do $(PY) -m $$b || exit 1; done
 
 # The same on the local stack, which this starts (idempotent when it is up). The database
-# is LIUHEN_DATABASE_URL (+ _OWNER_URL) when set, a private one, else the stack's own.
+# is LIUHEN_DATABASE_URL (+ _OWNER_URL) when set, else liuhen_bench made anew by
+# bench/stack_db.sh: never the stack's shared `liuhen`.
 bench-stack: install
 	bash $(STACK) up
+	[ -n "$$LIUHEN_DATABASE_URL" ] || eval "$$(bash bench/stack_db.sh)"; \
 	for b in $(BENCH_STACK); do LIUHEN_BENCH_PROFILE=stack $(PY) -m $$b || exit 1; done
 
 # The Helm chart: lint, render and validate against the Kubernetes schemas, offline.

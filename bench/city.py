@@ -84,7 +84,6 @@ def rows(tenant: str, n: int, seed: int) -> dict[str, list[tuple[Any, ...]]]:
         "platform_deadlines": [],
         "platform_ledger": [],
     }
-    leaf = 0
     span = (TODAY - EPOCH.date()).days * 86400
     for i in range(n):
         cid = uid(rng)
@@ -178,10 +177,10 @@ def rows(tenant: str, n: int, seed: int) -> dict[str, list[tuple[Any, ...]]]:
                     filed + timedelta(days=seq),
                     prev,
                     h,
-                    leaf,
+                    None,  # not in the tenant's Merkle log: a later append starts at leaf 0
                 )
             )
-            prev, leaf = h, leaf + 1
+            prev = h
     return out
 
 

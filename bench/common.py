@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -178,17 +179,20 @@ def site(services: tuple[str, ...], **overrides: Any) -> Iterator[Any]:
     from tests.support import running_site
 
     home = Path(tempfile.mkdtemp(prefix="liuhen-bench-"))
-    if profile() == "stack":
-        from liuhen.platform.logkeys import generate_all
+    try:
+        if profile() == "stack":
+            from liuhen.platform.logkeys import generate_all
 
-        env = stack_env()
-        generate_all(Path(env["LIUHEN_LOG_KEYS_DIR"]))
-        base = Settings.from_env({**env, "LIUHEN_HOME": str(home)}, services=SERVICES)
-        with running_site(home, services=services, base=base, **overrides) as s:
-            yield s
-    else:
-        with running_site(home, services=services, **overrides) as s:
-            yield s
+            env = stack_env()
+            generate_all(Path(env["LIUHEN_LOG_KEYS_DIR"]))
+            base = Settings.from_env({**env, "LIUHEN_HOME": str(home)}, services=SERVICES)
+            with running_site(home, services=services, base=base, **overrides) as s:
+                yield s
+        else:
+            with running_site(home, services=services, **overrides) as s:
+                yield s
+    finally:
+        shutil.rmtree(home, ignore_errors=True)  # the site's database and objects
 
 
 @contextmanager

@@ -16,7 +16,7 @@ import sys
 import time
 from collections.abc import Callable
 
-from bench.common import drain, emit, figures, show, site
+from bench.common import drain, emit, figures, py_spy, show, site
 from liuhen.cases.v1 import cases_pb2 as pb
 from liuhen.platform.config import SERVICES
 from tests.support import file_case, rid
@@ -70,7 +70,8 @@ def main() -> None:
             }
             for name, call in calls.items():
                 call()  # warm
-                got = timed(call, rounds)
+                with py_spy(f"growth-{name.replace(' ', '-')}-{size}"):
+                    got = timed(call, rounds)
                 first = base.setdefault(name, got)
                 emit(
                     "growth",

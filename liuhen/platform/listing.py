@@ -230,7 +230,11 @@ def run(
         last_id = paging.after[1]
         beyond = col < value if desc else col > value
         tie = id_column < last_id if desc else id_column > last_id
-        stmt = stmt.where(or_(beyond, and_(col == value, tie)))
+        # The bound `col <= value` (>= ascending) says the same as the OR below, in a form
+        # an index range can serve: without it the second page scanned from the start of
+        # the filter's range (100 ms against 6 ms for the first, bench.city, 10,000 cases).
+        bound = col <= value if desc else col >= value
+        stmt = stmt.where(bound, or_(beyond, and_(col == value, tie)))
     keys = (col.desc(), id_column.desc()) if desc else (col.asc(), id_column.asc())
     rows = list(execute(stmt.order_by(*keys).limit(paging.size + 1)))
     if len(rows) <= paging.size:

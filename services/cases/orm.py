@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlalchemy import Boolean, Column, Index, Integer, String, Table, Text, select
 
 from liuhen.platform.db import Base, UnitOfWork, UtcDateTime
@@ -88,11 +90,56 @@ def case_documents(uow: UnitOfWork, case_id: str) -> list[Document]:
 
 
 def effective_types(uow: UnitOfWork, case_id: str) -> set[str]:
-    return {d.type for d in case_documents(uow, case_id) if d.state == "effective"}
+    """The types of the case's effective documents: one query of the types, not every
+    document of the case read whole (docs/performance.md, growth with a case). Selected
+    from the mapped class, so that the session flushes this transaction's own first."""
+    return set(
+        uow.session.scalars(
+            select(documents.c.type)
+            .select_from(Document)
+            .where(
+                documents.c.case_id == case_id,
+                documents.c.tenant_id == uow.tenant,
+                documents.c.state == "effective",
+            )
+            .distinct()
+        )
+    )
+
+
+def types_of(uow: UnitOfWork, case_id: str, ids: Iterable[str]) -> dict[str, str]:
+    """The type of each of these documents of the case (id → type)."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    rows = uow.session.execute(
+        select(documents.c.id, documents.c.type)
+        .select_from(Document)
+        .where(
+            documents.c.case_id == case_id,
+            documents.c.tenant_id == uow.tenant,
+            documents.c.id.in_(wanted),
+        )
+    )
+    return {str(i): str(t) for i, t in rows}
+
+
+def effective_of_type(uow: UnitOfWork, case_id: str, type_code: str) -> list[Document]:
+    """The case's effective documents of one type, oldest first."""
+    return list(
+        uow.session.scalars(
+            select(Document)
+            .where(
+                documents.c.case_id == case_id,
+                documents.c.tenant_id == uow.tenant,
+                documents.c.type == type_code,
+                documents.c.state == "effective",
+            )
+            .order_by(documents.c.drafted_at)
+        )
+    )
 
 
 def latest_effective(uow: UnitOfWork, case_id: str, type_code: str) -> Document | None:
-    found = [
-        d for d in case_documents(uow, case_id) if d.type == type_code and d.state == "effective"
-    ]
+    found = effective_of_type(uow, case_id, type_code)
     return max(found, key=lambda d: d.version) if found else None

@@ -16,8 +16,18 @@ def facts(uow: UnitOfWork, calendar: WorkingCalendar, case: Case) -> procedure.F
     """Today in Wuhan, the case's deadlines by the type of the document they hang on, the
     reviews and suits recorded (remedy_record, oldest first) and, after an upholding
     outcome, the 3 months of 行政强制法 Art 53 counted from it."""
-    docs = orm.case_documents(uow, case.id)
-    types = {f"cases/{case.id}/documents/{d.id}": d.type for d in docs}
+    # Only what the rules read: the types of the documents the deadlines hang on and the
+    # effective remedy records, not every document of the case (docs/performance.md).
+    rows = deadlines.query(uow, case_id=case.id)
+    prefix = f"cases/{case.id}/documents/"
+    types = {
+        prefix + i: t
+        for i, t in orm.types_of(
+            uow,
+            case.id,
+            (r.subject.removeprefix(prefix) for r in rows if r.subject.startswith(prefix)),
+        ).items()
+    }
     periods = tuple(
         procedure.Period(
             rule=row.rule,
@@ -26,19 +36,18 @@ def facts(uow: UnitOfWork, calendar: WorkingCalendar, case: Case) -> procedure.F
             due_on=row.due_on,
             met=row.met_at is not None,
         )
-        for row in deadlines.query(uow, case_id=case.id)
+        for row in rows
     )
     recorded = []
-    for d in docs:
-        if d.type == "remedy_record" and d.state == "effective":
-            c = json.loads(d.content_json)
-            remedy = procedure.Remedy(
-                kind=str(c["kind"]),
-                outcome=str(c["outcome"]),
-                decided_on=_date(c.get("decided_on")),
-            )
-            # recorded at the same instant, the lodging comes before its outcome
-            recorded.append((d.drafted_at, remedy.outcome != "pending", remedy))
+    for d in orm.effective_of_type(uow, case.id, "remedy_record"):
+        c = json.loads(d.content_json)
+        remedy = procedure.Remedy(
+            kind=str(c["kind"]),
+            outcome=str(c["outcome"]),
+            decided_on=_date(c.get("decided_on")),
+        )
+        # recorded at the same instant, the lodging comes before its outcome
+        recorded.append((d.drafted_at, remedy.outcome != "pending", remedy))
     remedies = [r for _, _, r in sorted(recorded, key=lambda x: (x[0], x[1]))]
     window: dict[str, date] = {}
     last = remedies[-1] if remedies else None
