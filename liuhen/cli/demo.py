@@ -10,7 +10,7 @@ import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -77,6 +77,38 @@ def footage(size: int, chunk: int = 64 * 1024) -> Iterator[bytes]:
     block = hashlib.sha256(b"liuhen demo footage").digest() * (chunk // 32)
     for offset in range(0, size, chunk):
         yield block[: min(chunk, size - offset)]
+
+
+def _resumed_segment(
+    handler: Officer, case: str, session: mpb.Session, start: datetime
+) -> mpb.Session:
+    """The camera stopped at 50 minutes (battery) and a second one resumed at 53: the
+    resuming segment records the reason aloud, which explains the gap (Art 26)."""
+    meta = mpb.RecordingMetadata(
+        request_id=rid(),
+        case=case,
+        session=session.name,
+        kind="video",
+        device="执法记录仪 JA-08",
+        place=session.place,
+        start_time=timestamp(start + timedelta(minutes=53)),
+        end_time=timestamp(start + timedelta(minutes=60)),
+        content_type="video/mp4",
+        confidentiality="normal",
+        description="更换执法记录仪后继续记录（原设备电量不足）",
+        resume_reason="battery_exhausted",
+    )
+    stream = iter(
+        [
+            mpb.UploadRecordingRequest(metadata=meta),
+            *(mpb.UploadRecordingRequest(chunk=c) for c in footage(256 * 1024)),
+        ]
+    )
+    handler("media", "UploadRecording", stream)
+    resumed: mpb.Session = handler(
+        "media", "GetSession", mpb.GetSessionRequest(name=session.name)
+    ).session
+    return resumed
 
 
 def _playback_and_copy(
@@ -241,10 +273,32 @@ def run(settings: Settings, say: Callable[[str], None] = print) -> dict[str, Any
     )
     step("interview record with officers, certificates, time and place (Art 16)")
 
+    session = handler1(
+        "media",
+        "CreateSession",
+        mpb.CreateSessionRequest(
+            request_id=rid(),
+            parent=case.name,
+            session=mpb.Session(
+                arrival_time=timestamp(start),
+                departure_time=timestamp(start + timedelta(minutes=60)),
+                place="武汉某建筑劳务有限公司办公室",
+                purpose="现场调查拖欠工资情况",
+                officers=[
+                    mpb.Officer(name="承办人1", certificate_number="42010001"),
+                    mpb.Officer(name="承办人2", certificate_number="42010002"),
+                ],
+                parties_present=["公司法定代表人"],
+            ),
+        ),
+    ).session
+    step(f"on-site session {session.name}: footage due {session.storage_due_on} (Art 25, 41)")
+
     size = 3 * 1024 * 1024 + 12345
     meta = mpb.RecordingMetadata(
         request_id=rid(),
         case=case.name,
+        session=session.name,
         kind="video",
         device="执法记录仪 JA-07",
         place="武汉某建筑劳务有限公司办公室",
@@ -273,6 +327,13 @@ def run(settings: Settings, say: Callable[[str], None] = print) -> dict[str, Any
         mpb.VerifyOffsiteCopyRequest(request_id=rid(), name=recording.name, wait_seconds=60),
     ).check
     step(f"off-site copy checked by hash: {check.state} (Art 41 异地备份)")
+    session = _resumed_segment(handler1, case.name, session, start)
+    step(
+        f"camera battery ran out at 50 min; the resuming segment says why: "
+        f"{len(session.interruptions)} interruption, {session.interruptions[0].state} "
+        f"({session.interruptions[0].reason}); session flagged: {session.unexplained_gap} "
+        "(Art 24(3), 26)"
+    )
     recording_copy = _playback_and_copy(settings, recording, step)
 
     request_doc = _effective(
@@ -421,6 +482,14 @@ def run(settings: Settings, say: Callable[[str], None] = print) -> dict[str, Any
             "size_bytes": recording.size_bytes,
             "late": recording.late,
             "offsite": check.state,
+        },
+        "session": {
+            "name": session.name,
+            "segments": list(session.segments),
+            "interruptions": [
+                {"state": i.state, "how": i.how, "reason": i.reason} for i in session.interruptions
+            ],
+            "unexplained_gap": session.unexplained_gap,
         },
         "recording_copy": recording_copy,
         "rectification_order": {

@@ -40,6 +40,11 @@ def test_demo_carries_one_case_across_two_districts_and_the_ledger_verifies(tmp_
     assert summary["recording"]["offsite"] == "verified"
     # Art 44, 46: a reviewer's playback and a party's approved copy of the same bytes.
     assert summary["recording_copy"]["played_bytes"] == 256 * 1024
+    session = summary["session"]  # Art 24(3), 26: one gap, explained aloud on resuming
+    assert len(session["segments"]) == 2 and not session["unexplained_gap"]
+    assert session["interruptions"] == [
+        {"state": "explained", "how": "spoken", "reason": "battery_exhausted"}
+    ]
     assert summary["recording_copy"]["manifest_sha256"] == summary["recording"]["sha256"]
     assert summary["rectification_order"]["due_on"]
     assert summary["ledger_verified"] is True and summary["ledger_entries"] >= 15
