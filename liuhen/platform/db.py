@@ -18,7 +18,19 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 from google.protobuf.message import Message
-from sqlalchemy import DateTime, Dialect, Engine, LargeBinary, String, create_engine, event, text
+from sqlalchemy import (
+    DateTime,
+    Dialect,
+    Engine,
+    LargeBinary,
+    String,
+    Table,
+    create_engine,
+    event,
+    text,
+)
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.pool import QueuePool
@@ -66,6 +78,15 @@ class UtcDateTime(TypeDecorator[datetime]):
         if value is None or value.tzinfo is not None:
             return value
         return value.replace(tzinfo=UTC)
+
+
+def insert_if_absent(uow: UnitOfWork, table: Table, **values: Any) -> None:
+    """INSERT the row unless one with the same key is there (ON CONFLICT DO NOTHING, on
+    PostgreSQL and on SQLite): writers that race to create the same row do not fail,
+    one of them creates it and the others go on with it."""
+    dialect = uow.session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    uow.session.execute(insert(table).values(**values).on_conflict_do_nothing())
 
 
 class Base(DeclarativeBase):

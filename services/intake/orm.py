@@ -16,7 +16,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import relationship
 
-from liuhen.platform.db import Base, UnitOfWork, UtcDateTime
+from liuhen.platform.db import Base, UnitOfWork, UtcDateTime, insert_if_absent
 from services.intake.documents import IntakeDocument
 from services.intake.model import Intake, Material
 
@@ -147,18 +147,15 @@ def by_message(uow: UnitOfWork, message_id: str) -> Intake | None:
 
 
 def next_case_seq(uow: UnitOfWork, year: int) -> int:
-    """The next number in the tenant's yearly filing sequence (locked row)."""
-    row = uow.session.execute(
-        select(case_sequences.c.last)
-        .where(case_sequences.c.tenant_id == uow.tenant, case_sequences.c.year == year)
-        .with_for_update()
-    ).first()
-    if row is None:
-        uow.session.execute(case_sequences.insert().values(tenant_id=uow.tenant, year=year, last=1))
-        return 1
-    uow.session.execute(
+    """The next number in the tenant's yearly filing sequence. The year's row is made if
+    absent (concurrent first filings of a year do not collide on it), then incremented
+    under the UPDATE's row lock: no number is given twice or skipped."""
+    c = case_sequences.c
+    insert_if_absent(uow, case_sequences, tenant_id=uow.tenant, year=year, last=0)
+    last = uow.session.execute(
         case_sequences.update()
-        .where(case_sequences.c.tenant_id == uow.tenant, case_sequences.c.year == year)
-        .values(last=row.last + 1)
-    )
-    return int(row.last) + 1
+        .where(c.tenant_id == uow.tenant, c.year == year)
+        .values(last=c.last + 1)
+        .returning(c.last)
+    ).scalar_one()
+    return int(last)

@@ -24,6 +24,7 @@ from liuhen.platform import ledger, merkle, tlog
 from liuhen.platform.db import Database, IdempotencyRecord, UnitOfWork, idempotent
 from liuhen.platform.errors import AlreadyExists
 from liuhen.platform.migrate import upgrade
+from services.intake.orm import next_case_seq
 from services.schema import metadata
 from tests.support import stack_env
 
@@ -106,6 +107,34 @@ class DatabaseContract:
         assert [e.seq for e in chain] == [1, 2, 3, 4, 5, 6]
         assert chain[0].prev_hash == ledger.GENESIS
         assert result.ok and result.entries == 6 and result.head_hash == chain[-1].hash
+
+    def test_art11_concurrent_first_filings_of_a_year_get_distinct_numbers(
+        self, db: Database
+    ) -> None:
+        """The year's case-number row is made by whichever filing comes first; the others
+        wait on it and take the next numbers, none refused, none given twice (Art 11)."""
+        tenant, threads = new_tenant(), 6
+        numbers: list[int] = []
+        errors: list[BaseException] = []
+        start = threading.Barrier(threads)
+
+        def worker() -> None:
+            try:
+                start.wait()
+                with db.unit_of_work(tenant) as uow:
+                    number = next_case_seq(uow, 2026)
+                    uow.commit()
+                numbers.append(number)
+            except BaseException as exc:  # reported below, in the test's thread
+                errors.append(exc)
+
+        pool = [threading.Thread(target=worker) for _ in range(threads)]
+        for t in pool:
+            t.start()
+        for t in pool:
+            t.join(120)
+        assert errors == []
+        assert sorted(numbers) == list(range(1, threads + 1))
 
     def test_concurrent_appends_to_one_case_make_a_gap_free_chain(self, db: Database) -> None:
         tenant, case = new_tenant(), new_case()
