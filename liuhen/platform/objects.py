@@ -230,6 +230,19 @@ class FileObjectStore(ObjectStore):
                 entry["legal_hold"] = bool(on)
                 _replace_json(path, entry)
 
+    def extend_retention(self, tenant: str, key: str, retain_until: datetime) -> StoredObject:
+        until = check_retain_until(retain_until)
+        with self._locked(tenant):
+            for base in (self._root, self._offsite):
+                path = self._key_file(self._tenant_dir(base, tenant), key)
+                if base is self._offsite and not path.exists():
+                    continue
+                entry = self._entry(tenant, key, base)
+                if datetime.fromisoformat(entry["retain_until"]) < until:
+                    entry["retain_until"] = until.isoformat()
+                    _replace_json(path, entry)
+        return self.head(tenant, key)
+
     def replica_sha256(self, tenant: str, key: str, timeout_s: float = 0.0) -> str | None:
         """The off-site copy's hash, re-read from its bytes; None while it has none (the
         embedded store copies on `copy_offsite` only, so there is nothing to wait for)."""

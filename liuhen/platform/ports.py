@@ -136,6 +136,11 @@ class ObjectStore(ABC):
     def set_legal_hold(self, tenant: str, key: str, on: bool) -> None: ...
 
     @abstractmethod
+    def extend_retention(self, tenant: str, key: str, retain_until: datetime) -> StoredObject:
+        """Lock the object until `retain_until` if that is later than its lock now (at
+        both zones); a lock is never shortened. Returns the object as now stored."""
+
+    @abstractmethod
     def replica_sha256(self, tenant: str, key: str, timeout_s: float = 0.0) -> str | None:
         """SHA-256 of the off-site copy (Art 41 异地备份), re-read from its bytes, or None
         if it has none yet."""

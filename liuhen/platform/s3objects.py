@@ -260,6 +260,22 @@ class S3ObjectStore(ObjectStore):
             )
         return stored
 
+    def extend_retention(self, tenant: str, key: str, retain_until: datetime) -> StoredObject:
+        """COMPLIANCE retention may be extended, never shortened; RGW multisite carries
+        the new date to the off-site zone with the object's metadata."""
+        until = check_retain_until(retain_until)
+        stored = self.head(tenant, key)
+        if stored.retain_until is not None and stored.retain_until >= until - _RETAIN_SLACK:
+            return stored
+        with _s3_errors(f"retain {tenant}/{key}"):
+            self._client.set_object_retention(
+                self._bucket(tenant),
+                check_key(key),
+                Retention(COMPLIANCE, until),
+                version_id=stored.version_id,
+            )
+        return self._retained(tenant, key, until)
+
     def head(self, tenant: str, key: str) -> StoredObject:
         with _s3_errors(f"{tenant}/{key}"):
             st = self._client.stat_object(self._bucket(tenant), check_key(key))

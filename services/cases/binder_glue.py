@@ -5,7 +5,7 @@ period from the case's kind (Art 43, catalogue retention.yaml)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC
 from typing import Any
@@ -31,8 +31,13 @@ KINDS_ZH = {"audio": "录音", "video": "录像"}
 SENDER_NUMBER = "sender_number"  # 来文文号, a field of every inbound type (documents.yaml)
 
 
-def retention_of(uow: UnitOfWork, case: Case) -> retention.Retention:
-    return retention.for_case(major=case.major, effective_types=orm.effective_types(uow, case.id))
+def retention_of(
+    uow: UnitOfWork, case: Case, overrides: Mapping[str, int | None]
+) -> retention.Retention:
+    """The file's period by its kind (Art 43), the deployment's where it sets one."""
+    return retention.for_case(
+        major=case.major, effective_types=orm.effective_types(uow, case.id), overrides=overrides
+    )
 
 
 def _sheet(uow: UnitOfWork, case: Case, it: FileItem) -> tuple[Sheet, str, str]:
@@ -107,9 +112,13 @@ def _bag(items: Sequence[FileItem], place: str) -> list[binder.Bagged]:
 
 
 def bind(
-    uow: UnitOfWork, case: Case, items: Sequence[FileItem], media: Sequence[media_pb2.Recording]
+    uow: UnitOfWork,
+    case: Case,
+    items: Sequence[FileItem],
+    media: Sequence[media_pb2.Recording],
+    overrides: Mapping[str, int | None],
 ) -> tuple[bytes, dict[str, Any]]:
-    kept = retention_of(uow, case)
+    kept = retention_of(uow, case, overrides)
     bound = []
     for it in items:
         made: tuple[Sheet | None, str, str] = (None, "", "")

@@ -6,6 +6,7 @@ any transaction of ours, and turned into file items."""
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -175,3 +176,18 @@ def gather(platform: Platform, case_id: str) -> Sources:
         )
         receipt_items(list(got.records), sources)
     return sources
+
+
+def retain_footage(platform: Platform, case_id: str, kind: str, request_id: str) -> None:
+    """Ask media, as this service, to lock the case's recordings for the period of the
+    file's kind (Art 43), before the file is archived. The request id is derived from
+    the archive's, so a retried archive is a retry here too."""
+    call_sibling(
+        media_pb2_grpc.MediaServiceStub(platform.channel("media")).RetainCaseRecordings,
+        media_pb2.RetainCaseRecordingsRequest(
+            request_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"archive/{request_id}")),
+            case=f"cases/{case_id}",
+            kind=kind,
+        ),
+        platform.as_service(current_principal().tenant),
+    )

@@ -155,14 +155,9 @@ def mark_case(
     return case
 
 
-def archive_case(
-    uow: UnitOfWork, principal: Principal, *, case_id: str, items: Sequence[FileItem]
-) -> Case:
-    """The review department catalogues the file in order and archives it (立卷归档, Art
-    29, 36, 42); the index and every item's hash go into the ledger, and the case is closed
-    to changes from now on."""
+def check_archiving(principal: Principal, case: Case) -> None:
+    """The case's own reviewer archives a file that is ready for it (Art 6, 42)."""
     principal.require_role("reviewer", action="archiving a case file")
-    case = load_case(uow, case_id)
     lifecycle.check_archivable(case.state)
     if (
         principal.user_id == case.handler
@@ -175,6 +170,16 @@ def archive_case(
             "仅本案审理人员可立卷归档",
             article="seed Art 6, 42",
         )
+
+
+def archive_case(
+    uow: UnitOfWork, principal: Principal, *, case_id: str, items: Sequence[FileItem]
+) -> Case:
+    """The review department catalogues the file in order and archives it (立卷归档, Art
+    29, 36, 42); the index and every item's hash go into the ledger, and the case is closed
+    to changes from now on."""
+    case = load_case(uow, case_id)
+    check_archiving(principal, case)
     before, case.state = case.state, lifecycle.ARCHIVED
     record(
         uow,

@@ -131,7 +131,9 @@ class PrintsMixin(StoresPrints):
             items = casefile.build(
                 case, orm.case_documents(uow, case_id), sources.recordings, sources.others
             )
-            data, manifest = binder_glue.bind(uow, case, items, sources.media)
+            data, manifest = binder_glue.bind(
+                uow, case, items, sources.media, self.platform.settings.retention_years_by_kind
+            )
             manifest["index_sha256"] = casefile.index_sha256(items)
             return pb.GetCaseFilePdfResponse(
                 part=pdf_part(data, request.offset),

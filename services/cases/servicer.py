@@ -25,6 +25,7 @@ from services.cases import (
     file_sources,
     footage,
     handlers,
+    lifecycle,
     orm,
 )
 from services.cases.convert import (
@@ -385,7 +386,9 @@ class CasesServicer(
             items = casefile.build(
                 case, orm.case_documents(uow, case_id), sources.recordings, sources.others
             )
-            kept = binder_glue.retention_of(uow, case)
+            kept = binder_glue.retention_of(
+                uow, case, self.platform.settings.retention_years_by_kind
+            )
             return pb.GetCaseFileResponse(
                 case=case_to_pb(case),
                 items=[item_to_pb(i) for i in items],
@@ -402,6 +405,23 @@ class CasesServicer(
     ) -> pb.ArchiveCaseResponse:
         (case_id,) = parse_name(request.case, "cases/*", "case")
         sources = file_sources.gather(self.platform, case_id)
+
+        def ready(uow: UnitOfWork, who: Principal) -> str | None:
+            """The file's kind, once it may be archived; None when it is already (a
+            retried request is answered as before, any other refused, below)."""
+            case = handlers.load_case(uow, case_id)
+            if case.state == lifecycle.ARCHIVED:
+                return None
+            handlers.check_archiving(who, case)
+            footage.check_footage(case, sources.sessions_without_footage)
+            by_kind = self.platform.settings.retention_years_by_kind
+            return binder_glue.retention_of(uow, case, by_kind).kind
+
+        # Art 43: the footage is locked as long as the file is kept before the file is
+        # archived; an archive retried after a failure asks again and changes nothing.
+        kind = self.read(ready)
+        if kind is not None:
+            file_sources.retain_footage(self.platform, case_id, kind, request.request_id)
 
         def work(uow: UnitOfWork, who: Principal) -> pb.ArchiveCaseResponse:
             case, docs = handlers.load_case(uow, case_id), orm.case_documents(uow, case_id)

@@ -11,7 +11,7 @@ from datetime import datetime
 from liuhen.platform import ledger
 from liuhen.platform.auth import Principal
 from liuhen.platform.db import UnitOfWork, utcnow
-from liuhen.platform.errors import InvalidArgument, not_found, require
+from liuhen.platform.errors import InvalidArgument, PermissionDenied, not_found, require
 from liuhen.platform.ports import ObjectExists, ObjectStore, StoredObject
 from services.media import orm
 from services.media.copies import COPY_PENDING, new_copy, offsite_state
@@ -234,3 +234,53 @@ def record_legal_hold(
         },
         refs=[rec.sha256],
     )
+
+
+def check_retainer(principal: Principal) -> None:
+    """Only the cases service, as it archives the file, sets footage's final lock."""
+    if not principal.is_service:
+        raise PermissionDenied(
+            "SERVICE_ONLY",
+            "only the cases service extends footage's retention, when it archives the file",
+            "仅在案卷归档时由案件服务延长音、视频资料的保存期限",
+            article="seed Art 43",
+        )
+
+
+def retain_case(
+    uow: UnitOfWork,
+    principal: Principal,
+    store: ObjectStore,
+    *,
+    case_id: str,
+    kind: str,
+    years: int,
+    now: datetime,
+) -> tuple[datetime, int]:
+    """Lock every recording of the case until `years` from now, the term of its file's
+    kind (Art 43: kept as long as the file), where its lock ends sooner: the store's lock
+    first (extending is idempotent, so a retry after a crash extends again), then the row
+    and one ledger entry per recording. Returns the date and how many were extended."""
+    until = retain_until(now, years, stored=now)
+    extended = 0
+    for rec in orm.of_case(uow, case_id):
+        if rec.retain_until >= until:
+            continue
+        store.extend_retention(uow.tenant, rec.object_key, until)
+        rec.retain_until = until
+        ledger.append(
+            uow,
+            case_id=case_id,
+            service=SERVICE,
+            action="recording.retention_extended",
+            actor=ledger.actor_of(principal, "service"),
+            payload={
+                "recording": f"cases/{case_id}/recordings/{rec.id}",
+                "kind": kind,
+                "years": years,
+                "retain_until": until.isoformat(),
+            },
+            refs=[rec.sha256],
+        )
+        extended += 1
+    return until, extended

@@ -253,7 +253,23 @@ def retention_years(
     Never shorter than the default: a lock can be extended, never shortened."""
     if not case.major:
         return default_years
-    years = by_kind["major"] if "major" in by_kind else retention.catalogue_years("major")
+    return lock_years_of_kind("major", default_years, by_kind)
+
+
+def lock_years_of_kind(kind: str, default_years: int, by_kind: Mapping[str, int | None]) -> int:
+    """The lock term of footage in a file of this kind (Art 43): the kind's period, the
+    deployment's (LIUHEN_RETENTION_YEARS) or else the catalogue's; permanent is the
+    catalogue's lock years; never less than the default term."""
+    try:
+        years = by_kind[kind] if kind in by_kind else retention.catalogue_years(kind)
+    except LookupError:
+        raise InvalidArgument(
+            "UNKNOWN_CASE_KIND",
+            f"{kind!r} is not a kind of case file in the catalogue (retention.yaml)",
+            "案卷类别无效",
+            article="seed Art 43",
+            field="kind",
+        ) from None
     return max(default_years, retention.lock_years_for(years))
 
 

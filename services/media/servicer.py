@@ -44,6 +44,7 @@ from services.media.model import (
     Labels,
     Recording,
     check_same_bytes,
+    lock_years_of_kind,
     retention_years,
 )
 from services.media.model import (
@@ -266,6 +267,39 @@ class MediaServicer(SupervisionReportRpcs, media_pb2_grpc.MediaServiceServicer):
             return pb.SetLegalHoldResponse(recording=recording_to_pb(rec), legal_hold=request.on)
 
         return self.mutate("SetLegalHold", request, pb.SetLegalHoldResponse, work)
+
+    # --- the file's retention (Art 43) -------------------------------------------------
+
+    async def RetainCaseRecordings(
+        self, request: pb.RetainCaseRecordingsRequest, context: Any
+    ) -> pb.RetainCaseRecordingsResponse:
+        return await self.calls(self._retain_case, request)
+
+    def _retain_case(
+        self, request: pb.RetainCaseRecordingsRequest
+    ) -> pb.RetainCaseRecordingsResponse:
+        handlers.check_retainer(current_principal())
+        (case_id,) = parse_name(request.case, "cases/*", "case")
+        settings = self.platform.settings
+        years = lock_years_of_kind(
+            request.kind, self.retention_years, settings.retention_years_by_kind
+        )
+
+        def work(uow: UnitOfWork, who: Principal) -> pb.RetainCaseRecordingsResponse:
+            until, extended = handlers.retain_case(
+                uow,
+                who,
+                self.platform.objects,
+                case_id=case_id,
+                kind=request.kind,
+                years=years,
+                now=utcnow(),
+            )
+            return pb.RetainCaseRecordingsResponse(
+                years=years, retain_until=until.date().isoformat(), extended=extended
+            )
+
+        return self.mutate("RetainCaseRecordings", request, pb.RetainCaseRecordingsResponse, work)
 
     # --- on-site sessions (Art 23–26, 41): services/media/session_servicer.py ---------
 

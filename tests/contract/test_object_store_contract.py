@@ -141,6 +141,23 @@ class ObjectStoreContract:
         assert store.head(tenant, "case/3/seg.mp4").sha256 == sha
         assert b"".join(store.open(tenant, "case/3/seg.mp4")) == b"evidence"
 
+    def test_art43_a_lock_is_extended_and_never_shortened(
+        self, store: ObjectStore, tenant: str
+    ) -> None:
+        """Art 43: footage is kept as long as its case file, known when the file is
+        archived: the lock set at upload is extended then; asking for less keeps it."""
+        self.put(store, tenant, "case/3/long.mp4", b"evidence")
+        later = datetime.now(UTC) + timedelta(days=365 * 40)
+        extended = store.extend_retention(tenant, "case/3/long.mp4", later)
+        assert extended.retain_until is not None
+        assert abs((extended.retain_until - later).total_seconds()) < 1.5
+        kept = store.extend_retention(tenant, "case/3/long.mp4", in_a_year())
+        assert kept.retain_until == extended.retain_until
+        head = store.head(tenant, "case/3/long.mp4")
+        assert head.retain_until == extended.retain_until
+        with pytest.raises(ObjectLocked):
+            store.delete(tenant, "case/3/long.mp4")
+
     def test_legal_hold_is_shown_and_refuses_delete(self, store: ObjectStore, tenant: str) -> None:
         self.put(store, tenant, "case/4/seg.mp4", b"litigated")
         store.set_legal_hold(tenant, "case/4/seg.mp4", True)
@@ -291,6 +308,9 @@ class _TenantSuffix(ObjectStore):
 
     def set_legal_hold(self, tenant: str, key: str, on: bool) -> None:
         self._inner.set_legal_hold(tenant + self._suffix, key, on)
+
+    def extend_retention(self, tenant: str, key: str, retain_until: datetime) -> StoredObject:
+        return self._inner.extend_retention(tenant + self._suffix, key, retain_until)
 
     def replica_sha256(self, tenant: str, key: str, timeout_s: float = 0.0) -> str | None:
         return self._inner.replica_sha256(tenant + self._suffix, key, timeout_s)

@@ -118,3 +118,13 @@ def test_art43_retention_follows_the_kind_of_case() -> None:
     )
     assert retention.for_case(major=False, effective_types=["penalty_decision"]).years == 30
     assert retention.for_case(major=False, effective_types=["rectification_order"]).years == 10
+
+
+def test_art43_a_deployments_own_period_replaces_the_catalogues_with_its_source() -> None:
+    kept = retention.for_case(
+        major=False, effective_types=["penalty_decision"], overrides={"decided": 50}
+    )
+    assert (kept.kind, kept.label) == ("decided", "50年")
+    assert kept.source == retention.OVERRIDE_SOURCE and "第四十三条" in kept.source_zh
+    other = retention.for_case(major=False, effective_types=[], overrides={"decided": 50})
+    assert (other.kind, other.years) == ("other", 10)  # a kind it does not set: the catalogue's

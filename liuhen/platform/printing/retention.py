@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -42,12 +42,27 @@ def default_years() -> int:
     return int(_raw()["default_years"])
 
 
-def for_case(*, major: bool, effective_types: Iterable[str]) -> Retention:
-    """The first kind in the catalogue that the case meets."""
+# Where a deployment's own period (LIUHEN_RETENTION_YEARS, the chart's
+# config.retention.kinds) replaces the catalogue's: Art 43's second sentence.
+OVERRIDE_SOURCE = "seed Art 43 (a superior organisation's rule): LIUHEN_RETENTION_YEARS"
+OVERRIDE_SOURCE_ZH = "《办法》第四十三条：上级劳动保障监察机构的规定"
+
+
+def for_case(
+    *,
+    major: bool,
+    effective_types: Iterable[str],
+    overrides: Mapping[str, int | None] | None = None,
+) -> Retention:
+    """The first kind in the catalogue that the case meets, with the deployment's own
+    period for that kind where it sets one."""
     types = set(effective_types)
     for k in _raw()["kinds"]:
         hit = (k.get("when_major") and major) or types & set(k.get("when_effective", ()))
         if hit or not (k.get("when_major") or k.get("when_effective")):
+            if overrides and k["kind"] in overrides:
+                years = overrides[k["kind"]]
+                return Retention(k["kind"], k["zh"], years, OVERRIDE_SOURCE, OVERRIDE_SOURCE_ZH)
             years = None if k["years"] == "permanent" else int(k["years"])
             return Retention(k["kind"], k["zh"], years, k["source"], k.get("source_zh", ""))
     raise LookupError("retention.yaml names no kind for every case")
