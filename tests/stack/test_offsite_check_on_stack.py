@@ -30,9 +30,11 @@ from liuhen.platform.catalogue import sites
 from liuhen.platform.config import Settings
 from liuhen.platform.polling import wait_for
 from liuhen.platform.s3objects import S3ObjectStore
+from services.media import report_orm
 from services.media.copies import COPY_DONE, OffsiteCopy
 from services.media.offsite import OffsiteCopier
-from services.media.report_handlers import ReportScheduler
+from services.media.report import scheduled_period
+from services.media.report_handlers import EPOCH, ReportScheduler
 from tests.stack.conftest import STACK_ENV
 from tests.support import Site, running_site
 
@@ -131,7 +133,21 @@ def _ts(value: datetime) -> Timestamp:
 def test_art47_two_replicas_send_each_districts_scheduled_report_once(media_site: Site) -> None:
     districts = [s for s, v in sites().items() if v.level == "district"]
     replicas = [ReportScheduler(bootstrap(media_site.settings, "media"), 7 * DAY) for _ in range(2)]
-    later = datetime.now(UTC) + timedelta(days=140)  # a period no earlier run has sent
+    platform = replicas[0].platform
+
+    def unsent(moment: datetime) -> bool:
+        start, _ = scheduled_period(moment, timedelta(days=7), EPOCH)
+        for district in districts:
+            with platform.db.unit_of_work(district) as uow:
+                if report_orm.scheduled_send_of(uow, start) is not None:
+                    return False
+        return True
+
+    # A period no one has sent yet: the services of other tests in this database send
+    # theirs, for whatever time a test's clock has set.
+    later = datetime.now(UTC) + timedelta(days=140)
+    while not unsent(later):
+        later += timedelta(days=7)
     with ThreadPoolExecutor(2) as pool:
         sent = list(pool.map(lambda r: r.run_once(later), replicas))
     assert sum(sent) == len(districts)
