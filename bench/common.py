@@ -67,51 +67,34 @@ def load(
 ) -> tuple[float, list[float], int]:
     """A closed loop: `callers` threads call as fast as answers come for `duration`
     seconds. Returns calls/s, every latency (s), and how many calls failed."""
-    latencies: list[float] = []
-    errors = [0]
-    lock = threading.Lock()
     stop_at = time.perf_counter() + duration
-
-    def caller() -> None:
-        mine: list[float] = []
-        failed = 0
-        while time.perf_counter() < stop_at:
-            t0 = time.perf_counter()
-            try:
-                call()
-            except Exception:
-                failed += 1
-                continue
-            mine.append(time.perf_counter() - t0)
-        with lock:
-            latencies.extend(mine)
-            errors[0] += failed
-
-    threads = [threading.Thread(target=caller) for _ in range(callers)]
-    t0 = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return len(latencies) / (time.perf_counter() - t0), latencies, errors[0]
+    return _threads(lambda: call if time.perf_counter() < stop_at else None, callers)
 
 
 def drain(calls: list[Callable[[], object]], callers: int) -> tuple[float, list[float], int]:
     """`callers` threads work through a fixed list of distinct calls (each done once,
     e.g. approving prepared drafts). Returns calls/s, latencies (s), failures."""
+    todo, lock = iter(calls), threading.Lock()
+
+    def next_call() -> Callable[[], object] | None:
+        with lock:
+            return next(todo, None)
+
+    return _threads(next_call, callers)
+
+
+def _threads(
+    next_call: Callable[[], Callable[[], object] | None], callers: int
+) -> tuple[float, list[float], int]:
+    """`callers` threads each take the next call until there is none, timing each."""
     latencies: list[float] = []
     errors = [0]
     lock = threading.Lock()
-    todo = iter(calls)
 
     def caller() -> None:
         mine: list[float] = []
         failed = 0
-        while True:
-            with lock:
-                call = next(todo, None)
-            if call is None:
-                break
+        while (call := next_call()) is not None:
             t0 = time.perf_counter()
             try:
                 call()
