@@ -80,6 +80,13 @@ class DeadlineExceeded(LiuhenError):
     code = "DEADLINE_EXCEEDED"
 
 
+class Aborted(LiuhenError):
+    """The resource changed under a sequence of calls (a page token of a version that is
+    gone): the caller starts again from the first call."""
+
+    code = "ABORTED"
+
+
 def require(value: object, field: str, what: str = "", article: str = "") -> None:
     """Refuse an empty required field with INVALID_ARGUMENT naming it."""
     if value in (None, "", 0) or (isinstance(value, list | tuple) and not value):

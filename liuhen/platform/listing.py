@@ -21,14 +21,15 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Select, and_, or_, select
 from sqlalchemy.sql.elements import ColumnClause
 
-from liuhen.platform.errors import InvalidArgument, PermissionDenied
+from liuhen.platform.errors import Aborted, InvalidArgument, PermissionDenied
 
 DEFAULT_PAGE, MAX_PAGE = 50, 100
+T = TypeVar("T")
 
 _TERM = re.compile(
     r'\s*(?P<field>[a-z_]+)\s*(?P<op>!=|=|:)\s*(?P<value>"(?:[^"\\]|\\.)*"|[^\s"()=!:]+)\s*'
@@ -215,6 +216,46 @@ def page(kind: str, filter_text: str, order_by: str, page_size: int, token: str)
         raise bad_token() from exc
 
 
+def _token(paging: Page, value: Any, last: str) -> str:
+    token = json.dumps({"k": paging.key, "v": _serial(value), "i": last})
+    return base64.urlsafe_b64encode(token.encode()).decode()
+
+
+def page_of_built(
+    kind: str,
+    scope: str,
+    version: str,
+    items: Sequence[T],
+    position: Callable[[T], int],
+    page_size: int,
+    token: str,
+) -> tuple[list[T], str]:
+    """A page of a list built in memory for one call (a case file's catalogue, numbered
+    from 1 by `position`), at most MAX_PAGE long. `version` is the hash of the whole
+    list: its tokens hold it, and a token of a list that has changed since is ABORTED
+    (the numbering may have moved), so that no item is skipped or given twice."""
+    paging = page(kind, scope, "", page_size, token)
+    start = 0
+    if paging.after is not None:
+        if paging.after[1] != version:
+            raise Aborted(
+                "LIST_CHANGED",
+                f"the {kind} changed since the page token was issued; start from the first page",
+                "列表自上一页以来已变化，请从第一页重新读取",
+                article="AIP-158",
+                field="page_token",
+            )
+        if not isinstance(paging.after[0], int):
+            raise bad_token()
+        start = next(
+            (i for i, item in enumerate(items) if position(item) > paging.after[0]), len(items)
+        )
+    chosen = list(items[start : start + paging.size])
+    if start + paging.size >= len(items):
+        return chosen, ""
+    return chosen, _token(paging, position(chosen[-1]), version)
+
+
 def run(
     stmt: Select[Any],
     paging: Page,
@@ -241,8 +282,7 @@ def run(
         return rows, ""
     rows = rows[: paging.size]
     value, last = key_of(rows[-1])
-    token = json.dumps({"k": paging.key, "v": _serial(value), "i": last})
-    return rows, base64.urlsafe_b64encode(token.encode()).decode()
+    return rows, _token(paging, value, last)
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ import grpc
 from liuhen.cases.v1 import cases_pb2 as pb
 from liuhen.cases.v1 import cases_pb2_grpc
 from liuhen.intake.v1 import intake_pb2, intake_pb2_grpc
-from liuhen.platform import deadlines
+from liuhen.platform import deadlines, listing
 from liuhen.platform.auth import Principal
 from liuhen.platform.bootstrap import Platform
 from liuhen.platform.calendar import local_date
@@ -389,13 +389,26 @@ class CasesServicer(
             kept = binder_glue.retention_of(
                 uow, case, self.platform.settings.retention_years_by_kind
             )
+            index = casefile.index_sha256(items)
+            shown, next_token = listing.page_of_built(
+                "case file",
+                case_id,
+                index,
+                items,
+                lambda item: item.seq,
+                request.page_size,
+                request.page_token,
+            )
             return pb.GetCaseFileResponse(
                 case=case_to_pb(case),
-                items=[item_to_pb(i) for i in items],
-                missing_recordings=[i.name for i in items if i.missing_recording],
-                index_sha256=casefile.index_sha256(items),
+                items=[item_to_pb(i) for i in shown],
+                missing_recordings=[i.name for i in shown if i.missing_recording],
+                index_sha256=index,
                 retention=kept.label,
                 retention_source=kept.source,
+                next_page_token=next_token,
+                total_items=len(items),
+                missing_recordings_total=sum(i.missing_recording for i in items),
             )
 
         return self.read(work)
