@@ -66,8 +66,10 @@ test: lint typecheck
 # Benchmarks (docs/performance.md): each prints its figures beside a baseline measured in
 # the same run and appends one JSON line to bench/results.jsonl. Sizes and lengths are
 # parameters (LIUHEN_BENCH_*); the defaults keep a run to a few minutes on 2 cores.
-BENCH_EMBEDDED := bench.commands bench.ledger_verify bench.city bench.growth bench.upload_recording bench.ledger_log
-BENCH_STACK := bench.commands bench.ledger_verify bench.city bench.growth
+BENCH_EMBEDDED := bench.commands bench.ledger_verify bench.city bench.growth bench.upload_recording bench.ledger_log \
+	bench.concurrent_uploads bench.crosssite
+BENCH_STACK := bench.commands bench.ledger_verify bench.city bench.growth bench.ingest \
+	bench.concurrent_uploads bench.crosssite
 bench: install
 	for b in $(BENCH_EMBEDDED); do $(PY) -m $$b || exit 1; done
 

@@ -63,6 +63,37 @@ def row(d: dict[str, Any]) -> tuple[str, str, str, str, str]:
             f"{d['ratio']:.2f}× (sink {d['ratio_sink']:.2f}×)",
             met,
         )
+    if b == "ingest":
+        return (
+            f"UploadRecording of {d['size_mib']:.0f} MiB into RGW",
+            f"{d['media_mib_s']:.1f} MiB/s, media RSS +{d['media_rss_growth_mib']:.0f} MiB",
+            f"minio put_object {d['direct_put_mib_s']:.1f} MiB/s",
+            f"{d['ratio']:.2f}×",
+            met,
+        )
+    if b == "concurrent_uploads":
+        return (
+            f"{d['uploads']} concurrent uploads × {d['each_mib']:.0f} MiB, "
+            f"{d['tenants']} districts",
+            f"{d['aggregate_mib_s']:.1f} MiB/s, {d['failed']} failed; health check worst "
+            f"{d['health_busy_worst_ms']:.0f} ms (p50 {d['health_busy_p50_ms']:.0f} ms)",
+            f"health check idle p50 {d['health_idle_p50_ms']:.1f} ms, "
+            f"p99 {d['health_idle_p99_ms']:.1f} ms",
+            f"worst {d['ratio_worst_to_idle_p99']:.0f}× idle p99",
+            met,
+        )
+    if b == "crosssite":
+        r, m = d["at_rate"], d["at_max"]
+        br, bm = d["bare_at_rate"], d["bare_at_max"]
+        return (
+            f"assistance request to the other district's inbox ({d['log']})",
+            f"at {d['rate']:.0f}/s offered: p50 {r['p50_ms']:.0f} ms, p99 {r['p99_ms']:.0f} ms; "
+            f"sustained {m['sustained_per_s']:.1f}/s",
+            f"bare produce → consume: p50 {br['p50_ms']:.0f} ms, p99 {br['p99_ms']:.0f} ms; "
+            f"{bm['sustained_per_s']:.0f}/s",
+            f"{d['ratio_sustained']:.3f}× sustained, p50 {d['ratio_p50']:.0f}×",
+            met,
+        )
     return (b, "", "", "", met)
 
 
@@ -73,7 +104,7 @@ def main() -> None:
         d = json.loads(line)
         what = d.get("command") or d.get("query") or d.get("call")
         size = d.get("callers") or d.get("cases_per_tenant") or d.get("documents") or ""
-        size = size or d.get("size_mib") or ""
+        size = size or d.get("size_mib") or d.get("each_mib") or d.get("rate") or ""
         key = (d["profile"], d["bench"], str(what), str(size))
         latest[key] = d
     print("| profile | what | measured | baseline (same run) | ratio | target |")

@@ -231,6 +231,10 @@ class InboxConsumer(_Worker):
             log.warning("could not read %s: %s", topic_for_site(tenant), exc)
             return 0
         stored = 0
+        # Offsets are committed once per poll, after every record before them is stored
+        # (the last stored record of each partition): a commit is a round trip to the
+        # log, and per record it cost as much as storing the record (docs/performance.md).
+        done: dict[tuple[str, int], LogRecord] = {}
         for record in records:
             try:
                 stored += self._receive(tenant, record)
@@ -243,14 +247,21 @@ class InboxConsumer(_Worker):
                     record.offset,
                     tenant,
                 )
+                self._commit(consumer, done)
                 consumer.close()
                 del self._consumers[tenant]
-                break
+                return stored
+            done[(record.topic, record.partition)] = record
+        self._commit(consumer, done)
+        return stored
+
+    @staticmethod
+    def _commit(consumer: LogConsumer, done: dict[tuple[str, int], LogRecord]) -> None:
+        for record in done.values():
             try:
                 consumer.commit(record)
             except MessageLogError as exc:  # stored: a redelivery is a duplicate
                 log.warning("offset commit for %s@%d failed: %s", record.topic, record.offset, exc)
-        return stored
 
     def _receive(self, tenant: str, record: LogRecord) -> int:
         envelope = handlers.parse(record.value)
