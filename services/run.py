@@ -16,9 +16,10 @@ from typing import Any, Protocol
 
 import grpc
 
-from liuhen.platform import migrate, telemetry
+from liuhen.platform import migrate, sequencer, telemetry
 from liuhen.platform.aio import create_aio_server
 from liuhen.platform.bootstrap import Platform, bootstrap
+from liuhen.platform.catalogue import sites
 from liuhen.platform.config import Settings
 from liuhen.platform.server import create_server
 
@@ -89,6 +90,8 @@ def bind(service: str, settings: Settings, address: str | None = None) -> Runnin
     workers: Sequence[Worker] = [
         *getattr(module, "workers", lambda p: [])(platform),
         *getattr(server, "workers", ()),  # what an asyncio servicer registered
+        # Ledger entries a crash left queued become leaves (docs/ledger.md §1).
+        sequencer.Worker(platform.db, lambda: list(sites()), settings.sequencer_interval_s),
     ]
     return Running(service, server, port, platform, workers)
 

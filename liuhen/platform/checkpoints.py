@@ -23,7 +23,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, String, Text, select
 from sqlalchemy.orm import Mapped, mapped_column
 
-from liuhen.platform import ledger, merkle, outbox, tlog
+from liuhen.platform import ledger, merkle, outbox, sequencer, tlog
 from liuhen.platform.catalogue import witness_of
 from liuhen.platform.db import Base, UnitOfWork, UtcDateTime, utcnow
 from liuhen.platform.errors import FailedPrecondition, InvalidArgument
@@ -119,8 +119,12 @@ def _row(uow: UnitOfWork, role: str, origin: str, size: int) -> CheckpointRow | 
 
 def sign_checkpoint(uow: UnitOfWork, keys: Keyring) -> Signed | None:
     """Sign the tree head if the log grew since the last checkpoint, and send it with a
-    consistency proof to the witness; None while the log is empty."""
+    consistency proof to the witness; None while the log is empty. Queued ledger entries
+    are integrated first (sequencer.py), under the tenant's log lock, which is then held
+    until the checkpoint commits."""
     origin = origin_of(uow.tenant)
+    while sequencer.integrate(uow) == sequencer.BATCH:
+        pass
     size = tlog.size(uow)
     last = _latest(uow, OWN, origin)
     if size == 0:

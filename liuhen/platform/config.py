@@ -83,6 +83,7 @@ NUMBERS = {
     "fixity_batch": "LIUHEN_MEDIA_FIXITY_BATCH",
     "report_interval_s": "LIUHEN_MEDIA_REPORT_INTERVAL_S",
     "checkpoint_interval_s": "LIUHEN_CHECKPOINT_INTERVAL_S",
+    "sequencer_interval_s": "LIUHEN_SEQUENCER_INTERVAL_S",
 }
 
 
@@ -144,6 +145,8 @@ class Settings:
     # The ledger log's signing and witness keys (logkeys.py; a mounted Secret on stack).
     log_keys_dir: str = ""
     checkpoint_interval_s: float = 60.0
+    # Each service's periodic pass over ledger entries still queued (sequencer.py).
+    sequencer_interval_s: float = 10.0
     console_port: int = DEFAULT_CONSOLE_PORT
     # Where a process reaches the services, as "{service}" and "{port}" fill it (the
     # chart's pods: "liuhen-{service}:{port}"); empty: `host` and the ports. `host` is

@@ -182,6 +182,10 @@ class UnitOfWork:
         self.ledger_heads: dict[str, tuple[int, str]] = {}
         # The tenant's Merkle tree as this transaction extends it (tlog.lock_tree).
         self.tree: TreeState | None = None
+        # What runs once this transaction committed and released its connection (by
+        # name, once each): e.g. the sequencer that makes its ledger entries leaves.
+        self.after_commit: dict[str, Callable[[], None]] = {}
+        self._committed = False
 
     @property
     def session(self) -> Session:
@@ -216,9 +220,21 @@ class UnitOfWork:
             self._session = None
             if self._lock is not None:
                 self._lock.release()
+        if self._committed:
+            for hook in self.after_commit.values():
+                hook()
 
     def commit(self) -> None:
         self.session.commit()
+        self._committed = True
+
+    def another(self) -> UnitOfWork:
+        """A new unit of work on the same database and tenant (for `after_commit`)."""
+        return UnitOfWork(self._factory, self.tenant, self._lock)
+
+    @property
+    def factory(self) -> sessionmaker[Session]:
+        return self._factory
 
     def add(self, obj: object) -> None:
         self.session.add(obj)

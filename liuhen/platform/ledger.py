@@ -6,9 +6,11 @@ first entry that does not match. Entries are only ever inserted (on PostgreSQL t
 services' role holds INSERT and SELECT only on this table).
 
 A chain alone proves nothing against the database's owner, who can rewrite an entry and
-every hash after it; so every entry is also a leaf of the tenant's Merkle log (tlog.py),
-appended in the same transaction, its leaf index kept on the entry. Checking a case
-against the log's signed and witnessed checkpoints is `liuhen.platform.audit`.
+every hash after it; so every entry also becomes a leaf of the tenant's Merkle log
+(tlog.py): appended here under the case's lock only, queued (no leaf index), it is made
+a leaf by the sequencer (sequencer.py) right after the commit, in a short transaction
+of its own under the tenant's lock, its leaf index then kept on the entry. Checking a
+case against the log's signed and witnessed checkpoints is `liuhen.platform.audit`.
 """
 
 from __future__ import annotations
@@ -21,10 +23,10 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, String, Text, UniqueConstraint, select
+from sqlalchemy import BigInteger, String, Text, UniqueConstraint, select, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from liuhen.platform import tlog
+from liuhen.platform import sequencer
 from liuhen.platform.auth import Principal
 from liuhen.platform.db import Base, UnitOfWork, UtcDateTime, utcnow
 
@@ -73,7 +75,13 @@ class Entry:
     time: str  # ISO 8601, UTC, microseconds
     prev_hash: str
     hash: str = ""
-    leaf_index: int = -1  # not part of the hash: the log's position, set on append
+    # Not part of the hash: the log's position, set by the sequencer; -1 while queued.
+    leaf_index: int = -1
+
+    @property
+    def queued(self) -> bool:
+        """Not yet a leaf of the tenant's log (the sequencer has not integrated it)."""
+        return self.leaf_index < 0
 
     def body(self) -> dict[str, Any]:
         return {
@@ -167,12 +175,12 @@ def append(
     payload: Any,
     refs: Sequence[str] = (),
 ) -> Entry:
-    """Append one entry to the case's chain inside the caller's transaction."""
+    """Append one entry to the case's chain inside the caller's transaction, queued for
+    the tenant's log: the sequencer makes it a leaf once the transaction commits."""
     session = uow.session
-    # The tenant's log lock also serialises appends to each of its cases' chains.
-    tlog.lock_tree(uow)
     head = uow.ledger_heads.get(case_id)
     if head is None:
+        lock_case(uow, case_id)
         with session.no_autoflush:  # this transaction's own entries are in ledger_heads
             last = session.scalar(
                 select(LedgerRow)
@@ -195,7 +203,6 @@ def append(
         prev_hash=head[1],
     )
     entry = replace(entry, hash=entry.computed_hash())
-    entry = replace(entry, leaf_index=tlog.append_leaf(uow, bytes.fromhex(entry.hash)))
     session.add(
         LedgerRow(
             tenant_id=entry.tenant_id,
@@ -209,11 +216,23 @@ def append(
             time=now,
             prev_hash=entry.prev_hash,
             hash=entry.hash,
-            leaf_index=entry.leaf_index,
+            leaf_index=None,
         )
     )
     uow.ledger_heads[case_id] = (entry.seq, entry.hash)
+    sequencer.after_commit(uow)
     return entry
+
+
+def lock_case(uow: UnitOfWork, case_id: str) -> None:
+    """Serialise appends to one case's chain until the transaction ends: on PostgreSQL an
+    advisory transaction lock on (tenant, case) (two-key form, so it never meets the
+    tenant log's one-key lock); on SQLite the single writer already does."""
+    if uow.session.get_bind().dialect.name == "postgresql":
+        uow.session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtext(:t), hashtext(:c))"),
+            {"t": uow.tenant, "c": case_id},
+        )
 
 
 def entries(uow: UnitOfWork, case_id: str) -> list[Entry]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import grpc
 
 from liuhen.cases.v1 import cases_pb2 as pb
-from liuhen.platform import audit, checkpoints, ledger, witnessing
+from liuhen.platform import audit, checkpoints, ledger, sequencer, witnessing
 from liuhen.platform.auth import Principal
 from liuhen.platform.db import UnitOfWork
 from liuhen.platform.errors import require
@@ -73,7 +73,10 @@ class LedgerMethods(ServicerBase):
         self, request: pb.GetLedgerProofsRequest, context: grpc.ServicerContext
     ) -> pb.GetLedgerProofsResponse:
         (case_id,) = parse_name(request.case, "cases/*", "case")
-        keys = self.platform.log_keys
+        keys, db, tenant = self.platform.log_keys, self.platform.db, current_principal().tenant
+        # An entry still queued (its command committed a moment ago, or a crash came in
+        # between) is integrated first, so that the proofs name its leaf.
+        sequencer.drain(lambda: db.unit_of_work(tenant))
 
         def work(uow: UnitOfWork, _who: Principal) -> pb.GetLedgerProofsResponse:
             handlers.load_case(uow, case_id)

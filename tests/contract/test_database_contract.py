@@ -20,9 +20,10 @@ from google.protobuf.wrappers_pb2 import StringValue
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from liuhen.platform import ledger, merkle, tlog
+from liuhen.platform import audit, checkpoints, ledger, merkle, sequencer, tlog
 from liuhen.platform.db import Database, IdempotencyRecord, UnitOfWork, idempotent
 from liuhen.platform.errors import AlreadyExists
+from liuhen.platform.logkeys import Keyring
 from liuhen.platform.migrate import upgrade
 from services.intake.orm import next_case_seq
 from services.schema import metadata
@@ -59,6 +60,24 @@ def append_committed(db: Database, tenant: str, case: str, action: str) -> ledge
         )
         uow.commit()
     return entry
+
+
+def append_crashed(db: Database, tenant: str, case: str, action: str) -> ledger.Entry:
+    """Append and commit, then "crash" before the sequencer's pass after the commit."""
+    with db.unit_of_work(tenant) as uow:
+        entry = ledger.append(
+            uow, case_id=case, service="cases", action=action, actor=ACTOR, payload={}
+        )
+        uow.commit()
+        uow.after_commit.clear()  # the process died between the commit and its sequencing
+    return entry
+
+
+def leaves_in_order(db: Database, tenant: str, cases: list[str]) -> list[ledger.Entry]:
+    with db.unit_of_work(tenant) as uow:
+        return sorted(
+            (e for c in cases for e in ledger.entries(uow, c)), key=lambda e: e.leaf_index
+        )
 
 
 def migrate_postgres() -> None:
@@ -188,6 +207,83 @@ class DatabaseContract:
             merkle.verify_consistency(
                 6, 11, tlog.root(uow, 6), tlog.root(uow, 11), tlog.consistency_proof(uow, 6, 11)
             )
+
+    def test_art45_entries_a_crash_left_queued_are_integrated_by_the_periodic_pass(
+        self, db: Database, tmp_path: Path
+    ) -> None:
+        """A crash between a command's commit and its sequencing leaves its entries in
+        the chain but queued: not in the log, so not witnessed, without a proof; the
+        service's periodic pass makes them leaves, in order."""
+        tenant, cases = new_tenant(), [new_case(), new_case()]
+        append_committed(db, tenant, cases[0], "open")
+        queued = [append_crashed(db, tenant, cases[i % 2], f"step{i}") for i in range(5)]
+        with db.unit_of_work(tenant) as uow:
+            assert [e.leaf_index for e in ledger.entries(uow, cases[1])] == [-1, -1]
+            assert tlog.size(uow) == 1 and ledger.verify(uow, cases[0]).ok
+            assert all(e.queued for e in queued)
+            checked = audit.verify_case(uow, cases[1], Keyring(tmp_path, generate=True), None)
+            assert checked.verification.ok and checked.unwitnessed == 2
+        worker = sequencer.Worker(db, lambda: [tenant], interval_s=60)
+        assert worker.run_once() == 5
+        assert worker.run_once() == 0  # integrating is idempotent: nothing is queued now
+        entries = leaves_in_order(db, tenant, cases)
+        assert [e.leaf_index for e in entries] == list(range(6))
+        assert [e.action for e in entries] == ["open"] + [f"step{i}" for i in range(5)]
+        with db.unit_of_work(tenant) as uow:
+            leaves = [merkle.leaf_hash(bytes.fromhex(e.hash)) for e in entries]
+            assert tlog.size(uow) == 6 and tlog.root(uow, 6) == merkle.root_of(leaves)
+
+    def test_art45_two_sequencers_at_once_give_each_entry_one_leaf_in_order(
+        self, db: Database
+    ) -> None:
+        """Several replicas sequence one tenant at the same moment: the tenant's log lock
+        lets one in at a time and the other finds nothing left, so every queued entry
+        is one leaf, each case's in its chain's order."""
+        tenant, cases = new_tenant(), [new_case() for _ in range(3)]
+        for i in range(12):
+            append_crashed(db, tenant, cases[i % 3], f"step{i}")
+        other = Database(db.url)  # another process's pool
+        start, done, errors = threading.Barrier(2), [], []
+
+        def sequence(database: Database) -> None:
+            try:
+                start.wait()
+                done.append(sequencer.drain(lambda: database.unit_of_work(tenant)))
+            except BaseException as exc:  # reported below, in the test's thread
+                errors.append(exc)
+
+        pool = [threading.Thread(target=sequence, args=(d,)) for d in (db, other)]
+        for t in pool:
+            t.start()
+        for t in pool:
+            t.join(120)
+        other.dispose()
+        assert errors == [] and sorted(done) == [0, 12]
+        entries = leaves_in_order(db, tenant, cases)
+        assert [e.leaf_index for e in entries] == list(range(12))
+        assert [e.action for e in entries] == [f"step{i}" for i in range(12)]
+        with db.unit_of_work(tenant) as uow:
+            leaves = [merkle.leaf_hash(bytes.fromhex(e.hash)) for e in entries]
+            assert tlog.size(uow) == 12 and tlog.root(uow, 12) == merkle.root_of(leaves)
+            for c in cases:
+                chain = ledger.entries(uow, c)
+                assert [e.leaf_index for e in chain] == sorted(e.leaf_index for e in chain)
+
+    def test_art45_signing_a_checkpoint_integrates_queued_entries_first(
+        self, db: Database, tmp_path: Path
+    ) -> None:
+        tenant, case = "jiangan", new_case()  # a site: its log has an origin and a witness
+        keys = Keyring(tmp_path, generate=True)
+        with db.unit_of_work(tenant) as uow:
+            before = tlog.size(uow)
+        append_crashed(db, tenant, case, "open")
+        with db.unit_of_work(tenant) as uow:
+            signed = checkpoints.sign_checkpoint(uow, keys)
+            uow.commit()
+        assert signed is not None and signed.checkpoint.size >= before + 1
+        with db.unit_of_work(tenant) as uow:
+            (entry,) = ledger.entries(uow, case)
+            assert 0 <= entry.leaf_index < signed.checkpoint.size
 
     def test_a_replayed_request_id_returns_the_first_result(self, db: Database) -> None:
         tenant, case, request_id = new_tenant(), new_case(), str(uuid.uuid4())
@@ -358,3 +454,42 @@ class TestPostgresDatabase(DatabaseContract):
         with db.unit_of_work(tenant) as uow, pytest.raises(DBAPIError) as refused:
             uow.session.execute(text(statement), {"tenant": tenant})
         assert getattr(refused.value.orig, "sqlstate", "") == "42501"
+
+    def test_art45_an_append_waits_for_its_case_only_not_the_tenant(self, db: Database) -> None:
+        """A command holds its case's lock, not the tenant's log lock: while one
+        transaction that appended to a case is still open, another case of the tenant
+        appends and commits; a second append to the same case waits for the first."""
+        tenant, busy, other = new_tenant(), new_case(), new_case()
+        with db.unit_of_work(tenant) as holder:
+            ledger.append(
+                holder, case_id=busy, service="cases", action="open", actor=ACTOR, payload={}
+            )
+            holder.session.flush()
+            append_committed(db, tenant, other, "not blocked by the other case")
+            with db.unit_of_work(tenant) as same:
+                same.session.execute(text("SET LOCAL lock_timeout = '200ms'"))
+                with pytest.raises(OperationalError) as waited:
+                    ledger.append(
+                        same, case_id=busy, service="cases", action="x", actor=ACTOR, payload={}
+                    )
+                assert getattr(waited.value.orig, "sqlstate", "") == "55P03"  # lock_not_available
+            holder.commit()
+        entries = leaves_in_order(db, tenant, [busy, other])
+        assert [(e.case_id, e.leaf_index) for e in entries] == [(other, 0), (busy, 1)]
+
+    def test_art45_the_app_role_sets_a_leaf_index_only_to_the_entrys_own_leaf(
+        self, db: Database
+    ) -> None:
+        """The role may UPDATE only `leaf_index`, once, from queued to the index of the
+        stored leaf that is this entry's hash (migration 0020's trigger)."""
+        tenant, case = new_tenant(), new_case()
+        append_committed(db, tenant, case, "open")  # leaf 0
+        append_crashed(db, tenant, case, "queued")
+        with db.unit_of_work(tenant) as uow, pytest.raises(DBAPIError) as refused:
+            uow.session.execute(
+                text("UPDATE platform_ledger SET leaf_index = 0 WHERE case_id = :c AND seq = 2"),
+                {"c": case},
+            )
+        assert "is not leaf 0 of the log" in str(refused.value.orig)
+        assert sequencer.drain(lambda: db.unit_of_work(tenant)) == 1
+        assert [e.leaf_index for e in leaves_in_order(db, tenant, [case])] == [0, 1]
