@@ -13,8 +13,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from liuhen.cases.v1 import cases_pb2 as cpb
-from liuhen.console import messages, reports
-from liuhen.console.session import Officer
+from liuhen.console import messages, recordings, reports
+from liuhen.console.session import ROLE_ZH, Officer
 from liuhen.console.views import call, render, signed_in
 from liuhen.intake.v1 import intake_pb2 as ipb
 from liuhen.platform import catalogue
@@ -108,6 +108,8 @@ async def sections(request: Request, o: Officer) -> list[Section]:
     for role in ("head", "bureau_head"):
         if o.has(role):
             out.append(await _documents(request, o, "待审批的文书", role))
+    if o.has(*recordings.approver_roles()):
+        out.append(await _access_requests(request, o))
     if o.has("intake", "head", "bureau_head"):
         out.append(
             await _intakes(
@@ -136,6 +138,14 @@ async def sections(request: Request, o: Officer) -> list[Section]:
         out.append(await _cases(request, o, "逾期案件", "overdue = true"))
         out.append(await _intakes(request, o, "逾期未报请立案", "overdue = true"))
     return out
+
+
+async def _access_requests(request: Request, o: Officer) -> Section:
+    """The access (调阅) and copy requests still waiting for a role this officer holds
+    (recording_access.yaml: the review department, the head for a party's copy, …)."""
+    found = await recordings.all_requests(request, o, f"tenants/{o.tenant}", pending=True)
+    rows = [r for r in (recordings.row(o, req, "") for req in found) if r.may_approve]
+    return Section("待审批的调阅、复制申请（第四十四条、第四十六条）", "access_requests", "", rows)
 
 
 INCOMING = ("jurisdiction_transfer", "designation", "jurisdiction_dispute", "assistance_request")
@@ -173,6 +183,8 @@ async def home(request: Request, o: Officer) -> Response:
         sections=found,
         due=due,
         next_steps=lambda state: [titles[c] for c in catalogue.drafted_in(state)][:4],
+        kind_zh=recordings.KIND_ZH,
+        role_zh=ROLE_ZH,
         **messages.helpers(),
     )
 
