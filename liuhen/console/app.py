@@ -18,6 +18,7 @@ from starlette.staticfiles import StaticFiles
 from liuhen.console import (
     cases,
     documents,
+    entrustments,
     intake_documents,
     intakes,
     login,
@@ -63,6 +64,7 @@ def create_app(settings: ConsoleSettings) -> Starlette:
             *playback.ROUTES,
             *recordings.ROUTES,
             *sending.ROUTES,
+            *entrustments.ROUTES,
             *documents.ROUTES,
             *cases.ROUTES,
             *upload.ROUTES,

@@ -148,16 +148,24 @@ async def _access_requests(request: Request, o: Officer) -> Section:
     return Section("待审批的调阅、复制申请（第四十四条、第四十六条）", "access_requests", "", rows)
 
 
-INCOMING = ("jurisdiction_transfer", "designation", "jurisdiction_dispute", "assistance_request")
+INCOMING = (
+    "jurisdiction_transfer",
+    "designation",
+    "jurisdiction_dispute",
+    "assistance_request",
+    "service_entrustment",  # Art 37(5): another site asks this one to serve a document
+)
 INCOMING_SHOWN = 20
 
 
 async def _incoming(request: Request, o: Officer) -> Section:
-    """Transfers, designations, disputes and assistance requests received from other
-    organisations (routing's inbox), newest first; all of them at /messages."""
+    """Transfers, designations, disputes, assistance requests and entrusted services
+    received from other organisations (routing's inbox), newest first; all of them at
+    /messages."""
     found = [m for m in await messages.listed(request, o, "inbox") if m.envelope.type in INCOMING]
     found.sort(key=lambda m: m.time.ToDatetime(), reverse=True)
-    section = Section("收到的移送、指定管辖和协查", "messages", "", found[:INCOMING_SHOWN])
+    title = "收到的移送、指定管辖、协查和委托送达"
+    section = Section(title, "messages", "", found[:INCOMING_SHOWN])
     section.next_page = "/messages?direction=inbox" if len(found) > INCOMING_SHOWN else ""
     return section
 
