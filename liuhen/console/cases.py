@@ -13,7 +13,7 @@ from starlette.responses import RedirectResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from liuhen.cases.v1 import cases_pb2 as cpb
-from liuhen.console import sending
+from liuhen.console import entrustments, sending
 from liuhen.console.login import TEST_USERS
 from liuhen.console.session import Officer
 from liuhen.console.views import backend, call, render, signed_in
@@ -93,6 +93,7 @@ async def show(request: Request, o: Officer) -> Response:
         "ListServiceRecords",
         epb.ListServiceRecordsRequest(case=name),
     )
+    entrusted = await entrustments.of_case(request, o, name)
     types = catalogue.documents()
     draftable = [
         (code, types[code].zh)
@@ -116,6 +117,11 @@ async def show(request: Request, o: Officer) -> Response:
         desk_documents=sending.desk_documents(),
         served_types=sending.served_types(),
         assistance_recipients=sending.assistance_recipients(o),
+        entrusted=entrusted,
+        doc_titles={d.name: d.title_zh for d in case.documents},
+        letters_sent={e.letter for e in entrusted},
+        letter_type=entrustments.LETTER,
+        **entrustments.helpers(),
         sent=request.query_params.get("sent", ""),
         uploaded=request.query_params.get("uploaded", ""),
         refs=_refs(case, list(recordings.recordings), list(services.records)),

@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from liuhen.console import entrustments
 from liuhen.console.session import Officer
 from liuhen.console.views import call, render, signed_in
 from liuhen.platform import catalogue
@@ -33,6 +34,9 @@ TYPE_ZH = {
     "enforcement_application": "申请强制执行",
     "court_acceptance": "法院受理",
     "court_ruling": "法院裁定",
+    "service_entrustment": "委托送达",
+    "entrusted_service_receipt": "委托送达回执",
+    "service_entrustment_refusal": "不能代为送达的复函",
 }
 STATE_ZH = {
     "pending": "待发送",
@@ -113,6 +117,11 @@ async def show(request: Request, o: Officer) -> Response:
         m=m,
         payload=json.dumps(payload, ensure_ascii=False, indent=2),
         may_reply=waiting and is_request and o.has("handler"),
+        # Art 37(5): the entrusted site serves it (with the evidence) or refuses it.
+        may_serve_entrusted=waiting
+        and m.envelope.type == entrustments.INCOMING
+        and o.has(*entrustments.SERVERS),
+        refusals=entrustments.REFUSALS_ZH,
         may_forward=waiting
         and is_request
         and o.has("reviewer")

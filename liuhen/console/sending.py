@@ -146,14 +146,21 @@ async def _document(request: Request, o: Officer, name: str) -> tuple[Any, str, 
     return got.document, got.case.name, got.case.case_number
 
 
-def _form(
+def render_form(
     request: Request,
     doc: Any,
     back: str,
     label: str,
     form: dict[str, str],
     error: Refusal | None = None,
+    *,
+    action: str = "/serve",
+    target: tuple[str, str] | None = None,
+    methods: tuple[tuple[str, str], ...] = METHODS_ZH,
+    letter: dict[str, Any] | None = None,
 ) -> Response:
+    """The 送达回执 form: of a document here (`/serve`), or of one another site
+    entrusted to this one (`target` names the inbox message, Art 37(5))."""
     errors: dict[str, Refusal] = {}
     if error:
         for key in ("method", "recipient", "signed_by", "served_time", "evidence", "place", "note"):
@@ -171,7 +178,10 @@ def _form(
         doc=doc,
         back=back,
         label=label,
-        methods=METHODS_ZH,
+        action=action,
+        target=target or ("document", doc.name),
+        letter=letter or {},
+        methods=methods,
         details=DETAILS_ZH,
         evidence_kinds=EVIDENCE_ZH,
         rows=range(EVIDENCE_ROWS),
@@ -185,10 +195,10 @@ def _form(
 @signed_in
 async def serve_form(request: Request, o: Officer) -> Response:
     doc, back, label = await _document(request, o, request.query_params.get("document", ""))
-    return _form(request, doc, back, label, {})
+    return render_form(request, doc, back, label, {})
 
 
-def _served_time(text: str) -> timestamp_pb2.Timestamp | None:
+def served_time(text: str) -> timestamp_pb2.Timestamp | None:
     """A datetime-local input, in Wuhan's time; empty means now (the service's default)."""
     if not text:
         return None
@@ -200,7 +210,7 @@ def _served_time(text: str) -> timestamp_pb2.Timestamp | None:
     return stamp
 
 
-async def _evidence(form: Any) -> list[epb.Evidence]:
+async def evidence_of(form: Any) -> list[epb.Evidence]:
     out = []
     for i in range(EVIDENCE_ROWS):
         upload = form.get(f"evidence.{i}.file")
@@ -231,19 +241,24 @@ async def serve(request: Request, o: Officer) -> Response:
         signed_by=text.get("signed_by", ""),
         note=text.get("note", ""),
         place=text.get("place", ""),
-        details={k: text[f"details.{k}"] for k, _ in DETAILS_ZH if text.get(f"details.{k}")},
-        evidence=await _evidence(form),
+        details=details_of(text),
+        evidence=await evidence_of(form),
     )
-    when = _served_time(text.get("served_time", ""))
+    when = served_time(text.get("served_time", ""))
     if when is not None:
         msg.served_time.CopyFrom(when)
     try:
         await call(request, o, "enforcement", "ServeDocument", msg)
     except Refusal as refusal:
         doc, back, label = await _document(request, o, name)
-        return _form(request, doc, back, label, text, refusal)
+        return render_form(request, doc, back, label, text, refusal)
     back = "/".join(name.split("/")[:2])  # cases/{id} or intakes/{id}
     return RedirectResponse(f"/{back}#services", status_code=303)
+
+
+def details_of(text: dict[str, str]) -> dict[str, str]:
+    """What the way of service records, as the form's `details.<what>` inputs gave it."""
+    return {k: text[f"details.{k}"] for k, _ in DETAILS_ZH if text.get(f"details.{k}")}
 
 
 def method_value(text: str) -> epb.ServiceMethod:

@@ -13,8 +13,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from liuhen.cases.v1 import cases_pb2 as cpb
-from liuhen.console import messages, reports
-from liuhen.console.session import Officer
+from liuhen.console import messages, recordings, reports
+from liuhen.console.session import ROLE_ZH, Officer
 from liuhen.console.views import call, render, signed_in
 from liuhen.intake.v1 import intake_pb2 as ipb
 from liuhen.platform import catalogue
@@ -108,6 +108,8 @@ async def sections(request: Request, o: Officer) -> list[Section]:
     for role in ("head", "bureau_head"):
         if o.has(role):
             out.append(await _documents(request, o, "待审批的文书", role))
+    if o.has(*recordings.approver_roles()):
+        out.append(await _access_requests(request, o))
     if o.has("intake", "head", "bureau_head"):
         out.append(
             await _intakes(
@@ -138,16 +140,32 @@ async def sections(request: Request, o: Officer) -> list[Section]:
     return out
 
 
-INCOMING = ("jurisdiction_transfer", "designation", "jurisdiction_dispute", "assistance_request")
+async def _access_requests(request: Request, o: Officer) -> Section:
+    """The access (调阅) and copy requests still waiting for a role this officer holds
+    (recording_access.yaml: the review department, the head for a party's copy, …)."""
+    found = await recordings.all_requests(request, o, f"tenants/{o.tenant}", pending=True)
+    rows = [r for r in (recordings.row(o, req, "") for req in found) if r.may_approve]
+    return Section("待审批的调阅、复制申请（第四十四条、第四十六条）", "access_requests", "", rows)
+
+
+INCOMING = (
+    "jurisdiction_transfer",
+    "designation",
+    "jurisdiction_dispute",
+    "assistance_request",
+    "service_entrustment",  # Art 37(5): another site asks this one to serve a document
+)
 INCOMING_SHOWN = 20
 
 
 async def _incoming(request: Request, o: Officer) -> Section:
-    """Transfers, designations, disputes and assistance requests received from other
-    organisations (routing's inbox), newest first; all of them at /messages."""
+    """Transfers, designations, disputes, assistance requests and entrusted services
+    received from other organisations (routing's inbox), newest first; all of them at
+    /messages."""
     found = [m for m in await messages.listed(request, o, "inbox") if m.envelope.type in INCOMING]
     found.sort(key=lambda m: m.time.ToDatetime(), reverse=True)
-    section = Section("收到的移送、指定管辖和协查", "messages", "", found[:INCOMING_SHOWN])
+    title = "收到的移送、指定管辖、协查和委托送达"
+    section = Section(title, "messages", "", found[:INCOMING_SHOWN])
     section.next_page = "/messages?direction=inbox" if len(found) > INCOMING_SHOWN else ""
     return section
 
@@ -173,6 +191,8 @@ async def home(request: Request, o: Officer) -> Response:
         sections=found,
         due=due,
         next_steps=lambda state: [titles[c] for c in catalogue.drafted_in(state)][:4],
+        kind_zh=recordings.KIND_ZH,
+        role_zh=ROLE_ZH,
         **messages.helpers(),
     )
 

@@ -268,3 +268,20 @@ def register_page(
     """The register (Art 44 登记) is kept by the review department and read by heads."""
     principal.require_role(*REGISTER_READERS, action="reading the access register")
     return access_orm.register_page(uow, case_id, page_size, token)
+
+
+def requests_page(
+    uow: UnitOfWork,
+    principal: Principal,
+    *,
+    case_id: str,
+    rec_id: str,
+    pending: bool,
+    page_size: int,
+    token: str,
+) -> tuple[list[AccessRequest], str]:
+    """The requests any officer of the bureau may see (the approvers find their work
+    here, a requester the state of their own); `pending` leaves out the approved."""
+    principal.require_role(*OFFICERS, action="listing access and copy requests")
+    found, next_token = access_orm.requests_page(uow, case_id, rec_id, page_size, token)
+    return [r for r in found if not (pending and r.approved)], next_token

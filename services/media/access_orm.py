@@ -130,6 +130,31 @@ def get_request(uow: UnitOfWork, case_id: str, rec_id: str, req_id: str) -> Acce
     )
 
 
+def requests_page(
+    uow: UnitOfWork, case_id: str, rec_id: str, page_size: int, token: str
+) -> tuple[list[AccessRequest], str]:
+    """One page of the access and copy requests, oldest first: of one recording, one
+    case, or ("") the whole tenant."""
+    t = access_requests
+    stmt: Any = select(AccessRequest).where(t.c.tenant_id == uow.tenant)
+    if case_id:
+        stmt = stmt.where(t.c.case_id == case_id)
+    if rec_id:
+        stmt = stmt.where(t.c.recording_id == rec_id)
+    order = listing.Ordering(t.c.created_at, False)
+    paging = listing.page(
+        "recording_access_requests", f"{case_id}/{rec_id}", "created_at", page_size, token
+    )
+    return listing.run(
+        stmt,
+        paging,
+        order,
+        t.c.id,
+        lambda s: list(uow.session.scalars(s)),
+        lambda row: (row.created_at, row.id),
+    )
+
+
 def copies_of(uow: UnitOfWork, req_id: str) -> list[RecordingCopy]:
     return list(
         uow.session.scalars(

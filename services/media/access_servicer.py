@@ -272,3 +272,33 @@ class RecordingAccess:
         return pb.ListRecordingAccessEntriesResponse(
             entries=[entry_to_pb(e) for e in entries], next_page_token=token
         )
+
+    async def list_requests(
+        self, request: pb.ListRecordingAccessRequestsRequest
+    ) -> pb.ListRecordingAccessRequestsResponse:
+        return await self.s.calls(self._list_requests, request)
+
+    def _list_requests(
+        self, request: pb.ListRecordingAccessRequestsRequest
+    ) -> pb.ListRecordingAccessRequestsResponse:
+        case_id = rec_id = ""
+        if request.parent.startswith("tenants/"):
+            check_parent(request.parent, current_principal().tenant)
+        elif "/recordings/" in request.parent:
+            case_id, rec_id = parse_name(request.parent, "cases/*/recordings/*", "parent")
+        else:
+            (case_id,) = parse_name(request.parent, "cases/*", "parent")
+        found, token = self.s.read(
+            lambda uow, who: handlers.requests_page(
+                uow,
+                who,
+                case_id=case_id,
+                rec_id=rec_id,
+                pending=request.pending,
+                page_size=request.page_size,
+                token=request.page_token,
+            )
+        )
+        return pb.ListRecordingAccessRequestsResponse(
+            access_requests=[request_to_pb(r) for r in found], next_page_token=token
+        )

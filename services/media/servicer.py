@@ -356,6 +356,11 @@ class MediaServicer(SupervisionReportRpcs, media_pb2_grpc.MediaServiceServicer):
     ) -> pb.ListRecordingAccessEntriesResponse:
         return await self.access.list_entries(request)
 
+    async def ListRecordingAccessRequests(
+        self, request: pb.ListRecordingAccessRequestsRequest, context: Any
+    ) -> pb.ListRecordingAccessRequestsResponse:
+        return await self.access.list_requests(request)
+
 
 def register_async(platform: Platform) -> Callable[[grpc.aio.Server, AioRuntime], Sequence[str]]:
     """The media service on grpc.aio: first clean what interrupted uploads left, then

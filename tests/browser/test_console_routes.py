@@ -420,3 +420,82 @@ def test_art44_a_recording_plays_in_the_page_by_ranges_and_each_read_is_register
     # the handler's refused read is not.
     assert {(e.offset, e.length) for e in entries} >= {(1000, 100), (200_000, 10)}
     assert {e.reason for e in entries} == {"审理"}
+
+
+def test_art37_5_an_entrustment_is_sent_from_one_district_and_served_at_the_other(
+    page: Page, site: Site, tmp_path: Path
+) -> None:
+    from tests.service.test_entrusted_service import letter
+
+    case = file_case(site)
+    order = (
+        site.client("cases", JA, "handler1")
+        .DraftDocument(
+            cpb.DraftDocumentRequest(
+                request_id=rid(),
+                case=case,
+                type="rectification_order",
+                content_json=json.dumps(
+                    sample_content("rectification_order", period_days=10), ensure_ascii=False
+                ),
+            )
+        )
+        .document
+    )
+    order = (
+        site.client("cases", JA, "handler1")
+        .SubmitDocument(cpb.SubmitDocumentRequest(request_id=rid(), document=order.name))
+        .document
+    )
+    entrustment = letter(site, JA, order.name, HS)  # drafted, approved by the head
+    photo = tmp_path / "signing.jpg"
+    photo.write_bytes(b"\xff\xd8\xff\xe0" + bytes(range(256)) * 32)
+
+    page.sign_in_embedded(JA, "handler1")
+    page.open(f"/{case}")
+    assert "暂无" in page.text("#entrustments")
+    page.click(f"#doc-{entrustment.name.rsplit('/', 1)[1]} .send-entrustment button")
+    assert page.text("#sent") == "已发送：洪山区"
+    assert page.text("#entrustment-list .entrustment-state") == "待回执"
+    assert not page.has(".send-entrustment")  # sent once
+    page.driver.execute_script("document.getElementById('entrustments').scrollIntoView()")
+    page.shot("entrustment-sent")
+
+    page.sign_in_embedded(HS, "handler1")
+    until(
+        page,
+        "/",
+        lambda: page.has("tr.message[data-type='service_entrustment']"),
+        "the entrustment on hongshan's work list",
+    )
+    page.shot("entrusted-worklist")
+    page.click("tr.message[data-type='service_entrustment'] a[href^='/messages/']")
+    assert page.text("#message-state") == "待处理" and page.text("#message-peer") == "江岸区"
+    page.click("#serve-entrusted")
+    assert page.text("#entrustment-letter").startswith("受送达人")
+    assert not page.has("#serve-method option[value='entrusted']")  # not entrusted again
+    page.select("#serve-method", "direct")
+    page.fill("#serve-signed-by", "王五（法定代表人）")
+    page.click("#serve-button")  # no circumstances noted: Art 37(5) asks for them
+    assert page.text("#error-note")
+    page.shot("entrusted-serve-refused-beside-note")
+    page.fill("#serve-note", "受江岸区委托，于该公司办公室直接送达，法定代表人签收")
+    page.select("#evidence-0-kind", "photo")
+    page.find("#evidence-0-file").send_keys(str(photo))
+    page.click("#serve-button")
+    assert page.text("#message-state") == "已回复" and not page.has("#entrusted-service")
+    page.shot("entrusted-served")
+
+    page.sign_in_embedded(JA, "handler1")
+    until(
+        page,
+        f"/{case}",
+        lambda: page.text("#entrustment-list .entrustment-state") == "已送达",
+        "the receipt on the handling case",
+    )
+    records = page.text("#service-records")
+    assert "委托送达" in records and "王五" in records
+    assert "劳动保障监察限期改正指令书" in page.text("#entrustment-list")
+    assert page.text("#ledger-verdict").startswith("校验通过")
+    page.driver.execute_script("document.getElementById('entrustments').scrollIntoView()")
+    page.shot("case-with-entrusted-receipt")

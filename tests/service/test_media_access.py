@@ -394,3 +394,50 @@ def test_art44_another_districts_reviewer_finds_no_such_recording(site: Site) ->
     assert (code, reason) == (grpc.StatusCode.NOT_FOUND, "NOT_FOUND")
     code, _, _ = refused(lambda: ask(elsewhere, rec, "view"))
     assert code == grpc.StatusCode.NOT_FOUND
+
+
+def test_art44_the_approvers_find_the_requests_still_missing_their_approval(site: Site) -> None:
+    case, rec = recording(site)
+    handler = site.client("media", TENANT, "handler1")
+    reviewer = site.client("media", TENANT, "reviewer1")
+    view = ask(handler, rec, "view", reason="核对询问过程")
+    party = ask(
+        handler,
+        rec,
+        "copy",
+        requester_kind="party",
+        party_name=PARTY,
+        copier=site.user_id(TENANT, "handler1"),
+        copier_name="承办人1",
+        reason="当事人申请复制",
+    )
+
+    def listed(client: Client, parent: str, *, pending: bool = False, size: int = 0) -> list[str]:
+        names, token = [], ""
+        while True:
+            got = client.ListRecordingAccessRequests(
+                pb.ListRecordingAccessRequestsRequest(
+                    parent=parent, pending=pending, page_size=size, page_token=token
+                )
+            )
+            names += [r.name for r in got.access_requests]
+            token = got.next_page_token
+            if not token:
+                return names
+
+    tenant = f"tenants/{TENANT}"
+    assert listed(reviewer, tenant, pending=True) == [view.name, party.name]
+    assert listed(handler, rec.name, size=1) == [view.name, party.name]  # paged, oldest first
+    assert listed(handler, case.name) == [view.name, party.name]
+    approve(reviewer, view.name)
+    approve(reviewer, party.name)  # the head's approval is still missing (Art 46)
+    assert listed(reviewer, tenant, pending=True, size=1) == [party.name]
+    assert listed(reviewer, tenant) == [view.name, party.name]
+    other = site.client("media", "hongshan", "reviewer1")
+    code, _, _ = refused(
+        lambda: other.ListRecordingAccessRequests(
+            pb.ListRecordingAccessRequestsRequest(parent=tenant)
+        )
+    )
+    assert code == grpc.StatusCode.PERMISSION_DENIED
+    assert listed(other, "tenants/hongshan") == []
