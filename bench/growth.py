@@ -1,8 +1,9 @@
-"""Growth with a case: GetCase (full and BASIC view), DraftDocument and GetCaseFile on
+"""Growth with a case: GetCase, ListLedgerEntries (first page), DraftDocument and GetCaseFile on
 cases of 1, 100 and 1,000 documents, through the cases service over gRPC. The baseline
 is the same call on the 1-document case in the same run: the ratio says how the cost
-grows with the case (target, issue 13: GetCase and DraftDocument flat; the case file
-linear in what it lists).
+grows with the case (target, issue 13: GetCase and DraftDocument flat, and since issue 12
+GetCase carries no documents or ledger, so flat by construction; a first page of the
+ledger flat too; the case file linear in what it lists).
 
 Sizes: `python -m bench.growth 1 100 1000` (default, or LIUHEN_BENCH_GROWTH_SIZES);
 `LIUHEN_BENCH_GROWTH_ROUNDS` calls per figure (default 50). The documents are drafted
@@ -59,9 +60,9 @@ def main() -> None:
             drain([draft] * size, 16)
             made = time.perf_counter() - t0
             calls = {
-                "GetCase full": lambda case=case: handler.GetCase(pb.GetCaseRequest(name=case)),
-                "GetCase basic": lambda case=case: handler.GetCase(
-                    pb.GetCaseRequest(name=case, view=pb.CASE_VIEW_BASIC)
+                "GetCase": lambda case=case: handler.GetCase(pb.GetCaseRequest(name=case)),
+                "ListLedgerEntries": lambda case=case: handler.ListLedgerEntries(
+                    pb.ListLedgerEntriesRequest(parent=case)
                 ),
                 "GetCaseFile": lambda case=case: handler.GetCaseFile(
                     pb.GetCaseFileRequest(case=case)
@@ -75,7 +76,7 @@ def main() -> None:
                 first = base.setdefault(name, got)
                 emit(
                     "growth",
-                    f"{name:<14} {size:>5} documents {show(got)} | p50 × "
+                    f"{name:<17} {size:>5} documents {show(got)} | p50 × "
                     f"{got['p50_ms'] / first['p50_ms']:.1f} of the {sizes[0]}-document case",
                     call=name,
                     documents=size,

@@ -24,6 +24,7 @@ from google.protobuf.message import Message
 
 from liuhen.cases.v1 import cases_pb2 as cpb
 from liuhen.media.v1 import media_pb2 as mpb
+from liuhen.paging import case_documents
 
 FORMAT = "liuhen-court-bundle/v1"
 Call = Callable[[str, str, Message], Any]
@@ -33,8 +34,9 @@ def _json(obj: Any) -> bytes:
     return json.dumps(obj, ensure_ascii=False, indent=1, sort_keys=True).encode()
 
 
-def gather(call: Call, case_name: str) -> dict[str, bytes]:
-    """The bundle's files, fetched through the services as the calling officer."""
+def gather(call: Call, case_name: str, tenant: str) -> dict[str, bytes]:
+    """The bundle's files, fetched through the services as the calling officer of
+    `tenant` (whose documents ListDocuments pages through)."""
     case = call("cases", "GetCase", cpb.GetCaseRequest(name=case_name)).case
     recordings = call("media", "ListRecordings", mpb.ListRecordingsRequest(case=case_name))
     proofs = call("cases", "GetLedgerProofs", cpb.GetLedgerProofsRequest(case=case_name))
@@ -43,7 +45,7 @@ def gather(call: Call, case_name: str) -> dict[str, bytes]:
             {"name": case.name, "case_number": case.case_number, "party": case.party}
         )
     }
-    for i, d in enumerate(case.documents, start=1):
+    for i, d in enumerate(case_documents(call, tenant, case_name), start=1):
         files[f"documents/{i:02d}-{d.type}.json"] = _json(
             {
                 "name": d.name,
@@ -87,7 +89,7 @@ def write(files: dict[str, bytes], out: Path) -> Path:
 
 
 def witnessed_bundle(
-    head: Call, officer: Call, case_name: str, out: Path, timeout_s: float = 60.0
+    head: Call, officer: Call, case_name: str, out: Path, *, tenant: str, timeout_s: float = 60.0
 ) -> Path:
     """Sign the site's checkpoint now, wait until its witness has cosigned it (the case's
     every entry is then covered), and write the case's bundle to `out`."""
@@ -102,4 +104,4 @@ def witnessed_bundle(
         if time.monotonic() > deadline:
             raise TimeoutError(f"the witness did not cosign the checkpoint of size {signed.size}")
         time.sleep(0.1)
-    return write(gather(officer, case_name), out)
+    return write(gather(officer, case_name, tenant), out)

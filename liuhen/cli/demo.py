@@ -28,6 +28,7 @@ from liuhen.intake.v1 import intake_pb2 as ipb
 from liuhen.intake.v1 import intake_pb2_grpc
 from liuhen.media.v1 import media_pb2 as mpb
 from liuhen.media.v1 import media_pb2_grpc
+from liuhen.paging import case_deadlines, case_documents
 from liuhen.platform.config import Settings
 from liuhen.platform.db import utcnow
 from liuhen.platform.polling import wait_for
@@ -388,9 +389,7 @@ def run(settings: Settings, say: Callable[[str], None] = print) -> dict[str, Any
         probe=lambda: next(
             (
                 d
-                for d in handler1(
-                    "cases", "GetCase", cpb.GetCaseRequest(name=case.name)
-                ).case.documents
+                for d in case_documents(handler1, handler1.tenant, case.name)
                 if d.type == "assistance_reply"
             ),
             None,
@@ -442,14 +441,13 @@ def run(settings: Settings, say: Callable[[str], None] = print) -> dict[str, Any
 
     full = handler1("cases", "GetCase", cpb.GetCaseRequest(name=case.name)).case
     out = Path(tempfile.mkdtemp(prefix="liuhen-bundle-")) / "court-bundle.zip"
-    bundle_path = bundle.witnessed_bundle(head1, handler1, case.name, out)
+    bundle_path = bundle.witnessed_bundle(head1, handler1, case.name, out, tenant=handler1.tenant)
     bundle_line = verify.verify_bundle(bundle_path)  # offline: the zip and the keys in it
     step(f"court bundle written to {bundle_path} and checked offline: {bundle_line}")
     verified = handler1("cases", "VerifyLedger", cpb.VerifyLedgerRequest(case=case.name))
     open_deadlines = [
         {"rule": d.rule, "due_on": d.due_on, "provisional": d.provisional, "state": d.state}
-        for d in full.deadlines
-        if d.state != "met"
+        for d in case_deadlines(handler1, case.name, filter="open = true")
     ]
     from liuhen.cli import prints
 

@@ -64,23 +64,25 @@ def _officer(args: argparse.Namespace) -> demo.Officer:
 
 def cmd_case_show(args: argparse.Namespace) -> int:
     from liuhen.cases.v1 import cases_pb2 as cpb
+    from liuhen.paging import case_deadlines, case_documents, case_ledger
 
-    case = _officer(args)("cases", "GetCase", cpb.GetCaseRequest(name=args.name)).case
+    officer = _officer(args)
+    case = officer("cases", "GetCase", cpb.GetCaseRequest(name=args.name)).case
     print(f"{case.case_number}  {case.name}  [{case.state}]")
     print(
         f"party: {case.party}   complainant: {case.complainant}   handler: "
         f"{case.handler_name or '-'}"
     )
     print("documents:")
-    for d in case.documents:
+    for d in case_documents(officer, args.tenant, args.name):
         origin = f" from {d.from_site}" if d.from_site else ""
         print(f"  {d.title_zh} ({d.type}) {d.state}{origin}  sha256 {d.content_sha256[:12]}…")
     print("deadlines:")
-    for dl in case.deadlines:
+    for dl in case_deadlines(officer, args.name):
         flag = " (provisional)" if dl.provisional else ""
         print(f"  {dl.rule:<28} due {dl.due_on}{flag}  {_state(dl)}  [{dl.source}]")
     print("ledger:")
-    for e in case.ledger:
+    for e in case_ledger(officer, args.name):
         print(
             f"  {e.seq:>3} {e.time.ToDatetime():%Y-%m-%d %H:%M:%S} {e.action:<30} "
             f"{e.actor.name or e.actor.username} ({e.actor.role})  {e.hash[:12]}…"
@@ -91,7 +93,7 @@ def cmd_case_show(args: argparse.Namespace) -> int:
 def cmd_case_bundle(args: argparse.Namespace) -> int:
     from liuhen.cli import bundle
 
-    out = bundle.write(bundle.gather(_officer(args), args.name), Path(args.output))
+    out = bundle.write(bundle.gather(_officer(args), args.name, args.tenant), Path(args.output))
     print(f"court bundle of {args.name} written to {out}; check it: python -m liuhen.verify {out}")
     return 0
 
@@ -136,19 +138,22 @@ def cmd_ledger_keys(args: argparse.Namespace) -> int:
 
 def cmd_deadlines(args: argparse.Namespace) -> int:
     from liuhen.cases.v1 import cases_pb2 as cpb
+    from liuhen.paging import every
 
-    reply = _officer(args)(
-        "cases",
-        "ListDeadlines",
+    terms = [f'case = "{args.case}"'] if args.case else []
+    terms += [f'officer = "{args.officer}"'] if args.officer else []
+    terms += ["overdue = true"] if args.overdue else []
+    terms += [] if args.all else ["open = true"]
+    officer = _officer(args)
+    listed = every(
+        lambda request: officer("cases", "ListDeadlines", request),
         cpb.ListDeadlinesRequest(
-            case=args.case or "",
-            officer=args.officer or "",
-            overdue_only=args.overdue,
-            open_only=not args.all,
+            parent=f"tenants/{args.tenant}", filter=" AND ".join(terms), page_size=100
         ),
+        "deadlines",
     )
     print(f"deadlines of {args.tenant} on {date.today()}:")
-    for d in reply.deadlines:
+    for d in listed:
         flag = " (provisional)" if d.provisional else ""
         print(f"  {_state(d):<22} {d.due_on}{flag}  {d.rule:<28} {d.case_id}  [{d.source}]")
     return 0

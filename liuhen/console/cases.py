@@ -16,7 +16,7 @@ from liuhen.cases.v1 import cases_pb2 as cpb
 from liuhen.console import entrustments, sending
 from liuhen.console.login import TEST_USERS
 from liuhen.console.session import Officer
-from liuhen.console.views import backend, call, render, signed_in
+from liuhen.console.views import backend, call, page_of, render, signed_in
 from liuhen.enforcement.v1 import enforcement_pb2 as epb
 from liuhen.media.v1 import media_pb2 as mpb
 from liuhen.platform import catalogue
@@ -82,6 +82,32 @@ def _names(request: Request) -> tuple[str, str]:
 async def show(request: Request, o: Officer) -> Response:
     name, _ = _names(request)
     case = (await call(request, o, "cases", "GetCase", cpb.GetCaseRequest(name=name))).case
+    # A case's lists are paged (issue 12): the first page of each, and a link to more.
+    parent, by_case = f"tenants/{o.tenant}", f'case = "{name}"'
+    documents = await page_of(
+        request,
+        o,
+        "ListDocuments",
+        cpb.ListDocumentsRequest(parent=parent, filter=by_case, order_by="drafted_time"),
+        "documents",
+        "documents_page",
+    )
+    deadlines = await page_of(
+        request,
+        o,
+        "ListDeadlines",
+        cpb.ListDeadlinesRequest(parent=parent, filter=by_case),
+        "deadlines",
+        "deadlines_page",
+    )
+    ledger = await page_of(
+        request,
+        o,
+        "ListLedgerEntries",
+        cpb.ListLedgerEntriesRequest(parent=name),
+        "entries",
+        "ledger_page",
+    )
     verified = await call(request, o, "cases", "VerifyLedger", cpb.VerifyLedgerRequest(case=name))
     recordings = await call(
         request, o, "media", "ListRecordings", mpb.ListRecordingsRequest(case=name)
@@ -104,6 +130,9 @@ async def show(request: Request, o: Officer) -> Response:
         request,
         "case.html",
         case=case,
+        documents=documents,
+        deadlines=deadlines,
+        ledger=ledger,
         verified=verified,
         recordings=list(recordings.recordings),
         draftable=draftable,
@@ -124,11 +153,13 @@ async def show(request: Request, o: Officer) -> Response:
         **entrustments.helpers(),
         sent=request.query_params.get("sent", ""),
         uploaded=request.query_params.get("uploaded", ""),
-        refs=_refs(case, list(recordings.recordings), list(services.records)),
+        refs=_refs(documents.items, list(recordings.recordings), list(services.records)),
     )
 
 
-def _refs(case: Any, recordings: list[Any], services: list[Any]) -> dict[str, tuple[str, str]]:
+def _refs(
+    documents: list[Any], recordings: list[Any], services: list[Any]
+) -> dict[str, tuple[str, str]]:
     """What a ledger entry's refs (the hashes it binds) point at on this page: a
     document (its title, linked), a recording, a 送达回执 or a piece of its evidence."""
     out: dict[str, tuple[str, str]] = {}
@@ -138,7 +169,7 @@ def _refs(case: Any, recordings: list[Any], services: list[Any]) -> dict[str, tu
         out[s.receipt_sha256] = ("#services", "送达回执")
         for e in s.evidence:
             out[e.sha256] = ("#services", "送达证据")
-    for d in case.documents:
+    for d in documents:  # the page shown: an entry of another page's document stays plain
         if d.content_sha256:
             out[d.content_sha256] = (f"/{d.name}", d.title_zh)
     return out

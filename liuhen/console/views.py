@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from functools import cache, wraps
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -121,3 +123,29 @@ def signed_in(page: Page) -> Callable[[Request], Awaitable[Response]]:
 
 async def call(request: Request, officer: Officer, service: str, method: str, msg: Any) -> Any:
     return await backend(request).call(officer.token, service, method, msg)
+
+
+@dataclass(frozen=True)
+class Listed:
+    """One page of a list shown in a section of a page, and the links to go on."""
+
+    items: list[Any]
+    more: str = ""  # the next page, "" on the last
+    first: str = ""  # back to the first page, "" on it
+
+
+async def page_of(
+    request: Request, o: Officer, method: str, msg: Any, field: str, param: str
+) -> Listed:
+    """A page of the cases service's List `method` (its items in `field`): the page the
+    query parameter `param` ("documents_page") names by its token, the first without,
+    with a link to the next page and back to the first, which land on the section
+    whose id is `param` without "_page"."""
+    token, anchor = request.query_params.get(param, ""), param.removesuffix("_page")
+    msg.page_token = token
+    reply = await call(request, o, "cases", method, msg)
+    path = request.url.path
+    more = ""
+    if reply.next_page_token:
+        more = f"{path}?{urlencode({param: reply.next_page_token})}#{anchor}"
+    return Listed(list(getattr(reply, field)), more, f"{path}#{anchor}" if token else "")

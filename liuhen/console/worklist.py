@@ -3,7 +3,7 @@ paged List call with a filter; the console keeps nothing."""
 
 from __future__ import annotations
 
-from collections import defaultdict
+import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
@@ -170,20 +170,25 @@ async def _incoming(request: Request, o: Officer) -> Section:
     return section
 
 
-async def _due_by_case(request: Request, o: Officer) -> dict[str, list[Any]]:
-    reply = await call(
-        request, o, "cases", "ListDeadlines", cpb.ListDeadlinesRequest(open_only=True)
-    )
-    due: dict[str, list[Any]] = defaultdict(list)
-    for d in reply.deadlines:
-        due[d.case_id].append(d)
-    return due
+async def _due_by_case(request: Request, o: Officer, shown: list[str]) -> dict[str, list[Any]]:
+    """The open deadlines of the cases shown (a page of them), earliest due first: one
+    `case = ... AND open = true` page each, not every open deadline of the tenant."""
+
+    async def of(case: str) -> list[Any]:
+        msg = cpb.ListDeadlinesRequest(
+            parent=f"tenants/{o.tenant}", filter=f'case = "{case}" AND open = true'
+        )
+        return list((await call(request, o, "cases", "ListDeadlines", msg)).deadlines)
+
+    found = await asyncio.gather(*(of(case) for case in shown))
+    return {case.split("/")[1]: items for case, items in zip(shown, found, strict=True)}
 
 
 @signed_in
 async def home(request: Request, o: Officer) -> Response:
     found = await sections(request, o)
-    due = await _due_by_case(request, o) if any(s.kind == "cases" for s in found) else {}
+    shown = list(dict.fromkeys(c.name for s in found if s.kind == "cases" for c in s.items))
+    due = await _due_by_case(request, o, shown)
     titles = {code: t.zh for code, t in catalogue.documents().items()}
     return render(
         request,

@@ -167,6 +167,8 @@ def _serial(value: Any) -> Any:
 
 def _deserial(value: Any, sample_type: Any) -> Any:
     python_type = getattr(sample_type, "python_type", str)
+    if python_type is int and (isinstance(value, bool) or not isinstance(value, int)):
+        raise bad_token()  # an integer key compared with text would fail in the database
     if python_type is datetime:
         return datetime.fromisoformat(value)
     if python_type is date:
@@ -198,13 +200,25 @@ class Page:
     after: tuple[Any, str] | None
 
 
-def page(kind: str, filter_text: str, order_by: str, page_size: int, token: str) -> Page:
+def page(
+    kind: str,
+    filter_text: str,
+    order_by: str,
+    page_size: int,
+    token: str,
+    *,
+    default: int = DEFAULT_PAGE,
+    maximum: int = MAX_PAGE,
+) -> Page:
+    """The paging a request asks for: `page_size` (0: `default`, at most `maximum`) and
+    where its token says the last page ended; INVALID_ARGUMENT for a token of another
+    method, filter or order."""
     if page_size < 0:
         raise InvalidArgument(
             "BAD_PAGE_SIZE", "page_size must not be negative", "每页数量不得为负", field="page_size"
         )
     key = _query_key(kind, filter_text, order_by)
-    size = min(page_size or DEFAULT_PAGE, MAX_PAGE)
+    size = min(page_size or default, maximum)
     if not token:
         return Page(kind, key, size, None)
     try:
@@ -260,13 +274,17 @@ def run(
     stmt: Select[Any],
     paging: Page,
     order: Ordering,
-    id_column: ColumnClause[Any],
+    id_column: ColumnClause[Any] | None,
     execute: Callable[[Select[Any]], Sequence[Any]],
     key_of: Callable[[Any], tuple[Any, str]],
 ) -> tuple[list[Any], str]:
-    """The page's rows and the next page token ("" on the last page)."""
+    """The page's rows and the next page token ("" on the last page). Without an
+    `id_column` the ordering column is unique on its own (a chain's seq): no tie-break."""
     col, desc = order.column, order.descending
-    if paging.after is not None:
+    if paging.after is not None and id_column is None:
+        value = _deserial(paging.after[0], col.type)
+        stmt = stmt.where(col < value if desc else col > value)
+    elif paging.after is not None and id_column is not None:
         value = _deserial(paging.after[0], col.type)
         last_id = paging.after[1]
         beyond = col < value if desc else col > value
@@ -276,7 +294,7 @@ def run(
         # the filter's range (100 ms against 6 ms for the first, bench.city, 10,000 cases).
         bound = col <= value if desc else col >= value
         stmt = stmt.where(bound, or_(beyond, and_(col == value, tie)))
-    keys = (col.desc(), id_column.desc()) if desc else (col.asc(), id_column.asc())
+    keys = tuple(c.desc() if desc else c.asc() for c in (col, id_column) if c is not None)
     rows = list(execute(stmt.order_by(*keys).limit(paging.size + 1)))
     if len(rows) <= paging.size:
         return rows, ""

@@ -7,12 +7,9 @@ from datetime import UTC, datetime
 from liuhen.cases.v1 import cases_pb2 as pb
 from liuhen.common.v1 import common_pb2
 from liuhen.media.v1 import media_pb2
-from liuhen.platform import deadlines, ledger
-from liuhen.platform.calendar import local_date
+from liuhen.platform import ledger
 from liuhen.platform.catalogue import document_type, state_zh
-from liuhen.platform.db import UnitOfWork, utcnow
 from liuhen.platform.timestamps import timestamp
-from services.cases import orm
 from services.cases.casefile import FileItem, RecordingRef
 from services.cases.model import Case, Document
 
@@ -59,8 +56,9 @@ def entry_to_pb(e: ledger.Entry) -> common_pb2.LedgerEntry:
     return entry
 
 
-def case_to_pb(c: Case, uow: UnitOfWork | None = None) -> pb.Case:
-    out = pb.Case(
+def case_to_pb(c: Case) -> pb.Case:
+    """The case's own fields: its documents, deadlines and ledger are listed apart."""
+    return pb.Case(
         name=f"cases/{c.id}",
         case_number=c.case_number,
         state=c.state,
@@ -76,14 +74,6 @@ def case_to_pb(c: Case, uow: UnitOfWork | None = None) -> pb.Case:
         av_reasons=[r for r in c.av_reasons.split(",") if r],
         av_required=c.av_required,
     )
-    if uow is not None:
-        today = local_date(utcnow())
-        out.documents.extend(document_to_pb(d) for d in orm.case_documents(uow, c.id))
-        out.deadlines.extend(
-            deadlines.to_proto(r, today) for r in deadlines.query(uow, case_id=c.id)
-        )
-        out.ledger.extend(entry_to_pb(e) for e in ledger.entries(uow, c.id))
-    return out
 
 
 def recording_ref(r: media_pb2.Recording) -> RecordingRef:

@@ -1,15 +1,18 @@
-"""ListCases and ListDocuments (AIP-132, 158, 160): one indexed range query per page,
-filtered on state, officers, overdue deadlines, text, and for documents the role next
-in the approval chain (what waits for a reviewer, the legal office or a head)."""
+"""ListCases, ListDocuments, ListDeadlines and ListLedgerEntries (AIP-132, 158, 160): one
+indexed range query per page, filtered on state, officers, overdue deadlines, text, and
+for documents the role next in the approval chain (what waits for a reviewer, the legal
+office or a head); a case's ledger in the order of its chain."""
 
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, or_
+from sqlalchemy import ColumnElement, and_, or_, select
 
-from liuhen.platform import listing
+from liuhen.platform import ledger, listing
 from liuhen.platform.db import UnitOfWork
+from liuhen.platform.deadlines import DeadlineRow
 from liuhen.platform.listing import FilterField, compare
 from liuhen.platform.overdue import overdue
 from liuhen.platform.service import parse_name
@@ -100,3 +103,101 @@ def list_documents(
         page_size=page_size,
         token=token,
     )
+
+
+DEADLINES_TABLE: Any = DeadlineRow.__table__
+DEADLINE_ORDER = {"due_on": ("due_on", DEADLINES_TABLE.c.due_on)}
+DEADLINES = listing.Listed("deadlines", DeadlineRow, DEADLINES_TABLE, DEADLINE_ORDER, "due_on")
+
+
+def _deadline_case(op: str, value: str) -> ColumnElement[bool]:
+    (case_id,) = parse_name(value, "cases/*", "filter")
+    return compare(DEADLINES_TABLE.c.case_id)(op, case_id)
+
+
+def _open(op: str, value: str) -> ColumnElement[bool]:
+    met: ColumnElement[Any] = DEADLINES_TABLE.c.met_at
+    return met.is_(None) if (value == "true") == (op == "=") else met.is_not(None)
+
+
+def deadline_fields(today: date) -> dict[str, FilterField]:
+    """`open` and `overdue` are said in SQL, so that the tenant's open deadlines are one
+    range of index 0016 (tenant_id, met_at, due_on), a case's one of 0007's."""
+
+    def _overdue(op: str, value: str) -> ColumnElement[bool]:
+        late = and_(DEADLINES_TABLE.c.met_at.is_(None), DEADLINES_TABLE.c.due_on < today)
+        return late if (value == "true") == (op == "=") else ~late
+
+    return {
+        "case": FilterField(EQ, _deadline_case),
+        "officer": FilterField(EQ, compare(DEADLINES_TABLE.c.officer)),
+        "open": FilterField(EQ, _open, boolean=True),
+        "overdue": FilterField(EQ, _overdue, boolean=True),
+    }
+
+
+def deadline_filter(
+    filter_text: str,
+    *,
+    case: str = "",
+    officer: str = "",
+    overdue: bool = False,
+    open_: bool = False,
+) -> str:
+    """The filter with ListDeadlines' deprecated fields said as terms, so that a page
+    token, keyed on the filter, belongs to them too."""
+
+    def quoted(value: str) -> str:
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+    terms = [filter_text.strip()] if filter_text.strip() else []
+    terms += [f"case = {quoted(case)}"] if case else []
+    terms += [f"officer = {quoted(officer)}"] if officer else []
+    terms += ["overdue = true"] if overdue else []
+    terms += ["open = true"] if open_ else []
+    return " AND ".join(terms)
+
+
+def list_deadlines(
+    session: Any, tenant: str, *, today: date, filter_text: str, page_size: int, token: str
+) -> tuple[list[DeadlineRow], str]:
+    """A page of the tenant's deadlines, earliest due first (ties by id)."""
+    return listing.list_page(
+        session,
+        tenant,
+        DEADLINES,
+        deadline_fields(today),
+        filter_text=filter_text,
+        order_by="",
+        page_size=page_size,
+        token=token,
+    )
+
+
+LEDGER_TABLE: Any = ledger.LedgerRow.__table__
+LEDGER_PAGE, LEDGER_MAX_PAGE = 100, 1000
+
+
+def list_ledger_entries(
+    uow: UnitOfWork, case_id: str, *, page_size: int, token: str
+) -> tuple[list[ledger.Entry], str]:
+    """A page of the case's chain, oldest first: a range of the ledger's primary key
+    (tenant_id, case_id, seq), after the seq the token names."""
+    seq = LEDGER_TABLE.c.seq
+    paging = listing.page(
+        f"ledger:{case_id}", "", "", page_size, token, default=LEDGER_PAGE, maximum=LEDGER_MAX_PAGE
+    )
+    stmt = (
+        select(*LEDGER_TABLE.columns)
+        .select_from(ledger.LedgerRow)  # the mapped class: this transaction's entries flush
+        .where(ledger.LedgerRow.tenant_id == uow.tenant, ledger.LedgerRow.case_id == case_id)
+    )
+    rows, next_token = listing.run(
+        stmt,
+        paging,
+        listing.Ordering(seq, False),
+        None,
+        lambda s: list(uow.session.execute(s)),
+        lambda row: (row.seq, ""),
+    )
+    return [ledger._entry(r) for r in rows], next_token

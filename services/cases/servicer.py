@@ -7,11 +7,10 @@ import grpc
 from liuhen.cases.v1 import cases_pb2 as pb
 from liuhen.cases.v1 import cases_pb2_grpc
 from liuhen.intake.v1 import intake_pb2, intake_pb2_grpc
-from liuhen.platform import deadlines, listing
+from liuhen.platform import listing
 from liuhen.platform.auth import Principal
 from liuhen.platform.bootstrap import Platform
-from liuhen.platform.calendar import local_date
-from liuhen.platform.db import UnitOfWork, utcnow
+from liuhen.platform.db import UnitOfWork
 from liuhen.platform.errors import InvalidArgument
 from liuhen.platform.server import current_principal
 from liuhen.platform.service import parse_name
@@ -90,11 +89,8 @@ class CasesServicer(
         self, request: pb.GetCaseRequest, context: grpc.ServicerContext
     ) -> pb.GetCaseResponse:
         (case_id,) = parse_name(request.name, "cases/*")
-        basic = request.view == pb.CASE_VIEW_BASIC
         return self.read(
-            lambda uow, who: pb.GetCaseResponse(
-                case=case_to_pb(handlers.load_case(uow, case_id), None if basic else uow)
-            )
+            lambda uow, who: pb.GetCaseResponse(case=case_to_pb(handlers.load_case(uow, case_id)))
         )
 
     def RecordMaterial(
@@ -299,29 +295,6 @@ class CasesServicer(
                 )
             ),
         )
-
-    def ListDeadlines(
-        self, request: pb.ListDeadlinesRequest, context: grpc.ServicerContext
-    ) -> pb.ListDeadlinesResponse:
-        case_id = parse_name(request.case, "cases/*", "case")[0] if request.case else ""
-        today = local_date(utcnow())  # overdue by Wuhan's date, on the PRC calendar
-
-        def work(uow: UnitOfWork, _who: object) -> pb.ListDeadlinesResponse:
-            rows = deadlines.query(
-                uow,
-                case_id=case_id,
-                officer=request.officer,
-                open_only=request.open_only,
-                due_before=today if request.overdue_only else None,
-            )
-            items = [deadlines.to_proto(r, today) for r in rows]
-            if request.overdue_only:
-                items = [d for d in items if d.state == "overdue"]
-            elif request.open_only:
-                items = [d for d in items if d.state != "met"]
-            return pb.ListDeadlinesResponse(deadlines=items)
-
-        return self.read(work)
 
     def MarkCase(
         self, request: pb.MarkCaseRequest, context: grpc.ServicerContext

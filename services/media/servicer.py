@@ -77,11 +77,11 @@ class MediaServicer(SupervisionReportRpcs, media_pb2_grpc.MediaServiceServicer):
     # --- blocking helpers (run on the `calls` pool) ---------------------------------
 
     def _case(self, case_id: str, principal: Principal) -> AssignedCase:
-        """The case's labels and handler from the cases service, without its documents
-        and ledger (a case grows; this answer does not). NOT_FOUND passes on."""
+        """The case's labels and handler from the cases service (GetCase carries no
+        documents or ledger: a case grows; this answer does not). NOT_FOUND passes on."""
         case = self.platform.call(
             cases_pb2_grpc.CasesServiceStub(self.platform.channel("cases")).GetCase,
-            cases_pb2.GetCaseRequest(name=f"cases/{case_id}", view=cases_pb2.CASE_VIEW_BASIC),
+            cases_pb2.GetCaseRequest(name=f"cases/{case_id}"),
             self.platform.forward(principal.tenant),
         ).case
         return AssignedCase(

@@ -12,9 +12,9 @@ from pathlib import Path
 import grpc
 import pytest
 
-from liuhen.cases.v1 import cases_pb2 as cpb
 from liuhen.cli.processes import env_for, free_ports
 from liuhen.media.v1 import media_pb2 as pb
+from liuhen.paging import case_ledger
 from tests.e2e.test_demo import ROOT, clean_env
 from tests.service.test_media import TENANT, footage, metadata, open_case, requests
 from tests.support import Client, Site, rid, running_site
@@ -109,10 +109,8 @@ def test_kill_9_during_and_after_an_upload_loses_no_offsite_copy_and_leaves_noth
         ).check
         assert (check.state, check.offsite_sha256) == ("verified", rec.sha256)
         assert check.offsite_state == pb.OFFSITE_STATE_VERIFIED
-        ledger = site.client("cases", TENANT, "handler1").GetCase(
-            cpb.GetCaseRequest(name=case.name)
-        )
-        actions = [e.action for e in ledger.case.ledger]
+        ledger = case_ledger(site.client("cases", TENANT, "handler1"), case.name)
+        actions = [e.action for e in ledger]
         assert actions.count("recording.stored") == 1
         assert actions.count("recording.offsite_copied") == 1
         assert leftovers(home) == []

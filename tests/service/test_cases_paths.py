@@ -11,8 +11,10 @@ import grpc
 
 from liuhen.cases.v1 import cases_pb2 as cpb
 from liuhen.media.v1 import media_pb2 as mpb
+from liuhen.paging import case_documents, case_ledger
 from liuhen.platform.clock import SettableClock
 from tests.service.test_cases_steps import (
+    JA,
     cases,
     deadlines,
     draft,
@@ -51,7 +53,7 @@ def assert_closed_to_changes(site: Site, case: str) -> None:
 
 
 def transitions(site: Site, case: str) -> list[str]:
-    ledger = cases(site).GetCase(cpb.GetCaseRequest(name=case)).case.ledger
+    ledger = case_ledger(cases(site), case)
     return [e.action for e in ledger if e.action in ("case.advanced", "case.archived")]
 
 
@@ -168,7 +170,7 @@ def test_art30_criminal_referral_declined_then_reconsidered_and_filed(site: Site
     assert (code, reason) == (grpc.StatusCode.FAILED_PRECONDITION, "STEP_OUT_OF_ORDER")
     assert "criminal_referral_letter" in details
     sent = refer(site, case)
-    documents = cases(site).GetCase(cpb.GetCaseRequest(name=case)).case.documents
+    documents = case_documents(cases(site), JA, case)
     letter = next(d for d in documents if d.type == "criminal_referral_letter")
     replay = cpb.SendDeskDocumentRequest(request_id=rid(), document=letter.name)
     code, reason, _, details = fails(cases(site).SendCriminalReferral, replay)

@@ -16,6 +16,7 @@ from liuhen.cases.v1 import cases_pb2 as cpb
 from liuhen.common.v1 import common_pb2
 from liuhen.enforcement.v1 import enforcement_pb2 as epb
 from liuhen.media.v1 import media_pb2 as mpb
+from liuhen.paging import case_ledger
 from liuhen.platform.bootstrap import embedded_issuer
 from liuhen.platform.db import utcnow
 from tests.samples import sample_content
@@ -191,7 +192,7 @@ def test_art29_reviewer_returns_with_comments_and_the_handler_resubmits(site: Si
     assert (code, reason) == (grpc.StatusCode.FAILED_PRECONDITION, "NOT_SUBMITTED")
     done = through_chain(site, submit(site, back))
     assert done.state == "effective" and state_of(site, case) == "revoked"
-    ledger = cases(site).GetCase(cpb.GetCaseRequest(name=case)).case.ledger
+    ledger = case_ledger(cases(site), case)
     returned = [e for e in ledger if e.action == "document.returned"]
     assert len(returned) == 1 and returned[0].actor.role == "reviewer"
 
@@ -478,5 +479,5 @@ def test_art18_materials_handed_in_during_the_investigation_are_stamped(site: Si
     assert (code, reason, meta["article"]) == (
         grpc.StatusCode.INVALID_ARGUMENT, "COPY_NOT_CHECKED", "seed Art 9, 18",
     )  # fmt: skip
-    ledger = handler.GetCase(cpb.GetCaseRequest(name=case)).case.ledger
+    ledger = case_ledger(handler, case)
     assert [e.action for e in ledger][-1] == "material.received"

@@ -41,7 +41,7 @@ def written(site: Site, tmp_path: Path) -> Path:
     site.client("media", JA, "handler1").UploadRecording(iter(recording(case)))
     call = caller(site)
     head = lambda s, m, r: getattr(site.client(s, JA, "head1"), m)(r)  # noqa: E731
-    out = bundle.witnessed_bundle(head, call, case, tmp_path / "bundle.zip")
+    out = bundle.witnessed_bundle(head, call, case, tmp_path / "bundle.zip", tenant=JA)
     with zipfile.ZipFile(out) as z:
         assert json.loads(z.read("recordings.json"))
         assert any(n.startswith("documents/") for n in z.namelist())

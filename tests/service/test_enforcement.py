@@ -19,6 +19,7 @@ from grpc_status import rpc_status
 from liuhen.cases.v1 import cases_pb2 as cpb
 from liuhen.enforcement.v1 import enforcement_pb2 as pb
 from liuhen.intake.v1 import intake_pb2 as ipb
+from liuhen.paging import case_ledger
 from liuhen.platform.clock import SettableClock
 from liuhen.platform.ports import ObjectNotFound
 from tests.samples import sample_content
@@ -221,8 +222,7 @@ def test_art37_direct_service_records_receipt_and_starts_art28_rectification_per
     assert list(listed) == [record]
 
     cases = site.client("cases", JA, "handler1")
-    full = cases.GetCase(cpb.GetCaseRequest(name=case)).case
-    served = [e for e in full.ledger if e.action == "document.served"]
+    served = [e for e in case_ledger(cases, case) if e.action == "document.served"]
     assert len(served) == 1
     assert list(served[0].refs) == [order.content_sha256, record.receipt_sha256]
     assert served[0].service == "enforcement"
@@ -280,8 +280,8 @@ def test_art28_a_second_service_of_the_same_document_starts_no_new_period(site: 
         if d.subject == order.name
     ]
     assert sorted(rules) == ["rectification_period", "rectification_verified"]
-    ledger = site.client("cases", JA, "handler1").GetCase(cpb.GetCaseRequest(name=case)).case
-    assert [e.action for e in ledger.ledger].count("document.served") == 2
+    ledger = case_ledger(site.client("cases", JA, "handler1"), case)
+    assert [e.action for e in ledger].count("document.served") == 2
 
 
 def test_art37_4_fax_or_email_refused_for_decision_documents(

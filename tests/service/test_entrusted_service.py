@@ -15,6 +15,7 @@ import pytest
 
 from liuhen.cases.v1 import cases_pb2 as cpb
 from liuhen.enforcement.v1 import enforcement_pb2 as pb
+from liuhen.paging import case_ledger
 from liuhen.platform import ledger
 from liuhen.platform.clock import SettableClock
 from liuhen.platform.polling import wait_for
@@ -167,8 +168,7 @@ def service_record(site: Site, tenant: str, case: str) -> pb.ServiceRecord:
 
 
 def ledger_actions(site: Site, tenant: str, case: str) -> list[str]:
-    got = site.client("cases", tenant, "handler1").GetCase(cpb.GetCaseRequest(name=case)).case
-    return [e.action for e in got.ledger]
+    return [e.action for e in case_ledger(site.client("cases", tenant, "handler1"), case)]
 
 
 def test_art37_5_entrusted_service_between_two_districts_lands_on_the_handling_case(

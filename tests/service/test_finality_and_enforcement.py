@@ -11,6 +11,7 @@ import grpc
 
 from liuhen.cases.v1 import cases_pb2 as cpb
 from liuhen.enforcement.v1 import enforcement_pb2 as epb
+from liuhen.paging import case_documents
 from liuhen.platform.clock import SettableClock
 from liuhen.platform.db import utcnow
 from liuhen.platform.polling import wait_for
@@ -207,8 +208,8 @@ def court_round_trip(site: Site, clock: SettableClock) -> None:
     assert wait_for(lambda: applied(site, accepted), "the acceptance").state == "applied"
     ruling = answer(site, "court_ruling", letter, ruling="准予强制执行", enforce=True)
     assert wait_for(lambda: applied(site, ruling), "the ruling").state == "applied"
-    got = cases(site).GetCase(cpb.GetCaseRequest(name=case)).case
-    landed = {d.type for d in got.documents if d.from_site == "jiangan.court"}
+    got = case_documents(cases(site), "jiangan", case)
+    landed = {d.type for d in got if d.from_site == "jiangan.court"}
     assert landed == {"court_acceptance", "court_ruling"}
     met = deadlines(site, case, open_only=False)["court_application"]
     assert (met.state, met.late) == ("met", False)
@@ -328,8 +329,8 @@ def test_art21_2_a_districts_cross_province_request_travels_through_the_city_and
     answer(site, "assistance_reply", letter, findings="该公司在外省无用工记录", handler_name="省局")
 
     def landed() -> list[cpb.Document]:
-        got = handler.GetCase(cpb.GetCaseRequest(name=case)).case
-        return [d for d in got.documents if d.type == "assistance_reply"]
+        got = case_documents(handler, "jiangan", case)
+        return [d for d in got if d.type == "assistance_reply"]
 
     [reply] = wait_for(landed, "the province's reply on the district's case")
     assert reply.from_site == "wuhan"

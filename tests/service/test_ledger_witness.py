@@ -11,6 +11,7 @@ import sqlite3
 import pytest
 
 from liuhen.cases.v1 import cases_pb2 as cpb
+from liuhen.paging import case_ledger
 from liuhen.platform import checkpoints, ledger, merkle, tlog
 from liuhen.platform.archive import Archive
 from liuhen.platform.db import Database
@@ -47,8 +48,8 @@ def test_art45_a_districts_checkpoint_is_cosigned_by_the_city_and_kept_under_loc
     case, size = witnessed_case(site)
     v = verify(site, case)
     assert v.ok and v.unwitnessed == 0, v.detail
-    shown = site.client("cases", JA, "handler1").GetCase(cpb.GetCaseRequest(name=case)).case
-    assert sorted(e.leaf_index for e in shown.ledger) == list(range(len(shown.ledger)))
+    shown = case_ledger(site.client("cases", JA, "handler1"), case)
+    assert sorted(e.leaf_index for e in shown) == list(range(len(shown)))
     archive = Archive(FileObjectStore(site.settings.home / "objects"))
     with Database(site.settings.db_url()).unit_of_work(JA) as uow:
         log = tlog.log_id(uow)

@@ -18,6 +18,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from liuhen.cases.v1 import cases_pb2 as cpb
 from liuhen.intake.v1 import intake_pb2 as ipb
 from liuhen.media.v1 import media_pb2 as pb
+from liuhen.paging import case_ledger
 from services.media.model import retain_until
 from tests.support import Client, Site, rid
 
@@ -169,7 +170,7 @@ def test_art41_every_stored_recording_enters_the_case_ledger_by_hash(site: Site)
     case = open_case(site)
     rec = upload(site.client("media", TENANT, "handler1"), metadata(case.name), footage(128 * KIB))
     cases = site.client("cases", TENANT, "head1")
-    ledger = cases.GetCase(cpb.GetCaseRequest(name=case.name)).case.ledger
+    ledger = case_ledger(cases, case.name)
     stored = [e for e in ledger if e.action == "recording.stored"]
     assert len(stored) == 1
     assert (stored[0].service, list(stored[0].refs)) == ("media", [rec.sha256])
@@ -185,11 +186,7 @@ def test_retry_with_the_same_request_id_returns_the_first_result(site: Site) -> 
     assert upload(media, meta, chunks) == first
     listed = media.ListRecordings(pb.ListRecordingsRequest(case=case.name)).recordings
     assert list(listed) == [first]
-    ledger = (
-        site.client("cases", TENANT, "head1")
-        .GetCase(cpb.GetCaseRequest(name=case.name))
-        .case.ledger
-    )
+    ledger = case_ledger(site.client("cases", TENANT, "head1"), case.name)
     assert [e.action for e in ledger].count("recording.stored") == 1
 
 
@@ -330,8 +327,8 @@ def test_art41_offsite_copy_is_verified_by_hash_and_recorded_in_the_ledger(site:
         pb.VerifyOffsiteCopyRequest(request_id=rid(), name=rec.name, wait_seconds=5)
     )
     assert (reply.check.state, reply.check.offsite_sha256) == ("verified", rec.sha256)
-    ledger = site.client("cases", TENANT, "head1").GetCase(cpb.GetCaseRequest(name=case.name))
-    checks = [e for e in ledger.case.ledger if e.action == "recording.offsite_verified"]
+    ledger = case_ledger(site.client("cases", TENANT, "head1"), case.name)
+    checks = [e for e in ledger if e.action == "recording.offsite_verified"]
     assert len(checks) == 1 and list(checks[0].refs) == [rec.sha256, rec.sha256]
 
 
@@ -354,7 +351,7 @@ def test_art45_a_legal_hold_is_placed_by_the_reviewer_and_recorded(site: Site) -
     assert reply.legal_hold
     objects = site.running["media"].platform.objects
     assert objects.head(TENANT, rec.object_key).legal_hold
-    ledger = site.client("cases", TENANT, "head1").GetCase(cpb.GetCaseRequest(name=case.name))
+    ledger = case_ledger(site.client("cases", TENANT, "head1"), case.name)
     # the off-site copier appends its own entry whenever the copy lands: look past it
-    actions = [e.action for e in ledger.case.ledger if e.action != "recording.offsite_copied"]
+    actions = [e.action for e in ledger if e.action != "recording.offsite_copied"]
     assert actions[-1] == "recording.legal_hold_placed"

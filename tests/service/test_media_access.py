@@ -12,6 +12,7 @@ import pytest
 
 from liuhen.cases.v1 import cases_pb2 as cpb
 from liuhen.media.v1 import media_pb2 as pb
+from liuhen.paging import case_ledger
 from tests.service.test_media import TENANT, footage, metadata, open_case, upload
 from tests.support import Client, Site, rid, status_of
 
@@ -104,8 +105,8 @@ def test_art44_a_reviewer_reads_a_byte_range_directly_and_the_read_is_registered
     )
     assert first.actor_name == "审理员甲" and first.approvers == "" and first.access_request == ""
     assert first.name == parts[0].access_entry
-    ledger = site.client("cases", TENANT, "handler1").GetCase(cpb.GetCaseRequest(name=case.name))
-    viewed = [e for e in ledger.case.ledger if e.action == "recording.viewed"]
+    ledger = case_ledger(site.client("cases", TENANT, "handler1"), case.name)
+    viewed = [e for e in ledger if e.action == "recording.viewed"]
     assert [e.hash for e in viewed][:1] == [first.ledger_hash]
 
 
@@ -208,8 +209,8 @@ def test_art44_an_approved_copy_has_a_manifest_and_is_logged(site: Site) -> None
     assert manifest.size_bytes == SIZE and manifest.file_name.endswith(".mp4")
     assert manifest.approval_ledger_hash == approved.approvals[0].ledger_hash
 
-    ledger = site.client("cases", TENANT, "handler1").GetCase(cpb.GetCaseRequest(name=case.name))
-    by_hash = {e.hash: e.action for e in ledger.case.ledger}
+    ledger = case_ledger(site.client("cases", TENANT, "handler1"), case.name)
+    by_hash = {e.hash: e.action for e in ledger}
     assert by_hash[manifest.approval_ledger_hash] == "recording.copy_approved"
     assert by_hash[made.ledger_hash] == "recording.copied"
     entries = reviewer.ListRecordingAccessEntries(

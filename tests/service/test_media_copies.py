@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from liuhen.cases.v1 import cases_pb2 as cpb
 from liuhen.media.v1 import media_pb2 as pb
+from liuhen.paging import case_ledger
 from services.media.offsite import OffsiteCopier
 from tests.service.test_media import TENANT, footage, metadata, open_case, upload
 from tests.support import Site, rid
@@ -44,8 +44,8 @@ def test_art45_an_altered_byte_in_the_object_folder_is_a_finding_and_an_alarm(
     assert found.primary_sha256 != rec.sha256 and found.offsite_sha256 == rec.sha256
     assert any("ALARM fixity altered" in r.getMessage() for r in caplog.records)
     # GetRecording still reports the recorded hash; the ledger holds the finding.
-    ledger = site.client("cases", TENANT, "handler1").GetCase(cpb.GetCaseRequest(name=case.name))
-    findings = [e for e in ledger.case.ledger if e.action == "recording.fixity_failed"]
+    ledger = case_ledger(site.client("cases", TENANT, "handler1"), case.name)
+    findings = [e for e in ledger if e.action == "recording.fixity_failed"]
     assert len(findings) == 1 and findings[0].refs == [rec.sha256]
 
 
@@ -73,8 +73,8 @@ def test_art45_the_periodic_check_rehashes_both_copies_and_enters_only_findings(
         assert copier.sweep_fixity(a_day_later) == 2
     assert copier.sweep_fixity(a_day_later) == 0  # each recording once per fixity_interval_s
     assert any("ALARM fixity altered" in r.getMessage() for r in caplog.records)
-    ledger = site.client("cases", TENANT, "handler1").GetCase(cpb.GetCaseRequest(name=case.name))
-    findings = [e for e in ledger.case.ledger if e.action.startswith("recording.fixity")]
+    ledger = case_ledger(site.client("cases", TENANT, "handler1"), case.name)
+    findings = [e for e in ledger if e.action.startswith("recording.fixity")]
     assert [(e.action, e.refs) for e in findings] == [("recording.fixity_failed", [altered.sha256])]
 
 

@@ -12,6 +12,7 @@ import pytest
 
 from liuhen.cases.v1 import cases_pb2 as cpb
 from liuhen.media.v1 import media_pb2 as pb
+from liuhen.paging import case_ledger
 from liuhen.platform.errors import InvalidArgument
 from services.media.model import lock_years_of_kind
 from tests.service.test_cases_steps import cases, effective
@@ -46,7 +47,7 @@ def test_art43_archiving_locks_the_footage_for_the_period_of_the_files_kind(
 
         # A retried archive changes nothing and enters nothing twice.
         assert cases(site, "reviewer1").ArchiveCase(again).case.state == "archived"
-        ledger = cases(site).GetCase(cpb.GetCaseRequest(name=case)).case.ledger
+        ledger = case_ledger(cases(site), case)
         extended = [e for e in ledger if e.action == "recording.retention_extended"]
         assert len(extended) == 1
 

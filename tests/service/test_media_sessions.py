@@ -16,6 +16,7 @@ from grpc_status import rpc_status
 from liuhen.cases.v1 import cases_pb2 as cpb
 from liuhen.intake.v1 import intake_pb2 as ipb
 from liuhen.media.v1 import media_pb2 as pb
+from liuhen.paging import case_ledger
 from liuhen.platform.ports import ObjectLocked
 from services.media.model import retain_until
 from tests.service.test_cases_steps import draft, effective, submit, through_chain
@@ -92,8 +93,8 @@ def flagged(site: Site, case: str) -> list[str]:
 
 
 def ledger_actions(site: Site, case: str) -> list[str]:
-    got = site.client("cases", TENANT, "handler1").GetCase(cpb.GetCaseRequest(name=case))
-    return [e.action for e in got.case.ledger if e.action.startswith("session.")]
+    got = case_ledger(site.client("cases", TENANT, "handler1"), case)
+    return [e.action for e in got if e.action.startswith("session.")]
 
 
 def refused(call: object, request: object) -> tuple[grpc.StatusCode, str, dict[str, str]]:

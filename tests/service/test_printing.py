@@ -15,6 +15,7 @@ import pytest
 from liuhen.cases.v1 import cases_pb2 as cpb
 from liuhen.cli import demo, prints
 from liuhen.enforcement.v1 import enforcement_pb2 as epb
+from liuhen.paging import case_documents, case_ledger
 from liuhen.platform.catalogue import document_type
 from services.cases.casefile import STAGES
 from tests.printing_support import fonts_embedded, pdf_text, squeeze
@@ -62,7 +63,7 @@ def test_art28_45_an_effective_order_prints_numbered_with_its_hash_in_the_ledger
     ):
         assert part in text
     assert all(emb == "yes" for _, emb in fonts_embedded(data))
-    ledger = cases(site).GetCase(cpb.GetCaseRequest(name=case)).case.ledger
+    ledger = case_ledger(cases(site), case)
     entry = next(e for e in ledger if e.seq == got.ledger_seq)
     assert entry.action == "document.effective" and got.part.sha256 in entry.refs
     second = effective(site, case, "rectification_order", ORDER, supersedes=order.name)
@@ -120,8 +121,10 @@ def test_art41_42_the_case_file_is_complete_in_the_order_of_the_stages(
     assert any(n.endswith("/registration") for n in names)
     assert any(n.endswith("/filing_approval") for n in names)
     full = cases(site).GetCase(cpb.GetCaseRequest(name=case)).case
+    ledger = case_ledger(cases(site), case)
     assert (full.state, full.state_zh) == ("rectifying", "限期改正中")
-    assert {d.name for d in full.documents if d.state == "effective"} <= set(names)
+    documents = case_documents(cases(site), "jiangan", case)
+    assert {d.name for d in documents if d.state == "effective"} <= set(names)
     assert got.retention == "10年" and "国家档案局令第8号" in got.retention_source
     out = tmp_path / "file.pdf"
     sha, manifest_path = prints.case_file(
@@ -130,7 +133,7 @@ def test_art41_42_the_case_file_is_complete_in_the_order_of_the_stages(
     manifest = json.loads(manifest_path.read_text("utf-8"))
     items = [i for i in manifest["items"] if i["kind"] != "recording"]
     assert [i["first_page"] for i in items] == sorted(i["first_page"] for i in items)
-    printed = {e.refs[1] for e in full.ledger if e.action == "document.effective"}
+    printed = {e.refs[1] for e in ledger if e.action == "document.effective"}
     assert printed <= {i["pdf_sha256"] for i in manifest["items"]}  # every print is bound
     text = pdf_text(out.read_bytes())
     for part in (
@@ -197,8 +200,8 @@ def test_art30_41_a_police_decision_is_filed_as_received_with_the_senders_number
         "police_filing_decision",
         {"filed": False, "reason": "证据不足", "sender_number": number},
     )
-    full = cases(site).GetCase(cpb.GetCaseRequest(name=case)).case
-    printed = {e.refs[0] for e in full.ledger if e.action == "document.effective"}
+    ledger = case_ledger(cases(site), case)
+    printed = {e.refs[0] for e in ledger if e.action == "document.effective"}
     assert decision.content_sha256 not in printed  # not this bureau's: no print, no 文号
     out = tmp_path / "file.pdf"
     _, manifest_path = prints.case_file(

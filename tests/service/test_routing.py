@@ -14,6 +14,7 @@ import pytest
 
 from liuhen.cases.v1 import cases_pb2 as cases
 from liuhen.intake.v1 import intake_pb2 as intake
+from liuhen.paging import case_documents
 from liuhen.platform import ledger
 from liuhen.platform.outbox import InboxRow, OutboxRow, topic_for_site
 from liuhen.platform.polling import wait_for
@@ -134,8 +135,8 @@ def reply(site: Site, message: str, username: str = "handler1", request_id: str 
 
 
 def replies_on_case(site: Site, case: str) -> list[cases.Document]:
-    got = site.client("cases", "jiangan", "handler1").GetCase(cases.GetCaseRequest(name=case))
-    return [d for d in got.case.documents if d.type == "assistance_reply"]
+    got = case_documents(site.client("cases", "jiangan", "handler1"), "jiangan", case)
+    return [d for d in got if d.type == "assistance_reply"]
 
 
 def publish(site: Site, tenant: str, value: bytes, key: str = "") -> None:

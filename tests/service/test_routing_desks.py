@@ -11,7 +11,7 @@ import uuid
 import grpc
 import pytest
 
-from liuhen.cases.v1 import cases_pb2 as cpb
+from liuhen.paging import case_documents
 from liuhen.platform.polling import wait_for
 from liuhen.routing.v1 import routing_pb2 as rpb
 from services.routing import desk
@@ -61,9 +61,7 @@ def test_art30_a_desk_answer_reaches_the_cases_service_as_its_document_type(
     message_id = from_desk(site, message, kind, case, filed=False, reason="证据不足")
     got = wait_for(lambda: settled(site, "jiangan", message_id), f"{message} applied or dead")
     assert got.envelope.sender == f"jiangan.{kind}"
-    documents = (
-        site.client("cases", "jiangan", "handler1").GetCase(cpb.GetCaseRequest(name=case)).case
-    ).documents
+    documents = case_documents(site.client("cases", "jiangan", "handler1"), "jiangan", case)
     if got.state == "applied":
         landed = [d for d in documents if d.type == document_type]
         assert landed and landed[0].from_site == f"jiangan.{kind}"

@@ -11,6 +11,7 @@ from typing import TypeVar
 import pytest
 
 from liuhen.cases.v1 import cases_pb2 as cpb
+from liuhen.paging import case_documents
 from liuhen.routing.v1 import routing_pb2 as rpb
 from services.run import start
 from tests.stack.conftest import stack
@@ -90,7 +91,7 @@ def test_design7_message_survives_routing_and_kafka_restarts_and_is_applied_once
     restart_routing(site)  # down again while the reply is on its way
 
     def replies() -> list[cpb.Document]:
-        docs = handler.GetCase(cpb.GetCaseRequest(name=case)).case.documents
+        docs = case_documents(handler, "jiangan", case)
         return [d for d in docs if d.type == "assistance_reply"]
 
     eventually(replies, "the reply on the jiangan case")

@@ -12,6 +12,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from liuhen.cases.v1 import cases_pb2 as cpb
 from liuhen.enforcement.v1 import enforcement_pb2 as pb
+from liuhen.paging import case_ledger
 from liuhen.platform.db import utcnow
 from liuhen.routing.v1 import routing_pb2 as rpb
 from tests.samples import sample_content
@@ -126,6 +127,6 @@ def test_art37_5_entrusted_service_crosses_kafka_and_survives_routing_restarts(
     ]
     assert [m.state for m in receipts] == ["applied"]
     cases = site.client("cases", HANDLING, "handler1")
-    ledger = cases.GetCase(cpb.GetCaseRequest(name=case)).case.ledger
+    ledger = case_ledger(cases, case)
     assert [e.action for e in ledger].count("document.served") == 1
     assert cases.VerifyLedger(cpb.VerifyLedgerRequest(case=case)).ok
