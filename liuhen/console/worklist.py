@@ -145,7 +145,10 @@ INCOMING_SHOWN = 20
 async def _incoming(request: Request, o: Officer) -> Section:
     """Transfers, designations, disputes and assistance requests received from other
     organisations (routing's inbox), newest first; all of them at /messages."""
-    found = [m for m in await messages.listed(request, o, "inbox") if m.envelope.type in INCOMING]
+    found: list[Any] = []
+    for type_ in INCOMING:  # the newest of each type: the newest of all are among them
+        page, _ = await messages.listed(request, o, "inbox", type_, page_size=INCOMING_SHOWN + 1)
+        found += page
     found.sort(key=lambda m: m.time.ToDatetime(), reverse=True)
     section = Section("收到的移送、指定管辖和协查", "messages", "", found[:INCOMING_SHOWN])
     section.next_page = "/messages?direction=inbox" if len(found) > INCOMING_SHOWN else ""

@@ -215,15 +215,11 @@ def page(kind: str, filter_text: str, order_by: str, page_size: int, token: str)
         raise bad_token() from exc
 
 
-def run(
-    stmt: Select[Any],
-    paging: Page,
-    order: Ordering,
-    id_column: ColumnClause[Any],
-    execute: Callable[[Select[Any]], Sequence[Any]],
-    key_of: Callable[[Any], tuple[Any, str]],
-) -> tuple[list[Any], str]:
-    """The page's rows and the next page token ("" on the last page)."""
+def keyset(
+    stmt: Select[Any], paging: Page, order: Ordering, id_column: ColumnClause[Any]
+) -> Select[Any]:
+    """`stmt` ordered, past the last page's last row and limited to one row more than
+    the page (which tells whether another page follows)."""
     col, desc = order.column, order.descending
     if paging.after is not None:
         value = _deserial(paging.after[0], col.type)
@@ -236,13 +232,29 @@ def run(
         bound = col <= value if desc else col >= value
         stmt = stmt.where(bound, or_(beyond, and_(col == value, tie)))
     keys = (col.desc(), id_column.desc()) if desc else (col.asc(), id_column.asc())
-    rows = list(execute(stmt.order_by(*keys).limit(paging.size + 1)))
+    return stmt.order_by(*keys).limit(paging.size + 1)
+
+
+def next_token(paging: Page, value: Any, last_id: str) -> str:
+    """The token of the page after the row whose order value and id these are."""
+    token = json.dumps({"k": paging.key, "v": _serial(value), "i": last_id})
+    return base64.urlsafe_b64encode(token.encode()).decode()
+
+
+def run(
+    stmt: Select[Any],
+    paging: Page,
+    order: Ordering,
+    id_column: ColumnClause[Any],
+    execute: Callable[[Select[Any]], Sequence[Any]],
+    key_of: Callable[[Any], tuple[Any, str]],
+) -> tuple[list[Any], str]:
+    """The page's rows and the next page token ("" on the last page)."""
+    rows = list(execute(keyset(stmt, paging, order, id_column)))
     if len(rows) <= paging.size:
         return rows, ""
     rows = rows[: paging.size]
-    value, last = key_of(rows[-1])
-    token = json.dumps({"k": paging.key, "v": _serial(value), "i": last})
-    return rows, base64.urlsafe_b64encode(token.encode()).decode()
+    return rows, next_token(paging, *key_of(rows[-1]))
 
 
 @dataclass(frozen=True)
