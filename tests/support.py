@@ -16,9 +16,9 @@ from typing import Any
 import grpc
 import jwt
 
-from liuhen.cases.v1 import cases_pb2_grpc
-from liuhen.enforcement.v1 import enforcement_pb2_grpc
-from liuhen.intake.v1 import intake_pb2_grpc
+from liuhen.cases.v1 import cases_internal_pb2_grpc, cases_pb2_grpc
+from liuhen.enforcement.v1 import enforcement_internal_pb2_grpc, enforcement_pb2_grpc
+from liuhen.intake.v1 import intake_internal_pb2_grpc, intake_pb2_grpc
 from liuhen.media.v1 import media_pb2_grpc
 from liuhen.platform.bootstrap import embedded_issuer
 from liuhen.platform.config import SERVICES, Settings
@@ -46,6 +46,10 @@ STUBS = {
     "media": media_pb2_grpc.MediaServiceStub,
     "routing": routing_pb2_grpc.RoutingServiceStub,
     "enforcement": enforcement_pb2_grpc.EnforcementServiceStub,
+    # The internal services only routing calls, on the same server as the public one.
+    "intake_internal": intake_internal_pb2_grpc.IntakeInternalServiceStub,
+    "cases_internal": cases_internal_pb2_grpc.CasesInternalServiceStub,
+    "enforcement_internal": enforcement_internal_pb2_grpc.EnforcementInternalServiceStub,
 }
 
 # The officers the tests act as: (username, role, name, certificate number).
@@ -96,7 +100,8 @@ class Site:
         )
 
     def channel(self, service: str) -> grpc.Channel:
-        return grpc.insecure_channel(self.settings.address(service))
+        """The service's channel; `cases_internal` is served by `cases`, and so on."""
+        return grpc.insecure_channel(self.settings.address(service.removesuffix("_internal")))
 
     def client(
         self, service: str, tenant: str, username: str, roles: tuple[str, ...] | None = None

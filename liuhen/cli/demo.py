@@ -362,7 +362,9 @@ def run(settings: Settings, say: Callable[[str], None] = print) -> dict[str, Any
                 for m in peer_handler(
                     "routing",
                     "ListMessages",
-                    rpb.ListMessagesRequest(direction="inbox", type="assistance_request"),
+                    rpb.ListMessagesRequest(
+                        direction="inbox", type="assistance_request", order_by="time desc"
+                    ),
                 ).messages
                 if m.envelope.message_id == sent.message_id
             ),
@@ -533,7 +535,7 @@ def _entrusted_service(handler: Officer, head: Officer, peer: Officer, case: str
         what=f"the entrustment in {PEER}'s inbox",
         probe=lambda: next(
             (m for m in peer("routing", "ListMessages", rpb.ListMessagesRequest(
-                direction="inbox", type="service_entrustment")).messages
+                direction="inbox", type="service_entrustment", order_by="time desc")).messages
              if m.envelope.message_id == message_id),
             None,
         ),
@@ -623,7 +625,9 @@ def _transfer(desk: Officer, head: Officer, peer_desk: Officer) -> dict[str, str
             (
                 m.detail.removeprefix("registered as ")
                 for m in peer_desk(
-                    "routing", "ListMessages", rpb.ListMessagesRequest(direction="inbox")
+                    "routing",
+                    "ListMessages",
+                    rpb.ListMessagesRequest(direction="inbox", order_by="time desc"),
                 ).messages
                 if m.envelope.message_id == slip.message_id and m.state == "applied"
             ),

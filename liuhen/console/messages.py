@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -71,15 +72,36 @@ def made_here(m: Any) -> str:
     return ""
 
 
-async def listed(request: Request, o: Officer, direction: str, type_: str = "") -> list[Any]:
+PAGE = 50
+# The sites' ledger traffic left out in the query, so every page is a full one.
+NOT_HIDDEN = " AND ".join(f"type != {t}" for t in sorted(HIDDEN))
+
+
+async def listed(
+    request: Request,
+    o: Officer,
+    direction: str,
+    type_: str = "",
+    *,
+    token: str = "",
+    page_size: int = PAGE,
+) -> tuple[list[Any], str]:
+    """One page of the site's messages, newest first, and the next page's token."""
     reply = await call(
         request,
         o,
         "routing",
         "ListMessages",
-        rpb.ListMessagesRequest(direction=direction, type=type_),
+        rpb.ListMessagesRequest(
+            direction=direction,
+            type=type_,
+            filter=NOT_HIDDEN,
+            order_by="time desc",
+            page_size=page_size,
+            page_token=token,
+        ),
     )
-    return [m for m in reply.messages if m.envelope.type not in HIDDEN]
+    return list(reply.messages), reply.next_page_token
 
 
 def helpers() -> dict[str, Any]:
@@ -95,9 +117,20 @@ def helpers() -> dict[str, Any]:
 async def index(request: Request, o: Officer) -> Response:
     direction = request.query_params.get("direction", "inbox")
     type_ = request.query_params.get("type", "")
-    found = await listed(request, o, direction if direction in ("inbox", "outbox") else "", type_)
+    token = request.query_params.get("page_token", "")
+    which = direction if direction in ("inbox", "outbox") else ""
+    found, next_token = await listed(request, o, which, type_, token=token)
+    query = {"direction": direction, "type": type_, "page_token": next_token}
+    next_page = f"/messages?{urlencode({k: v for k, v in query.items() if v})}"
     return render(
-        request, "messages.html", messages=found, direction=direction, type=type_, **helpers()
+        request,
+        "messages.html",
+        messages=found,
+        direction=direction,
+        type=type_,
+        next_page=next_page if next_token else "",
+        first_page=f"/messages?direction={direction}" if token else "",
+        **helpers(),
     )
 
 

@@ -162,7 +162,10 @@ async def _incoming(request: Request, o: Officer) -> Section:
     """Transfers, designations, disputes, assistance requests and entrusted services
     received from other organisations (routing's inbox), newest first; all of them at
     /messages."""
-    found = [m for m in await messages.listed(request, o, "inbox") if m.envelope.type in INCOMING]
+    found: list[Any] = []
+    for type_ in INCOMING:  # the newest of each type: the newest of all are among them
+        page, _ = await messages.listed(request, o, "inbox", type_, page_size=INCOMING_SHOWN + 1)
+        found += page
     found.sort(key=lambda m: m.time.ToDatetime(), reverse=True)
     title = "收到的移送、指定管辖、协查和委托送达"
     section = Section(title, "messages", "", found[:INCOMING_SHOWN])

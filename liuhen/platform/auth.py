@@ -28,6 +28,12 @@ AUDIENCE = "liuhen"
 ROLES = ("intake", "handler", "reviewer", "head", "bureau_head", "legal", "supervisor", "service")
 
 
+def service_client(service: str) -> str:
+    """The client a service's own token is issued to: its `azp` claim, which tells one
+    service's identity from another's (every service holds the same `service` role)."""
+    return f"liuhen-{service}"
+
+
 @dataclass(frozen=True)
 class Principal:
     tenant: str
@@ -42,6 +48,21 @@ class Principal:
     @property
     def is_service(self) -> bool:
         return "service" in self.roles
+
+    def is_service_of(self, service: str) -> bool:
+        """Whether this is `service`'s own identity (its token, not an officer's)."""
+        return self.is_service and self.client_id == service_client(service)
+
+    def require_service(self, service: str, *, action: str, action_zh: str) -> None:
+        """PERMISSION_DENIED unless `service` itself calls: an officer, or another
+        service of the site, may not do what only that service does (DESIGN §7)."""
+        if not self.is_service_of(service):
+            raise PermissionDenied(
+                "SERVICE_ONLY",
+                f"only the {service} service {action}",
+                f"仅限{service}服务调用：{action_zh}",
+                article="DESIGN §7",
+            )
 
     def require_role(self, *roles: str, action: str) -> None:
         """PERMISSION_DENIED unless the caller holds one of `roles` (roles.yaml)."""
@@ -174,7 +195,7 @@ class EmbeddedIssuer(TokenVerifier):
         return jwt.encode(claims, self._key, algorithm="RS256", headers={"kid": "embedded"})
 
     def service_token(self, tenant: str, service: str) -> str:
-        client = f"liuhen-{service}"
+        client = service_client(service)
         return self.mint(
             tenant, f"service-account-{client}", ["service"], client_id=client, ttl_s=300
         )

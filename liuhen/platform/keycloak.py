@@ -23,6 +23,7 @@ from liuhen.platform.auth import (
     Principal,
     TokenVerifier,
     _decode,
+    service_client,
     tenant_from_issuer,
     unverified_header,
 )
@@ -153,7 +154,7 @@ class KeycloakServiceTokens(ServiceTokens):
     ) -> None:
         super().__init__(service)
         self.base = base_url.rstrip("/")
-        self.client_id = f"liuhen-{service}"
+        self.client_id = service_client(service)
         self.http_timeout_s = http_timeout_s
         if not secret.value:  # Settings.client_secret refuses this first; never guess one
             raise ValueError(f"no client secret for {self.client_id}")

@@ -230,8 +230,9 @@ def page(
         raise bad_token() from exc
 
 
-def _token(paging: Page, value: Any, last: str) -> str:
-    token = json.dumps({"k": paging.key, "v": _serial(value), "i": last})
+def next_token(paging: Page, value: Any, last_id: str) -> str:
+    """The token of the page after the row whose order value and id these are."""
+    token = json.dumps({"k": paging.key, "v": _serial(value), "i": last_id})
     return base64.urlsafe_b64encode(token.encode()).decode()
 
 
@@ -267,19 +268,16 @@ def page_of_built(
     chosen = list(items[start : start + paging.size])
     if start + paging.size >= len(items):
         return chosen, ""
-    return chosen, _token(paging, position(chosen[-1]), version)
+    return chosen, next_token(paging, position(chosen[-1]), version)
 
 
-def run(
-    stmt: Select[Any],
-    paging: Page,
-    order: Ordering,
-    id_column: ColumnClause[Any] | None,
-    execute: Callable[[Select[Any]], Sequence[Any]],
-    key_of: Callable[[Any], tuple[Any, str]],
-) -> tuple[list[Any], str]:
-    """The page's rows and the next page token ("" on the last page). Without an
-    `id_column` the ordering column is unique on its own (a chain's seq): no tie-break."""
+
+def keyset(
+    stmt: Select[Any], paging: Page, order: Ordering, id_column: ColumnClause[Any] | None
+) -> Select[Any]:
+    """`stmt` ordered, past the last page's last row and limited to one row more than
+    the page (which tells whether another page follows). Without an `id_column` the
+    ordering column is unique on its own (a chain's seq): no tie-break."""
     col, desc = order.column, order.descending
     if paging.after is not None and id_column is None:
         value = _deserial(paging.after[0], col.type)
@@ -295,12 +293,23 @@ def run(
         bound = col <= value if desc else col >= value
         stmt = stmt.where(bound, or_(beyond, and_(col == value, tie)))
     keys = tuple(c.desc() if desc else c.asc() for c in (col, id_column) if c is not None)
-    rows = list(execute(stmt.order_by(*keys).limit(paging.size + 1)))
+    return stmt.order_by(*keys).limit(paging.size + 1)
+
+
+def run(
+    stmt: Select[Any],
+    paging: Page,
+    order: Ordering,
+    id_column: ColumnClause[Any] | None,
+    execute: Callable[[Select[Any]], Sequence[Any]],
+    key_of: Callable[[Any], tuple[Any, str]],
+) -> tuple[list[Any], str]:
+    """The page's rows and the next page token ("" on the last page)."""
+    rows = list(execute(keyset(stmt, paging, order, id_column)))
     if len(rows) <= paging.size:
         return rows, ""
     rows = rows[: paging.size]
-    value, last = key_of(rows[-1])
-    return rows, _token(paging, value, last)
+    return rows, next_token(paging, *key_of(rows[-1]))
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import BigInteger, LargeBinary, String, Text, select
+from sqlalchemy import BigInteger, Index, LargeBinary, String, Text, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from liuhen.platform import telemetry
@@ -112,6 +112,12 @@ def all_topics() -> list[str]:
 
 class OutboxRow(Base):
     __tablename__ = "platform_outbox"
+    # ListMessages pages by (tenant, created, id), filtered on type or state (AIP-158).
+    __table_args__ = (
+        Index("ix_platform_outbox_list_created", "tenant_id", "created", "message_id"),
+        Index("ix_platform_outbox_list_type", "tenant_id", "type", "created"),
+        Index("ix_platform_outbox_list_state", "tenant_id", "state", "created"),
+    )
     message_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     tenant_id: Mapped[str] = mapped_column(String(32), index=True)
     recipient: Mapped[str] = mapped_column(String(64))
@@ -126,6 +132,12 @@ class OutboxRow(Base):
 
 class InboxRow(Base):
     __tablename__ = "platform_inbox"
+    # ListMessages pages by (tenant, received, id), filtered on type or state (AIP-158).
+    __table_args__ = (
+        Index("ix_platform_inbox_list_received", "tenant_id", "received", "message_id"),
+        Index("ix_platform_inbox_list_type", "tenant_id", "type", "received"),
+        Index("ix_platform_inbox_list_state", "tenant_id", "state", "received"),
+    )
     tenant_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     message_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     type: Mapped[str] = mapped_column(String(64))

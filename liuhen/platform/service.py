@@ -16,7 +16,7 @@ from liuhen.platform.db import UnitOfWork, idempotent
 from liuhen.platform.errors import InvalidArgument, require
 from liuhen.platform.server import current_principal
 
-__all__ = ["ServicerBase", "call_sibling", "parse_name", "relay_error"]
+__all__ = ["InternalServicerBase", "ServicerBase", "call_sibling", "parse_name", "relay_error"]
 
 M = TypeVar("M", bound=Message)
 T = TypeVar("T")
@@ -57,6 +57,36 @@ class ServicerBase:
         principal = current_principal()
         with self.platform.db.unit_of_work(principal.tenant) as uow:
             return work(uow, principal)
+
+
+class InternalServicerBase(ServicerBase):
+    """A service's internal API: methods only the `caller` service, with its own
+    identity, calls (issue 12; DESIGN §7). Every `mutate` and `read` refuses anyone
+    else before the request is looked at, so a method cannot forget the check; the
+    method parses its request inside its work."""
+
+    caller = "routing"
+    serves = "applies what another organisation sent"
+    serves_zh = "应用外单位发来的消息"
+
+    def check_caller(self) -> Principal:
+        principal = current_principal()
+        principal.require_service(self.caller, action=self.serves, action_zh=self.serves_zh)
+        return principal
+
+    def mutate(
+        self,
+        method: str,
+        request: Message,
+        response_type: type[M],
+        work: Callable[[UnitOfWork, Principal], M],
+    ) -> M:
+        self.check_caller()
+        return super().mutate(method, request, response_type, work)
+
+    def read(self, work: Callable[[UnitOfWork, Principal], T]) -> T:
+        self.check_caller()
+        return super().read(work)
 
 
 _NAME = re.compile(r"^[a-z_]+/[^/]+(/[a-z_]+/[^/]+)*$")

@@ -258,13 +258,11 @@ def _check_sender(type_code: str, from_site: str, tenant: str) -> None:
 def _check_inbound(principal: Principal, type_code: str, from_site: str, tenant: str) -> None:
     """Only routing records what comes from outside, only of an inbound type, and only
     from the sender the catalogue names."""
-    if not principal.is_service:
-        raise PermissionDenied(
-            "SERVICE_ONLY",
-            "only the routing service records documents received from another organisation",
-            "仅限路由服务调用",
-            article="DESIGN §7",
-        )
+    principal.require_service(
+        "routing",
+        action="records documents received from another organisation",
+        action_zh="记录外单位送达的文书",
+    )
     if not lifecycle.step(type_code).inbound:
         raise FailedPrecondition(
             "UNEXPECTED_INBOUND",

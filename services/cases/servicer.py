@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import grpc
 
+from liuhen.cases.v1 import cases_internal_pb2, cases_internal_pb2_grpc, cases_pb2_grpc
 from liuhen.cases.v1 import cases_pb2 as pb
-from liuhen.cases.v1 import cases_pb2_grpc
 from liuhen.intake.v1 import intake_pb2, intake_pb2_grpc
 from liuhen.platform import listing
 from liuhen.platform.auth import Principal
@@ -32,6 +32,7 @@ from services.cases.convert import (
     document_to_pb,
     item_to_pb,
 )
+from services.cases.internal import CasesInternalServicer
 from services.cases.ledger_methods import LedgerMethods
 from services.cases.list_servicer import ListsMixin
 from services.cases.model import Officer
@@ -272,30 +273,6 @@ class CasesServicer(
 
         return self.mutate("SendAssistanceRequest", request, pb.SendAssistanceRequestResponse, work)
 
-    def RecordInboundDocument(
-        self, request: pb.RecordInboundDocumentRequest, context: grpc.ServicerContext
-    ) -> pb.RecordInboundDocumentResponse:
-        (case_id,) = parse_name(request.case, "cases/*", "case")
-        return self.mutate(
-            "RecordInboundDocument",
-            request,
-            pb.RecordInboundDocumentResponse,
-            lambda uow, who: pb.RecordInboundDocumentResponse(
-                document=document_to_pb(
-                    desks.record_inbound_document(
-                        uow,
-                        who,
-                        self.platform.calendar,
-                        case_id=case_id,
-                        type_code=request.type,
-                        content_json=request.content_json,
-                        from_site=request.from_site,
-                        correlation_id=request.correlation_id,
-                    )
-                )
-            ),
-        )
-
     def MarkCase(
         self, request: pb.MarkCaseRequest, context: grpc.ServicerContext
     ) -> pb.MarkCaseResponse:
@@ -434,6 +411,12 @@ class CasesServicer(
 def register(platform: Platform) -> object:
     def add(server: grpc.Server) -> list[str]:
         cases_pb2_grpc.add_CasesServiceServicer_to_server(CasesServicer(platform), server)
-        return [pb.DESCRIPTOR.services_by_name["CasesService"].full_name]
+        cases_internal_pb2_grpc.add_CasesInternalServiceServicer_to_server(
+            CasesInternalServicer(platform), server
+        )
+        return [
+            pb.DESCRIPTOR.services_by_name["CasesService"].full_name,
+            cases_internal_pb2.DESCRIPTOR.services_by_name["CasesInternalService"].full_name,
+        ]
 
     return add

@@ -175,13 +175,9 @@ def record_answer(
 ) -> Entrustment:
     """The entrusted site's 送达回执 (its date is the date of service; the periods run from
     it) or its refusal (the handling bureau may then serve otherwise), applied once."""
-    if not principal.is_service:
-        raise PermissionDenied(
-            "SERVICE_ONLY",
-            "only the routing service records what another site answers",
-            "仅限路由服务调用",
-            article="DESIGN §7",
-        )
+    principal.require_service(
+        "routing", action="records what another site answers", action_zh="记录外单位的答复"
+    )
     e = orm.entrustment_by_message(uow, correlation_id)
     if e is None or e.case_id != case_id:
         raise not_found("entrustment", f"cases/{case_id}/entrustments?message={correlation_id}")
@@ -273,11 +269,6 @@ def _record_refusal(
         },
         refs=[f"messages/{e.message_id}"],
     )
-
-
-def list_for_case(uow: UnitOfWork, case_id: str) -> list[tuple[Entrustment, Any]]:
-    rows = {r.id: r for r in deadlines.query(uow, case_id=case_id)}
-    return [(e, rows.get(e.deadline_id)) for e in orm.entrustments_of(uow, case_id)]
 
 
 # --- the entrusted site ---------------------------------------------------------------

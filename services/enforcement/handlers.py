@@ -199,9 +199,3 @@ def with_deadlines(
     uow: UnitOfWork, record: ServiceRecord
 ) -> tuple[ServiceRecord, list[deadlines.DeadlineRow]]:
     return record, orm.deadlines_of(uow, record)
-
-
-def list_records(
-    uow: UnitOfWork, case_id: str
-) -> list[tuple[ServiceRecord, list[deadlines.DeadlineRow]]]:
-    return [with_deadlines(uow, r) for r in orm.for_case(uow, case_id)]

@@ -29,6 +29,9 @@ service_records = Table(
     Column("deadline_ids", Text, nullable=False),
     Index("ix_enforcement_service_records_case", "tenant_id", "case_id"),
     Index("ix_enforcement_service_records_document", "tenant_id", "document_id"),
+    # ListServiceRecords pages by (tenant, served_at, id), of one case or all (AIP-158).
+    Index("ix_enforcement_service_records_list_served", "tenant_id", "served_at", "id"),
+    Index("ix_enforcement_service_records_list_case", "tenant_id", "case_id", "served_at", "id"),
 )
 
 Base.registry.map_imperatively(ServiceRecord, service_records)
@@ -60,6 +63,10 @@ entrustments = Table(
     Column("answered_at", UtcDateTime(), nullable=True),
     Index("ix_enforcement_entrustments_case", "tenant_id", "case_id"),
     Index("ix_enforcement_entrustments_message", "tenant_id", "message_id", unique=True),
+    # ListEntrustments pages by (tenant, sent_at, id), of one case, site or state (AIP-158).
+    Index("ix_enforcement_entrustments_list_sent", "tenant_id", "sent_at", "id"),
+    Index("ix_enforcement_entrustments_list_case", "tenant_id", "case_id", "sent_at", "id"),
+    Index("ix_enforcement_entrustments_list_state", "tenant_id", "state", "sent_at"),
 )
 
 Base.registry.map_imperatively(Entrustment, entrustments)
@@ -75,16 +82,6 @@ def get(uow: UnitOfWork, case_id: str, record_id: str) -> ServiceRecord | None:
     )
 
 
-def for_case(uow: UnitOfWork, case_id: str) -> list[ServiceRecord]:
-    return list(
-        uow.session.scalars(
-            select(ServiceRecord)
-            .where(service_records.c.case_id == case_id, service_records.c.tenant_id == uow.tenant)
-            .order_by(service_records.c.served_at, service_records.c.id)
-        )
-    )
-
-
 def deadlines_of(uow: UnitOfWork, record: ServiceRecord) -> list[deadlines.DeadlineRow]:
     wanted = set(record.deadlines)
     if not wanted:
@@ -96,16 +93,6 @@ def period_started(uow: UnitOfWork, *, case_id: str, subject: str, rule: str) ->
     """Whether a period of `rule` on `subject` was already started (served before)."""
     return any(
         row.subject == subject and row.rule == rule for row in deadlines.query(uow, case_id=case_id)
-    )
-
-
-def entrustments_of(uow: UnitOfWork, case_id: str) -> list[Entrustment]:
-    return list(
-        uow.session.scalars(
-            select(Entrustment)
-            .where(entrustments.c.tenant_id == uow.tenant, entrustments.c.case_id == case_id)
-            .order_by(entrustments.c.sent_at, entrustments.c.id)
-        )
     )
 
 

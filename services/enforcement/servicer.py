@@ -9,8 +9,12 @@ import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from liuhen.cases.v1 import cases_pb2, cases_pb2_grpc
+from liuhen.enforcement.v1 import (
+    enforcement_internal_pb2,
+    enforcement_internal_pb2_grpc,
+    enforcement_pb2_grpc,
+)
 from liuhen.enforcement.v1 import enforcement_pb2 as pb
-from liuhen.enforcement.v1 import enforcement_pb2_grpc
 from liuhen.intake.v1 import intake_pb2, intake_pb2_grpc
 from liuhen.platform import deadlines
 from liuhen.platform.auth import Principal
@@ -20,7 +24,7 @@ from liuhen.platform.db import UnitOfWork, utcnow
 from liuhen.platform.printing import registry
 from liuhen.platform.server import current_principal
 from liuhen.platform.service import ServicerBase, parse_name
-from services.enforcement import entrusting, entrustments, evidence, handlers
+from services.enforcement import entrusting, entrustments, evidence, handlers, lists
 from services.enforcement.entrusting import Entrustment
 from services.enforcement.methods import Evidence
 from services.enforcement.model import DocumentToServe, ServeDocument, ServiceRecord
@@ -237,17 +241,21 @@ class EnforcementServicer(ServicerBase, enforcement_pb2_grpc.EnforcementServiceS
     def ListServiceRecords(
         self, request: pb.ListServiceRecordsRequest, context: grpc.ServicerContext
     ) -> pb.ListServiceRecordsResponse:
-        collection = "intakes" if request.case.startswith("intakes/") else "cases"
-        (case_id,) = parse_name(request.case, f"{collection}/*", "case")
-        return self.read(
-            lambda uow, who: pb.ListServiceRecordsResponse(
-                records=[
-                    record_to_pb(*pair)
-                    for pair in handlers.list_records(uow, case_id)
-                    if pair[0].parent.startswith(collection)
-                ]
+        filter_text = lists.with_case(request.case, ("cases", "intakes"), request.filter)
+
+        def work(uow: UnitOfWork, who: Principal) -> pb.ListServiceRecordsResponse:
+            pairs, token = lists.list_records(
+                uow,
+                filter_text=filter_text,
+                order_by=request.order_by,
+                page_size=request.page_size,
+                token=request.page_token,
             )
-        )
+            return pb.ListServiceRecordsResponse(
+                records=[record_to_pb(*pair) for pair in pairs], next_page_token=token
+            )
+
+        return self.read(work)
 
 
 class EntrustmentServicer(EnforcementServicer):
@@ -269,7 +277,7 @@ class EntrustmentServicer(EnforcementServicer):
             pb.EntrustServiceResponse,
             lambda uow, who: pb.EntrustServiceResponse(
                 entrustment=entrustment_to_pb(
-                    *_with_deadline(
+                    *with_deadline(
                         uow,
                         entrustments.entrust(
                             uow,
@@ -288,14 +296,21 @@ class EntrustmentServicer(EnforcementServicer):
     def ListEntrustments(
         self, request: pb.ListEntrustmentsRequest, context: grpc.ServicerContext
     ) -> pb.ListEntrustmentsResponse:
-        (case_id,) = parse_name(request.case, "cases/*", "case")
-        return self.read(
-            lambda uow, who: pb.ListEntrustmentsResponse(
-                entrustments=[
-                    entrustment_to_pb(*pair) for pair in entrustments.list_for_case(uow, case_id)
-                ]
+        filter_text = lists.with_case(request.case, ("cases",), request.filter)
+
+        def work(uow: UnitOfWork, who: Principal) -> pb.ListEntrustmentsResponse:
+            pairs, token = lists.list_entrustments(
+                uow,
+                filter_text=filter_text,
+                order_by=request.order_by,
+                page_size=request.page_size,
+                token=request.page_token,
             )
-        )
+            return pb.ListEntrustmentsResponse(
+                entrustments=[entrustment_to_pb(*pair) for pair in pairs], next_page_token=token
+            )
+
+        return self.read(work)
 
     def ServeEntrustedDocument(
         self, request: pb.ServeEntrustedDocumentRequest, context: grpc.ServicerContext
@@ -348,38 +363,8 @@ class EntrustmentServicer(EnforcementServicer):
 
         return self.mutate("RefuseEntrustment", request, pb.RefuseEntrustmentResponse, work)
 
-    def RecordEntrustmentAnswer(
-        self, request: pb.RecordEntrustmentAnswerRequest, context: grpc.ServicerContext
-    ) -> pb.RecordEntrustmentAnswerResponse:
-        (case_id,) = parse_name(request.case, "cases/*", "case")
-        payload = entrusting.parse_json(request.payload_json)
-        return self.mutate(
-            "RecordEntrustmentAnswer",
-            request,
-            pb.RecordEntrustmentAnswerResponse,
-            lambda uow, who: pb.RecordEntrustmentAnswerResponse(
-                entrustment=entrustment_to_pb(
-                    *_with_deadline(
-                        uow,
-                        entrustments.record_answer(
-                            uow,
-                            who,
-                            self.platform.calendar,
-                            case_id=case_id,
-                            message_type=request.message_type,
-                            from_site=request.from_site,
-                            correlation_id=request.correlation_id,
-                            message_id=request.request_id,
-                            payload=payload,
-                            now=utcnow(),
-                        ),
-                    )
-                )
-            ),
-        )
 
-
-def _with_deadline(
+def with_deadline(
     uow: UnitOfWork, e: Entrustment
 ) -> tuple[Entrustment, deadlines.DeadlineRow | None]:
     uow.session.flush()
@@ -389,9 +374,18 @@ def _with_deadline(
 
 def register(platform: Platform) -> object:
     def add(server: grpc.Server) -> list[str]:
+        from services.enforcement.internal import EnforcementInternalServicer  # built on this
+
         enforcement_pb2_grpc.add_EnforcementServiceServicer_to_server(
             EntrustmentServicer(platform), server
         )
-        return [pb.DESCRIPTOR.services_by_name["EnforcementService"].full_name]
+        enforcement_internal_pb2_grpc.add_EnforcementInternalServiceServicer_to_server(
+            EnforcementInternalServicer(platform), server
+        )
+        internal = enforcement_internal_pb2.DESCRIPTOR.services_by_name
+        return [
+            pb.DESCRIPTOR.services_by_name["EnforcementService"].full_name,
+            internal["EnforcementInternalService"].full_name,
+        ]
 
     return add

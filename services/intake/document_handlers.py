@@ -11,7 +11,7 @@ from liuhen.platform.calendar import WorkingCalendar, local_date
 from liuhen.platform.catalogue import document_type, site
 from liuhen.platform.db import UnitOfWork, utcnow
 from liuhen.platform.documents import DRAFT, RETURNED, drafting_role
-from liuhen.platform.errors import PermissionDenied, not_found
+from liuhen.platform.errors import not_found
 from services.intake import messages, orm, prints
 from services.intake.documents import (
     IntakeDocument,
@@ -258,13 +258,11 @@ def record_inbound(
     """A transfer, a designation or a dispute that routing received makes an intake here
     (seed Art 12, 14): the desk's registration form from the slip's contents, with the
     sender's materials list; a redelivery returns the intake it made."""
-    if not principal.is_service:
-        raise PermissionDenied(
-            "SERVICE_ONLY",
-            "only the routing service records intakes received from another organisation",
-            "仅限路由服务调用",
-            article="DESIGN §7",
-        )
+    principal.require_service(
+        "routing",
+        action="records intakes received from another organisation",
+        action_zh="登记外单位移送、指定的事项",
+    )
     existing = orm.by_message(uow, message_id)
     if existing is not None:
         return existing

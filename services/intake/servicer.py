@@ -10,8 +10,8 @@ from typing import Any, TypeVar
 import grpc
 from google.protobuf.message import Message
 
+from liuhen.intake.v1 import intake_internal_pb2, intake_internal_pb2_grpc, intake_pb2_grpc
 from liuhen.intake.v1 import intake_pb2 as pb
-from liuhen.intake.v1 import intake_pb2_grpc
 from liuhen.platform.auth import Principal
 from liuhen.platform.bootstrap import Platform
 from liuhen.platform.calendar import local_date
@@ -338,33 +338,18 @@ class IntakeServicer(StoresPrints, intake_pb2_grpc.IntakeServiceServicer):  # ty
 
         return self.read(work)
 
-    def RecordInboundIntake(
-        self, request: pb.RecordInboundIntakeRequest, context: grpc.ServicerContext
-    ) -> pb.RecordInboundIntakeResponse:
-        return self.mutate(
-            "RecordInboundIntake",
-            request,
-            pb.RecordInboundIntakeResponse,
-            lambda uow, who: pb.RecordInboundIntakeResponse(
-                intake=intake_to_pb(
-                    document_handlers.record_inbound(
-                        uow,
-                        who,
-                        self.platform.calendar,
-                        message_id=request.request_id,
-                        message_type=request.message_type,
-                        from_site=request.from_site,
-                        sender_intake=request.sender_intake,
-                        payload_json=request.payload_json,
-                    )
-                )
-            ),
-        )
-
 
 def register(platform: Platform) -> object:
     def add(server: grpc.Server) -> list[str]:
+        from services.intake.internal import IntakeInternalServicer  # built on this module
+
         intake_pb2_grpc.add_IntakeServiceServicer_to_server(IntakeServicer(platform), server)
-        return [pb.DESCRIPTOR.services_by_name["IntakeService"].full_name]
+        intake_internal_pb2_grpc.add_IntakeInternalServiceServicer_to_server(
+            IntakeInternalServicer(platform), server
+        )
+        return [
+            pb.DESCRIPTOR.services_by_name["IntakeService"].full_name,
+            intake_internal_pb2.DESCRIPTOR.services_by_name["IntakeInternalService"].full_name,
+        ]
 
     return add

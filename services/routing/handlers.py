@@ -3,7 +3,7 @@ never commit: the idempotent transaction (gRPC) or the worker (relay.py) does.""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from google.protobuf.message import DecodeError
@@ -28,7 +28,6 @@ from services.routing.model import (
     Inbound,
     Verdict,
     assist_record,
-    check_direction,
     check_reply,
     classify,
     is_uuid,
@@ -210,22 +209,6 @@ def _outbox_row(uow: UnitOfWork, message_id: str) -> OutboxRow | None:
             OutboxRow.tenant_id == uow.tenant, OutboxRow.message_id == message_id
         )
     )
-
-
-def list_messages(uow: UnitOfWork, *, direction: str, type: str) -> Sequence[InboxRow | OutboxRow]:
-    check_direction(direction)
-    rows: list[InboxRow | OutboxRow] = []
-    if direction in ("", "inbox"):
-        q = select(InboxRow).where(InboxRow.tenant_id == uow.tenant)
-        if type:
-            q = q.where(InboxRow.type == type)
-        rows.extend(uow.session.scalars(q.order_by(InboxRow.received)))
-    if direction in ("", "outbox"):
-        o = select(OutboxRow).where(OutboxRow.tenant_id == uow.tenant)
-        if type:
-            o = o.where(OutboxRow.type == type)
-        rows.extend(uow.session.scalars(o.order_by(OutboxRow.created)))
-    return rows
 
 
 def find_message(uow: UnitOfWork, message_id: str) -> InboxRow | OutboxRow:

@@ -15,9 +15,9 @@ from collections.abc import Mapping
 from opentelemetry import trace
 from sqlalchemy.exc import IntegrityError
 
-from liuhen.cases.v1 import cases_pb2, cases_pb2_grpc
-from liuhen.enforcement.v1 import enforcement_pb2, enforcement_pb2_grpc
-from liuhen.intake.v1 import intake_pb2, intake_pb2_grpc
+from liuhen.cases.v1 import cases_internal_pb2, cases_internal_pb2_grpc
+from liuhen.enforcement.v1 import enforcement_internal_pb2, enforcement_internal_pb2_grpc
+from liuhen.intake.v1 import intake_internal_pb2, intake_internal_pb2_grpc
 from liuhen.platform import telemetry, witnessing
 from liuhen.platform.bootstrap import Platform
 from liuhen.platform.catalogue import sites
@@ -198,9 +198,11 @@ class InboxConsumer(_Worker):
         self._consumers: dict[str, LogConsumer] = {}
         self._attempts: dict[str, int] = {}
         self._retry_at: dict[str, float] = {}
-        self._cases: cases_pb2_grpc.CasesServiceStub | None = None
-        self._intake: intake_pb2_grpc.IntakeServiceStub | None = None
-        self._enforcement: enforcement_pb2_grpc.EnforcementServiceStub | None = None
+        self._cases: cases_internal_pb2_grpc.CasesInternalServiceStub | None = None
+        self._intake: intake_internal_pb2_grpc.IntakeInternalServiceStub | None = None
+        self._enforcement: enforcement_internal_pb2_grpc.EnforcementInternalServiceStub | None = (
+            None
+        )
 
     def _pass(self) -> int:
         moved = 0
@@ -299,19 +301,23 @@ class InboxConsumer(_Worker):
                 self._sweep_due[tenant] = min(self._sweep_due[tenant], retry_at)
         return applied
 
-    def _cases_stub(self) -> cases_pb2_grpc.CasesServiceStub:
+    def _cases_stub(self) -> cases_internal_pb2_grpc.CasesInternalServiceStub:
         if self._cases is None:
-            self._cases = cases_pb2_grpc.CasesServiceStub(self.platform.channel("cases"))
+            self._cases = cases_internal_pb2_grpc.CasesInternalServiceStub(
+                self.platform.channel("cases")
+            )
         return self._cases
 
-    def _intake_stub(self) -> intake_pb2_grpc.IntakeServiceStub:
+    def _intake_stub(self) -> intake_internal_pb2_grpc.IntakeInternalServiceStub:
         if self._intake is None:
-            self._intake = intake_pb2_grpc.IntakeServiceStub(self.platform.channel("intake"))
+            self._intake = intake_internal_pb2_grpc.IntakeInternalServiceStub(
+                self.platform.channel("intake")
+            )
         return self._intake
 
-    def _enforcement_stub(self) -> enforcement_pb2_grpc.EnforcementServiceStub:
+    def _enforcement_stub(self) -> enforcement_internal_pb2_grpc.EnforcementInternalServiceStub:
         if self._enforcement is None:
-            self._enforcement = enforcement_pb2_grpc.EnforcementServiceStub(
+            self._enforcement = enforcement_internal_pb2_grpc.EnforcementInternalServiceStub(
                 self.platform.channel("enforcement")
             )
         return self._enforcement
@@ -320,7 +326,7 @@ class InboxConsumer(_Worker):
         """The entrusted site's 送达回执 or refusal, onto this site's entrustment (Art 37(5))."""
         response = call_sibling(
             self._enforcement_stub().RecordEntrustmentAnswer,
-            enforcement_pb2.RecordEntrustmentAnswerRequest(
+            enforcement_internal_pb2.RecordEntrustmentAnswerRequest(
                 request_id=envelope.message_id,
                 case=envelope.case_ref,
                 message_type=envelope.type,
@@ -338,7 +344,7 @@ class InboxConsumer(_Worker):
         receipt, filing and reconsideration decisions (Art 30), a court's ruling."""
         response = call_sibling(
             self._cases_stub().RecordInboundDocument,
-            cases_pb2.RecordInboundDocumentRequest(
+            cases_internal_pb2.RecordInboundDocumentRequest(
                 request_id=envelope.message_id,
                 case=envelope.case_ref,
                 type=how.document_type,
@@ -355,7 +361,7 @@ class InboxConsumer(_Worker):
         """A transfer, a designation or a dispute makes an intake here (Art 12-15)."""
         response = call_sibling(
             self._intake_stub().RecordInboundIntake,
-            intake_pb2.RecordInboundIntakeRequest(
+            intake_internal_pb2.RecordInboundIntakeRequest(
                 request_id=envelope.message_id,
                 message_type=envelope.type,
                 from_site=envelope.sender,

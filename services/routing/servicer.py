@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import grpc
 
+from liuhen.platform.auth import Principal
 from liuhen.platform.bootstrap import Platform
+from liuhen.platform.db import UnitOfWork
 from liuhen.platform.outbox import InboxRow, OutboxRow
 from liuhen.platform.service import ServicerBase, parse_name
 from liuhen.platform.timestamps import timestamp
 from liuhen.routing.v1 import routing_pb2 as pb
 from liuhen.routing.v1 import routing_pb2_grpc
-from services.routing import forwarding, handlers
+from services.routing import forwarding, handlers, lists
 from services.routing.relay import CheckpointSigner, InboxConsumer, OutboxRelay
 from services.run import Worker
 
@@ -45,16 +47,21 @@ class RoutingServicer(ServicerBase, routing_pb2_grpc.RoutingServiceServicer):  #
     def ListMessages(
         self, request: pb.ListMessagesRequest, context: grpc.ServicerContext
     ) -> pb.ListMessagesResponse:
-        return self.read(
-            lambda uow, who: pb.ListMessagesResponse(
-                messages=[
-                    message_to_pb(r)
-                    for r in handlers.list_messages(
-                        uow, direction=request.direction, type=request.type
-                    )
-                ]
+        def work(uow: UnitOfWork, who: Principal) -> pb.ListMessagesResponse:
+            rows, token = lists.list_messages(
+                uow,
+                direction=request.direction,
+                type=request.type,
+                filter_text=request.filter,
+                order_by=request.order_by,
+                page_size=request.page_size,
+                token=request.page_token,
             )
-        )
+            return pb.ListMessagesResponse(
+                messages=[message_to_pb(r) for r in rows], next_page_token=token
+            )
+
+        return self.read(work)
 
     def GetMessage(
         self, request: pb.GetMessageRequest, context: grpc.ServicerContext

@@ -15,6 +15,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from liuhen.cases.v1 import cases_pb2 as cpb
 from liuhen.enforcement.v1 import enforcement_pb2 as epb
+from liuhen.intake.v1 import intake_internal_pb2 as iipb
 from liuhen.intake.v1 import intake_pb2 as ipb
 from liuhen.media.v1 import media_pb2 as mpb
 from liuhen.platform.bootstrap import embedded_issuer
@@ -179,8 +180,8 @@ def test_art11_hostile_json_in_an_intake_document_is_invalid_argument(site: Site
 def test_art12_hostile_json_in_an_inbound_payload_is_invalid_argument(site: Site) -> None:
     token = embedded_issuer(site.settings).service_token(JA, "routing")
     code, reason, meta = fails(
-        site.raw_client("intake", token).RecordInboundIntake,
-        ipb.RecordInboundIntakeRequest(
+        site.raw_client("intake_internal", token).RecordInboundIntake,
+        iipb.RecordInboundIntakeRequest(
             request_id=rid(),
             message_type="jurisdiction_transfer",
             from_site="hongshan",

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import grpc
 
+from liuhen.cases.v1 import cases_internal_pb2 as cipb
 from liuhen.cases.v1 import cases_pb2 as cpb
 from liuhen.media.v1 import media_pb2 as mpb
 from liuhen.paging import case_documents, case_ledger
@@ -162,7 +163,7 @@ def test_art30_criminal_referral_declined_then_reconsidered_and_filed(site: Site
     case = file_case(site)
     code, reason, _, details = fails(
         routing_desk(site).RecordInboundDocument,
-        cpb.RecordInboundDocumentRequest(
+        cipb.RecordInboundDocumentRequest(
             request_id=rid(), case=case, type="police_filing_decision",
             content_json='{"filed": true}', from_site="jiangan.psb",
         ),
@@ -223,8 +224,8 @@ def test_art30_only_the_routing_service_records_what_the_desks_send(site: Site) 
     case = file_case(site)
     refer(site, case)
     code, reason, _, _ = fails(
-        cases(site).RecordInboundDocument,
-        cpb.RecordInboundDocumentRequest(
+        site.client("cases_internal", "jiangan", "handler1").RecordInboundDocument,
+        cipb.RecordInboundDocumentRequest(
             request_id=rid(), case=case, type="criminal_referral_receipt", content_json="{}",
             from_site="jiangan.psb",
         ),
@@ -232,7 +233,7 @@ def test_art30_only_the_routing_service_records_what_the_desks_send(site: Site) 
     assert (code, reason) == (grpc.StatusCode.PERMISSION_DENIED, "SERVICE_ONLY")
     code, reason, _, _ = fails(
         routing_desk(site).RecordInboundDocument,
-        cpb.RecordInboundDocumentRequest(
+        cipb.RecordInboundDocumentRequest(
             request_id=rid(), case=case, type="criminal_referral_receipt", content_json="{}",
             from_site="hongshan.psb",
         ),

@@ -12,6 +12,7 @@ import grpc
 import pytest
 from google.protobuf.timestamp_pb2 import Timestamp
 
+from liuhen.cases.v1 import cases_internal_pb2 as cipb
 from liuhen.cases.v1 import cases_pb2 as cpb
 from liuhen.common.v1 import common_pb2
 from liuhen.enforcement.v1 import enforcement_pb2 as epb
@@ -88,13 +89,14 @@ def fails(call: Any, request: Any) -> tuple[grpc.StatusCode, str, dict[str, str]
 
 def routing_desk(site: Site) -> Client:
     """The routing service's own identity, as it records what the desks send back."""
-    return site.raw_client("cases", embedded_issuer(site.settings).service_token(JA, "routing"))
+    token = embedded_issuer(site.settings).service_token(JA, "routing")
+    return site.raw_client("cases_internal", token)
 
 
 def inbound(
     site: Site, case: str, type_code: str, content: dict[str, Any], from_site: str = "jiangan.psb"
 ) -> cpb.Document:
-    request = cpb.RecordInboundDocumentRequest(
+    request = cipb.RecordInboundDocumentRequest(
         request_id=rid(),
         case=case,
         type=type_code,

@@ -12,6 +12,7 @@ import grpc
 import pytest
 from sqlalchemy import select
 
+from liuhen.intake.v1 import intake_internal_pb2 as ipb
 from liuhen.intake.v1 import intake_pb2 as pb
 from liuhen.platform.outbox import OutboxRow, topic_for_site
 from liuhen.platform.polling import wait_for
@@ -274,9 +275,9 @@ def test_design7_a_redelivered_transfer_makes_one_intake(site: Site) -> None:
     worker.run_once()
     # The intake service itself answers a repeated application with the first intake.
     again = site.raw_client(
-        "intake", platform.service_tokens.token("hongshan")
+        "intake_internal", platform.service_tokens.token("hongshan")
     ).RecordInboundIntake(
-        pb.RecordInboundIntakeRequest(
+        ipb.RecordInboundIntakeRequest(
             request_id=sent.message_id,
             message_type="jurisdiction_transfer",
             from_site="jiangan",
@@ -302,8 +303,8 @@ def _payload(raw: bytes) -> str:
 
 def test_design7_only_a_service_records_an_inbound_intake(site: Site) -> None:
     with pytest.raises(grpc.RpcError) as err:
-        site.client("intake", "hongshan", "intake1").RecordInboundIntake(
-            pb.RecordInboundIntakeRequest(
+        site.client("intake_internal", "hongshan", "intake1").RecordInboundIntake(
+            ipb.RecordInboundIntakeRequest(
                 request_id=str(uuid.uuid4()),
                 message_type="jurisdiction_transfer",
                 from_site="jiangan",

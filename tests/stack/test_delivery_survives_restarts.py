@@ -76,7 +76,9 @@ def test_design7_message_survives_routing_and_kafka_restarts_and_is_applied_once
         return [
             m
             for m in peer.ListMessages(
-                rpb.ListMessagesRequest(direction="inbox", type="assistance_request")
+                rpb.ListMessagesRequest(
+                    direction="inbox", type="assistance_request", order_by="time desc"
+                )
             ).messages
             if m.envelope.message_id == sent.message_id
         ]
@@ -100,7 +102,11 @@ def test_design7_message_survives_routing_and_kafka_restarts_and_is_applied_once
     assert len(replies()) == 1
     outbox = (
         site.client("routing", "hongshan", "handler1")
-        .ListMessages(rpb.ListMessagesRequest(direction="outbox", type="assistance_reply"))
+        .ListMessages(
+            rpb.ListMessagesRequest(
+                direction="outbox", type="assistance_reply", order_by="time desc"
+            )
+        )
         .messages
     )
     assert [m.state for m in outbox if m.name == answer.message.name] == ["sent"]

@@ -80,7 +80,9 @@ def test_art37_5_entrusted_service_crosses_kafka_and_survives_routing_restarts(
         return [
             m
             for m in peer.ListMessages(
-                rpb.ListMessagesRequest(direction="inbox", type="service_entrustment")
+                rpb.ListMessagesRequest(
+                    direction="inbox", type="service_entrustment", order_by="time desc"
+                )
             ).messages
             if m.envelope.message_id == message_id
         ]
@@ -121,7 +123,11 @@ def test_art37_5_entrusted_service_crosses_kafka_and_survives_routing_restarts(
     receipts = [  # the receipts answering this entrustment (the topic keeps other runs')
         m
         for m in site.client("routing", HANDLING, "handler1")
-        .ListMessages(rpb.ListMessagesRequest(direction="inbox", type="entrusted_service_receipt"))
+        .ListMessages(
+            rpb.ListMessagesRequest(
+                direction="inbox", type="entrusted_service_receipt", order_by="time desc"
+            )
+        )
         .messages
         if m.envelope.correlation_id == message_id
     ]
