@@ -11,6 +11,7 @@ from liuhen.platform import deadlines, ledger
 from liuhen.platform.calendar import local_date
 from liuhen.platform.catalogue import document_type, state_zh
 from liuhen.platform.db import UnitOfWork, utcnow
+from liuhen.platform.enums import to_enum
 from liuhen.platform.timestamps import timestamp
 from services.cases import orm
 from services.cases.casefile import FileItem, RecordingRef
@@ -25,7 +26,7 @@ def document_to_pb(d: Document) -> pb.Document:
         name=f"cases/{d.case_id}/documents/{d.id}",
         type=d.type,
         title_zh=t.zh,
-        state=d.state,
+        state=to_enum(pb.Document.State, d.state),
         version=d.version,
         content_json=d.content_json,
         content_sha256=d.content_sha256,
@@ -63,7 +64,7 @@ def case_to_pb(c: Case, uow: UnitOfWork | None = None) -> pb.Case:
     out = pb.Case(
         name=f"cases/{c.id}",
         case_number=c.case_number,
-        state=c.state,
+        state=to_enum(pb.Case.State, c.state),
         state_zh=state_zh("case", c.state),
         party=c.party,
         complainant=c.complainant,

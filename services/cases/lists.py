@@ -10,7 +10,7 @@ from sqlalchemy import ColumnElement, and_, or_
 
 from liuhen.platform import listing
 from liuhen.platform.db import UnitOfWork
-from liuhen.platform.listing import FilterField, compare
+from liuhen.platform.listing import FilterField, compare, compare_state
 from liuhen.platform.overdue import overdue
 from liuhen.platform.service import parse_name
 from services.cases.model import Case, Document
@@ -30,7 +30,7 @@ DOCUMENT_ORDER = {
 
 def case_fields(today: date) -> dict[str, FilterField]:
     return {
-        "state": FilterField(EQ, compare(cases.c.state)),
+        "state": FilterField(EQ, compare_state(cases.c.state)),
         "handler": FilterField(EQ, compare(cases.c.handler)),
         "reviewer": FilterField(EQ, compare(cases.c.reviewer)),
         "registered_by": FilterField(EQ, compare(cases.c.registered_by)),
@@ -61,7 +61,7 @@ def _awaiting(op: str, role: str) -> ColumnElement[bool]:
 
 DOCUMENT_FIELDS = {
     "case": FilterField(EQ, _case),
-    "state": FilterField(EQ, compare(documents.c.state)),
+    "state": FilterField(EQ, compare_state(documents.c.state)),
     "type": FilterField(EQ, compare(documents.c.type)),
     "drafted_by": FilterField(EQ, compare(documents.c.drafted_by)),
     "awaiting": FilterField(EQ, _awaiting),

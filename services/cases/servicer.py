@@ -6,6 +6,7 @@ import grpc
 
 from liuhen.cases.v1 import cases_pb2 as pb
 from liuhen.cases.v1 import cases_pb2_grpc
+from liuhen.common.v1 import common_pb2
 from liuhen.intake.v1 import intake_pb2, intake_pb2_grpc
 from liuhen.platform import deadlines
 from liuhen.platform.auth import Principal
@@ -316,9 +317,9 @@ class CasesServicer(
             )
             items = [deadlines.to_proto(r, today) for r in rows]
             if request.overdue_only:
-                items = [d for d in items if d.state == "overdue"]
+                items = [d for d in items if d.state == common_pb2.Deadline.OVERDUE]
             elif request.open_only:
-                items = [d for d in items if d.state != "met"]
+                items = [d for d in items if d.state != common_pb2.Deadline.MET]
             return pb.ListDeadlinesResponse(deadlines=items)
 
         return self.read(work)
