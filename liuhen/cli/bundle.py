@@ -25,6 +25,7 @@ from google.protobuf.message import Message
 from liuhen.cases.v1 import cases_pb2 as cpb
 from liuhen.media.v1 import media_pb2 as mpb
 from liuhen.paging import case_documents
+from liuhen.platform.enums import key_of
 
 FORMAT = "liuhen-court-bundle/v1"
 Call = Callable[[str, str, Message], Any]
@@ -51,7 +52,7 @@ def gather(call: Call, case_name: str, tenant: str) -> dict[str, bytes]:
                 "name": d.name,
                 "type": d.type,
                 "title_zh": d.title_zh,
-                "state": d.state,
+                "state": key_of(d),
                 "version": d.version,
                 "content_json": d.content_json,
                 "content_sha256": d.content_sha256,

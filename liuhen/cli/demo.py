@@ -31,6 +31,7 @@ from liuhen.media.v1 import media_pb2_grpc
 from liuhen.paging import case_deadlines, case_documents
 from liuhen.platform.config import Settings
 from liuhen.platform.db import utcnow
+from liuhen.platform.enums import key_of
 from liuhen.platform.polling import wait_for
 from liuhen.platform.timestamps import timestamp
 from liuhen.routing.v1 import routing_pb2 as rpb
@@ -327,11 +328,13 @@ def run(settings: Settings, say: Callable[[str], None] = print) -> dict[str, Any
         "VerifyOffsiteCopy",
         mpb.VerifyOffsiteCopyRequest(request_id=rid(), name=recording.name, wait_seconds=60),
     ).check
-    step(f"off-site copy checked by hash: {check.state} (Art 41 异地备份)")
+    step(
+        f"off-site copy checked by hash: {key_of(check, prefix='OFFSITE_STATE_')} (Art 41 异地备份)"
+    )
     session = _resumed_segment(handler1, case.name, session, start)
     step(
         f"camera battery ran out at 50 min; the resuming segment says why: "
-        f"{len(session.interruptions)} interruption, {session.interruptions[0].state} "
+        f"{len(session.interruptions)} interruption, {key_of(session.interruptions[0])} "
         f"({session.interruptions[0].reason}); session flagged: {session.unexplained_gap} "
         "(Art 24(3), 26)"
     )
@@ -448,7 +451,7 @@ def run(settings: Settings, say: Callable[[str], None] = print) -> dict[str, Any
     step(f"court bundle written to {bundle_path} and checked offline: {bundle_line}")
     verified = handler1("cases", "VerifyLedger", cpb.VerifyLedgerRequest(case=case.name))
     open_deadlines = [
-        {"rule": d.rule, "due_on": d.due_on, "provisional": d.provisional, "state": d.state}
+        {"rule": d.rule, "due_on": d.due_on, "provisional": d.provisional, "state": key_of(d)}
         for d in case_deadlines(handler1, case.name, filter="open = true")
     ]
     from liuhen.cli import prints
@@ -481,13 +484,14 @@ def run(settings: Settings, say: Callable[[str], None] = print) -> dict[str, Any
             "sha256": recording.sha256,
             "size_bytes": recording.size_bytes,
             "late": recording.late,
-            "offsite": check.state,
+            "offsite": key_of(check, prefix="OFFSITE_STATE_"),
         },
         "session": {
             "name": session.name,
             "segments": list(session.segments),
             "interruptions": [
-                {"state": i.state, "how": i.how, "reason": i.reason} for i in session.interruptions
+                {"state": key_of(i), "how": i.how, "reason": i.reason}
+                for i in session.interruptions
             ],
             "unexplained_gap": session.unexplained_gap,
         },
@@ -558,7 +562,7 @@ def _entrusted_service(handler: Officer, head: Officer, peer: Officer, case: str
         probe=lambda: next(
             (e for e in handler("enforcement", "ListEntrustments",
                                 epb.ListEntrustmentsRequest(case=case)).entrustments
-             if e.name == entrustment.name and e.state == "served"),
+             if e.name == entrustment.name and e.state == epb.Entrustment.SERVED),
             None,
         ),
     )  # fmt: skip
@@ -629,7 +633,7 @@ def _transfer(desk: Officer, head: Officer, peer_desk: Officer) -> dict[str, str
                     "ListMessages",
                     rpb.ListMessagesRequest(direction="inbox", order_by="time desc"),
                 ).messages
-                if m.envelope.message_id == slip.message_id and m.state == "applied"
+                if m.envelope.message_id == slip.message_id and m.state == rpb.Message.APPLIED
             ),
             None,
         ),
@@ -680,7 +684,7 @@ def _effective(
     doc = handler(
         "cases", "SubmitDocument", cpb.SubmitDocumentRequest(request_id=rid(), document=doc.name)
     ).document
-    while doc.state != "effective":
+    while doc.state != cpb.Document.EFFECTIVE:
         doc = head(
             "cases",
             "ApproveDocument",

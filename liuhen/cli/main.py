@@ -27,6 +27,7 @@ from liuhen.cli.processes import (
 )
 from liuhen.cli.tokens import officer_token
 from liuhen.platform.config import SERVICES, ConfigError, Settings
+from liuhen.platform.enums import key_of
 
 
 def _settings() -> Settings:
@@ -68,7 +69,7 @@ def cmd_case_show(args: argparse.Namespace) -> int:
 
     officer = _officer(args)
     case = officer("cases", "GetCase", cpb.GetCaseRequest(name=args.name)).case
-    print(f"{case.case_number}  {case.name}  [{case.state}]")
+    print(f"{case.case_number}  {case.name}  [{key_of(case)}]")
     print(
         f"party: {case.party}   complainant: {case.complainant}   handler: "
         f"{case.handler_name or '-'}"
@@ -76,7 +77,7 @@ def cmd_case_show(args: argparse.Namespace) -> int:
     print("documents:")
     for d in case_documents(officer, args.tenant, args.name):
         origin = f" from {d.from_site}" if d.from_site else ""
-        print(f"  {d.title_zh} ({d.type}) {d.state}{origin}  sha256 {d.content_sha256[:12]}…")
+        print(f"  {d.title_zh} ({d.type}) {key_of(d)}{origin}  sha256 {d.content_sha256[:12]}…")
     print("deadlines:")
     for dl in case_deadlines(officer, args.name):
         flag = " (provisional)" if dl.provisional else ""
@@ -161,8 +162,8 @@ def cmd_deadlines(args: argparse.Namespace) -> int:
 
 def _state(d: Any) -> str:
     """open | overdue | met on <date> | met LATE on <date>: a late step stays late."""
-    if d.state != "met":
-        return str(d.state)
+    if key_of(d) != "met":
+        return key_of(d)
     return f"met {'LATE ' if d.late else ''}on {d.met_on}"
 
 

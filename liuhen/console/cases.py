@@ -20,6 +20,7 @@ from liuhen.console.views import backend, call, page_of, render, signed_in
 from liuhen.enforcement.v1 import enforcement_pb2 as epb
 from liuhen.media.v1 import media_pb2 as mpb
 from liuhen.platform import catalogue
+from liuhen.platform.enums import key_of
 
 ACTIONS_ZH = {
     "intake.registered": "登记投诉举报",
@@ -123,7 +124,7 @@ async def show(request: Request, o: Officer) -> Response:
     types = catalogue.documents()
     draftable = [
         (code, types[code].zh)
-        for code in catalogue.drafted_in(case.state)
+        for code in catalogue.drafted_in(key_of(case))
         if set(types[code].drafters.get(_level(o.tenant), ())).intersection(o.roles)
     ]
     return render(
@@ -137,7 +138,7 @@ async def show(request: Request, o: Officer) -> Response:
         recordings=list(recordings.recordings),
         draftable=draftable,
         action_zh=action_zh,
-        assigning=case.state == "open" and o.has("head", "bureau_head"),
+        assigning=case.state == cpb.Case.OPEN and o.has("head", "bureau_head"),
         officers=_assignable(o) if _embedded(request) else [],
         services=list(services.records),
         method_zh={sending.method_value(k): zh for k, zh in sending.METHODS_ZH},

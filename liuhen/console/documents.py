@@ -89,14 +89,16 @@ async def show(request: Request, o: Officer) -> Response:
     doc = reply.document
     doc_type = await _type(request, o, doc.type)
     content = json.loads(doc.content_json or "{}")
-    nxt = doc.approval_chain[0] if doc.state == "submitted" and doc.approval_chain else ""
+    nxt = (
+        doc.approval_chain[0] if doc.state == cpb.Document.SUBMITTED and doc.approval_chain else ""
+    )
     return render(
         request,
         "document.html",
         doc=doc,
         case=reply.case,
         fields=[(f, content.get(f.name)) for f in forms.fields_of(doc_type)],
-        may_submit=doc.state == "draft" and doc.drafted_by == o.user_id,
+        may_submit=doc.state == cpb.Document.DRAFT and doc.drafted_by == o.user_id,
         may_review=nxt == "reviewer" and o.has("reviewer"),
         may_approve=bool(nxt) and nxt != "reviewer" and o.has(nxt),
     )

@@ -122,7 +122,11 @@ async def show(request: Request, o: Officer) -> Response:
     doc = reply.document
     content = json.loads(doc.content_json or "{}")
     fields = forms.fields_of(await _type(request, o, doc.type))
-    nxt = doc.approval_chain[0] if doc.state == "submitted" and doc.approval_chain else ""
+    nxt = (
+        doc.approval_chain[0]
+        if doc.state == ipb.IntakeDocument.SUBMITTED and doc.approval_chain
+        else ""
+    )
     site = catalogue.sites().get(doc.recipient)
     return render(
         request,
@@ -131,7 +135,7 @@ async def show(request: Request, o: Officer) -> Response:
         intake=reply.intake,
         recipient_zh=site.zh if site else dict([PROVINCE_DESK]).get(doc.recipient, doc.recipient),
         fields=[(f, content.get(f.name)) for f in fields],
-        may_submit=doc.state == "draft" and doc.drafted_by == o.user_id,
+        may_submit=doc.state == ipb.IntakeDocument.DRAFT and doc.drafted_by == o.user_id,
         may_approve=bool(nxt) and o.has(nxt),
     )
 

@@ -86,7 +86,7 @@ async def show(request: Request, o: Officer) -> Response:
     name = f"intakes/{request.path_params['id']}"
     intake = (await call(request, o, "intake", "GetIntake", ipb.GetIntakeRequest(name=name))).intake
     case = ""
-    if intake.state == "filed":  # the case keeps the intake's id
+    if intake.state == ipb.Intake.FILED:  # the case keeps the intake's id
         try:
             case_name = f"cases/{request.path_params['id']}"
             await call(request, o, "cases", "GetCase", cpb.GetCaseRequest(name=case_name))

@@ -142,7 +142,7 @@ async def show(request: Request, o: Officer) -> Response:
         payload = json.loads(m.envelope.payload_json or "{}")
     except ValueError:
         payload = {"payload": m.envelope.payload_json}
-    waiting = m.direction == "inbox" and m.state == "received"
+    waiting = m.direction == "inbox" and m.state == rpb.Message.RECEIVED
     is_request = m.envelope.type == "assistance_request"
     return render(
         request,

@@ -22,6 +22,7 @@ from liuhen.console.session import ROLE_ZH, Officer
 from liuhen.platform import catalogue
 from liuhen.platform.calendar import CHINA, local_date
 from liuhen.platform.db import utcnow
+from liuhen.platform.enums import key_of
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 # A refusal's gRPC code as the HTTP status of the page that shows it.
@@ -66,11 +67,19 @@ def _states_zh() -> dict[str, str]:
     return {**names, **STATE_ZH}
 
 
+def state_name(message: Any) -> str:
+    """How the console shows a resource's state: its Chinese name, else its key."""
+    key = key_of(message)
+    return _states_zh().get(key, key)
+
+
 def render(request: Request, name: str, *, status: int = 200, **context: Any) -> Response:
     context.setdefault("officer", session.current(request))
     context.setdefault("request_id", str(uuid.uuid4()))
     shared = {
         "state_zh": _states_zh(),
+        "state": key_of,
+        "state_name": state_name,
         "today": local_date(utcnow()).isoformat(),  # overdue by Wuhan's date
         "person_parts": PERSON_PARTS,
         "employer_parts": EMPLOYER_PARTS,

@@ -13,6 +13,7 @@ from liuhen.common.v1 import common_pb2
 from liuhen.platform.calendar import WorkingCalendar, local_date
 from liuhen.platform.catalogue import deadline_rules
 from liuhen.platform.db import Base, UnitOfWork, UtcDateTime, utcnow
+from liuhen.platform.enums import to_enum
 
 
 class DeadlineRow(Base):
@@ -109,10 +110,15 @@ def is_over(row: DeadlineRow, today: date) -> bool:
     return row.due_on < today
 
 
+# Where a limit stands (the proto's Deadline.State, lower-case).
+OPEN, MET, OVERDUE = "open", "met", "overdue"
+STATES = (OPEN, MET, OVERDUE)
+
+
 def state_of(row: DeadlineRow, today: date) -> str:
     if row.met_at is not None:
-        return "met"
-    return "overdue" if row.due_on < today else "open"
+        return MET
+    return OVERDUE if row.due_on < today else OPEN
 
 
 def query_statement(
@@ -165,7 +171,7 @@ def to_proto(row: DeadlineRow, today: date) -> common_pb2.Deadline:
         unit=row.unit,
         amount=row.amount,
         provisional=row.provisional,
-        state=state_of(row, today),
+        state=to_enum(common_pb2.Deadline.State, state_of(row, today)),
         source=spec.source,
         officer=row.officer,
         met_on=day.isoformat() if (day := met_on(row)) else "",

@@ -19,6 +19,7 @@ from liuhen.platform.errors import FailedPrecondition, InvalidArgument, Permissi
 
 DRAFT, SUBMITTED, RETURNED, EFFECTIVE = "draft", "submitted", "returned", "effective"
 SUPERSEDED = "superseded"  # a returned draft replaced by its correction
+STATES = (DRAFT, SUBMITTED, RETURNED, SUPERSEDED, EFFECTIVE)  # the protos' Document.State
 OFFICE_ROLES = ("intake", "handler", "reviewer", "head", "bureau_head", "legal")
 ART6 = "seed Art 6"
 

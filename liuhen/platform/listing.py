@@ -26,6 +26,7 @@ from typing import Any, TypeVar
 from sqlalchemy import ColumnElement, Select, and_, or_, select
 from sqlalchemy.sql.elements import ColumnClause
 
+from liuhen.platform.enums import filter_key
 from liuhen.platform.errors import Aborted, InvalidArgument, PermissionDenied
 
 DEFAULT_PAGE, MAX_PAGE = 50, 100
@@ -118,6 +119,13 @@ def compare(column: ColumnClause[Any]) -> Callable[[str, str], ColumnElement[boo
         return column == value if op == "=" else column != value
 
     return clause
+
+
+def compare_state(column: ColumnClause[Any]) -> Callable[[str, str], ColumnElement[bool]]:
+    """`=` and `!=` on a state column, the state named by its key (`"registered"`) or by
+    its enum value name (`REGISTERED`, AIP-160)."""
+    plain = compare(column)
+    return lambda op, value: plain(op, filter_key(value))
 
 
 @dataclass(frozen=True)

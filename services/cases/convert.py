@@ -9,6 +9,7 @@ from liuhen.common.v1 import common_pb2
 from liuhen.media.v1 import media_pb2
 from liuhen.platform import ledger
 from liuhen.platform.catalogue import document_type, state_zh
+from liuhen.platform.enums import to_enum
 from liuhen.platform.timestamps import timestamp
 from services.cases.casefile import FileItem, RecordingRef
 from services.cases.model import Case, Document
@@ -22,7 +23,7 @@ def document_to_pb(d: Document) -> pb.Document:
         name=f"cases/{d.case_id}/documents/{d.id}",
         type=d.type,
         title_zh=t.zh,
-        state=d.state,
+        state=to_enum(pb.Document.State, d.state),
         version=d.version,
         content_json=d.content_json,
         content_sha256=d.content_sha256,
@@ -61,7 +62,7 @@ def case_to_pb(c: Case) -> pb.Case:
     return pb.Case(
         name=f"cases/{c.id}",
         case_number=c.case_number,
-        state=c.state,
+        state=to_enum(pb.Case.State, c.state),
         state_zh=state_zh("case", c.state),
         party=c.party,
         complainant=c.complainant,

@@ -97,7 +97,7 @@ def intake_items(i: intake_pb2.Intake, sources: Sources) -> None:
             _item("document", f"{i.name}/filing_approval", "filing_approval", received, approval)
         )
     for d in i.documents:
-        if d.state == "effective":
+        if d.state == intake_pb2.IntakeDocument.EFFECTIVE:
             sources.others.append(
                 _item(
                     "document",

@@ -65,7 +65,7 @@ def open_case(
     """Open the case the head approved for filing (Art 13, 15)."""
     principal.require_role("intake", "head", action="opening a filed case")
     case_id = intake.name.removeprefix("intakes/")
-    if intake.state != "filed":
+    if intake.state != intake_pb2.Intake.FILED:
         raise FailedPrecondition(
             "NOT_FILED",
             "the head must approve filing (ApproveFiling) before the case is opened",

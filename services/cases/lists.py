@@ -13,7 +13,7 @@ from sqlalchemy import ColumnElement, and_, or_, select
 from liuhen.platform import ledger, listing
 from liuhen.platform.db import UnitOfWork
 from liuhen.platform.deadlines import DeadlineRow
-from liuhen.platform.listing import FilterField, compare
+from liuhen.platform.listing import FilterField, compare, compare_state
 from liuhen.platform.overdue import overdue
 from liuhen.platform.service import parse_name
 from services.cases.model import Case, Document
@@ -33,7 +33,7 @@ DOCUMENT_ORDER = {
 
 def case_fields(today: date) -> dict[str, FilterField]:
     return {
-        "state": FilterField(EQ, compare(cases.c.state)),
+        "state": FilterField(EQ, compare_state(cases.c.state)),
         "handler": FilterField(EQ, compare(cases.c.handler)),
         "reviewer": FilterField(EQ, compare(cases.c.reviewer)),
         "registered_by": FilterField(EQ, compare(cases.c.registered_by)),
@@ -64,7 +64,7 @@ def _awaiting(op: str, role: str) -> ColumnElement[bool]:
 
 DOCUMENT_FIELDS = {
     "case": FilterField(EQ, _case),
-    "state": FilterField(EQ, compare(documents.c.state)),
+    "state": FilterField(EQ, compare_state(documents.c.state)),
     "type": FilterField(EQ, compare(documents.c.type)),
     "drafted_by": FilterField(EQ, compare(documents.c.drafted_by)),
     "awaiting": FilterField(EQ, _awaiting),

@@ -47,7 +47,11 @@ class PrintsMixin(StoresPrints):
     def printed(self, response: Message) -> Sequence[str]:
         """A mutation that made a document effective: its PDF is stored after the commit."""
         doc = getattr(response, "document", None)
-        return [doc.name] if isinstance(doc, pb.Document) and doc.state == "effective" else []
+        return (
+            [doc.name]
+            if isinstance(doc, pb.Document) and doc.state == pb.Document.EFFECTIVE
+            else []
+        )
 
     def GetDocumentPdf(
         self, request: pb.GetDocumentPdfRequest, context: grpc.ServicerContext

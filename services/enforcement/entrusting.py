@@ -31,6 +31,7 @@ SENT = "service_entrustment"
 RECEIPT = "entrusted_service_receipt"
 REFUSAL = "service_entrustment_refusal"
 PENDING, SERVED, REFUSED = "pending", "served", "refused"
+STATES = (PENDING, SERVED, REFUSED)  # the proto's Entrustment.State
 REFUSAL_REASONS = {"not_its_area": "受送达人不在本辖区", "recipient_unknown": "受送达人不明"}
 
 

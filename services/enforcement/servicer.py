@@ -21,6 +21,7 @@ from liuhen.platform.auth import Principal
 from liuhen.platform.bootstrap import Platform
 from liuhen.platform.calendar import local_date
 from liuhen.platform.db import UnitOfWork, utcnow
+from liuhen.platform.enums import to_enum, to_key
 from liuhen.platform.printing import registry
 from liuhen.platform.server import current_principal
 from liuhen.platform.service import ServicerBase, parse_name
@@ -64,7 +65,7 @@ def entrustment_to_pb(e: Entrustment, row: deadlines.DeadlineRow | None) -> pb.E
         document=e.document,
         letter=e.letter,
         entrusted_site=e.entrusted_site,
-        state=e.state,
+        state=to_enum(pb.Entrustment.State, e.state),
         message=f"messages/{e.message_id}",
         service_record=f"cases/{e.case_id}/services/{e.service_record_id}"
         if e.service_record_id
@@ -125,11 +126,11 @@ def _document(case_id: str, got: cases_pb2.GetDocumentResponse) -> DocumentToSer
         party=c.party,
         handler=c.handler,
         type_code=d.type,
-        state=d.state,
+        state=to_key(cases_pb2.Document.State, d.state),
         content_sha256=d.content_sha256,
         content_json=d.content_json,
         decision_document=d.decision_document,
-        case_state=c.state,
+        case_state=to_key(cases_pb2.Case.State, c.state),
     )
 
 
@@ -161,7 +162,7 @@ class EnforcementServicer(ServicerBase, enforcement_pb2_grpc.EnforcementServiceS
             party=i.employer.name,
             handler="",
             type_code=d.type,
-            state=d.state,
+            state=to_key(intake_pb2.IntakeDocument.State, d.state),
             content_sha256=d.content_sha256,
             content_json=d.content_json,
             decision_document=d.decision_document,

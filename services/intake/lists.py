@@ -7,7 +7,7 @@ from datetime import date
 
 from liuhen.platform import listing
 from liuhen.platform.db import UnitOfWork
-from liuhen.platform.listing import FilterField, compare
+from liuhen.platform.listing import FilterField, compare, compare_state
 from liuhen.platform.overdue import overdue
 from services.intake.model import Intake
 from services.intake.orm import intakes
@@ -22,7 +22,7 @@ ORDER = {
 def fields(today: date) -> dict[str, FilterField]:
     eq = ("=", "!=")
     return {
-        "state": FilterField(eq, compare(intakes.c.state)),
+        "state": FilterField(eq, compare_state(intakes.c.state)),
         "registered_by": FilterField(eq, compare(intakes.c.registered_by)),
         # who transferred, designated or referred it here ("" for the desk's own)
         "from_site": FilterField(eq, compare(intakes.c.from_site)),

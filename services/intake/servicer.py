@@ -17,6 +17,7 @@ from liuhen.platform.bootstrap import Platform
 from liuhen.platform.calendar import local_date
 from liuhen.platform.catalogue import state_zh
 from liuhen.platform.db import UnitOfWork, utcnow
+from liuhen.platform.enums import to_enum
 from liuhen.platform.errors import InvalidArgument
 from liuhen.platform.listing import check_parent
 from liuhen.platform.printing.storing import StoresPrints
@@ -54,7 +55,7 @@ def intake_to_pb(i: Intake) -> pb.Intake:
         violation=i.violation,
         received_time=timestamp(i.received_at),
         registered_by=i.registered_by,
-        state=i.state,
+        state=to_enum(pb.Intake.State, i.state),
         state_zh=state_zh("intake", i.state),
         materials=[material_to_pb(m) for m in i.materials],
         filing_due_on=i.filing_due_on.isoformat() if i.filing_due_on else "",
@@ -82,7 +83,7 @@ def document_to_pb(d: IntakeDocument) -> pb.IntakeDocument:
         name=d.name,
         type=d.type,
         title_zh=t.zh,
-        state=d.state,
+        state=to_enum(pb.IntakeDocument.State, d.state),
         content_json=d.content_json,
         content_sha256=d.content_sha256,
         drafted_by=d.drafted_by,
@@ -112,7 +113,7 @@ class IntakeServicer(StoresPrints, intake_pb2_grpc.IntakeServiceServicer):  # ty
         """An intake document that took effect, or the filing approval just approved: its
         PDF is stored write-once after the commit (seed Art 41, 45)."""
         doc = getattr(response, "document", None)
-        if isinstance(doc, pb.IntakeDocument) and doc.state == "effective":
+        if isinstance(doc, pb.IntakeDocument) and doc.state == pb.IntakeDocument.EFFECTIVE:
             return [doc.name]
         if isinstance(response, pb.ApproveFilingResponse):
             return [f"{response.intake.name}/{prints.FILING_APPROVAL}"]

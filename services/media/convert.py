@@ -8,12 +8,6 @@ from liuhen.platform.service import parse_name
 from liuhen.platform.timestamps import datetime_of, timestamp
 from services.media.model import Recording, UploadRecording
 
-OFFSITE_STATES = {
-    "pending": pb.OFFSITE_STATE_PENDING,
-    "verified": pb.OFFSITE_STATE_VERIFIED,
-    "missing": pb.OFFSITE_STATE_MISSING,
-    "mismatch": pb.OFFSITE_STATE_MISMATCH,
-}
 FIXITY_STATES = {
     "intact": pb.FIXITY_STATE_INTACT,
     "altered": pb.FIXITY_STATE_ALTERED,

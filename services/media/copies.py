@@ -21,6 +21,7 @@ COPY_PENDING, COPY_DONE, COPY_FAILED = "pending", "copied", "failed"
 
 # What VerifyOffsiteCopy answers (the proto's OffsiteState, lower-case).
 PENDING, VERIFIED, MISSING, MISMATCH = "pending", "verified", "missing", "mismatch"
+OFFSITE_STATES = (PENDING, VERIFIED, MISSING, MISMATCH)
 
 # What CheckFixity answers.
 INTACT, ALTERED, UNREADABLE = "intact", "altered", "unreadable"

@@ -22,6 +22,7 @@ from liuhen.platform.aio import AioRuntime, IdleStream, StreamLimits
 from liuhen.platform.auth import Principal
 from liuhen.platform.bootstrap import Platform
 from liuhen.platform.db import UnitOfWork, utcnow
+from liuhen.platform.enums import to_enum, to_key
 from liuhen.platform.faults import fault_point
 from liuhen.platform.server import current_principal
 from liuhen.platform.service import parse_name
@@ -31,7 +32,6 @@ from services.media import session_servicer as session_rpc
 from services.media.access_servicer import RecordingAccess
 from services.media.convert import (
     FIXITY_STATES,
-    OFFSITE_STATES,
     chunk_of,
     metadata_of,
     recording_to_pb,
@@ -87,7 +87,7 @@ class MediaServicer(SupervisionReportRpcs, media_pb2_grpc.MediaServiceServicer):
         return AssignedCase(
             case_id=case_id,
             handler_id=case.handler,
-            state=case.state,
+            state=to_key(cases_pb2.Case.State, case.state),
             major=case.major,
             labels=Labels(
                 case_number=case.case_number, party=case.party, handler=case.handler_name
@@ -215,10 +215,9 @@ class MediaServicer(SupervisionReportRpcs, media_pb2_grpc.MediaServiceServicer):
         def work(uow: UnitOfWork, who: Principal) -> pb.VerifyOffsiteCopyResponse:
             state = handlers.record_offsite_check(uow, who, rec=rec, offsite_sha256=found)
             check = pb.OffsiteCheck(
-                state=state,
+                state=to_enum(pb.OffsiteState, state, prefix="OFFSITE_STATE_"),
                 offsite_sha256=found or "",
                 checked_time=timestamp(utcnow()),
-                offsite_state=OFFSITE_STATES[state],
             )
             return pb.VerifyOffsiteCopyResponse(recording=recording_to_pb(rec), check=check)
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from liuhen.common.v1 import common_pb2
 from liuhen.media.v1 import media_pb2 as pb
 from liuhen.platform import deadlines
 from liuhen.platform.calendar import local_date
 from liuhen.platform.db import utcnow
+from liuhen.platform.enums import to_enum
 from liuhen.platform.errors import InvalidArgument
 from liuhen.platform.service import parse_name
 from liuhen.platform.timestamps import datetime_of, timestamp
@@ -134,7 +136,7 @@ def session_to_pb(
                 before=rec + g.before_recording if g.before_recording else "",
                 start_time=timestamp(g.start_time),
                 end_time=timestamp(g.end_time),
-                state=g.state,
+                state=to_enum(pb.Interruption.State, g.state),
                 how=g.how,
                 reason=g.reason,
                 document=g.document,
@@ -151,6 +153,7 @@ def session_to_pb(
         )
     if due is not None:
         out.storage_due_on = due.due_on.isoformat()
-        out.storage_state = deadlines.state_of(due, local_date(utcnow()))
+        storage = deadlines.state_of(due, local_date(utcnow()))
+        out.storage_state = to_enum(common_pb2.Deadline.State, storage)
         out.stored_late = deadlines.is_late(due)
     return out

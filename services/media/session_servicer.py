@@ -13,6 +13,7 @@ from liuhen.media.v1 import media_pb2 as pb
 from liuhen.platform import listing
 from liuhen.platform.auth import Principal
 from liuhen.platform.db import Base, UnitOfWork, utcnow
+from liuhen.platform.enums import to_key
 from liuhen.platform.server import current_principal
 from liuhen.platform.service import call_sibling, parse_name
 from liuhen.platform.timestamps import datetime_of
@@ -195,7 +196,9 @@ def _statement(sv: MediaServicer, name: str, principal: Principal) -> sh.Stateme
         cases_pb2.GetDocumentRequest(name=name),
         sv.platform.forward(principal.tenant),
     ).document
-    return sh.Statement(name=doc.name or name, type=doc.type, state=doc.state)
+    return sh.Statement(
+        name=doc.name or name, type=doc.type, state=to_key(cases_pb2.Document.State, doc.state)
+    )
 
 
 async def explain_interruption(sv: MediaServicer, request: pb.ExplainInterruptionRequest) -> Any:

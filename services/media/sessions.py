@@ -22,6 +22,7 @@ from liuhen.platform.errors import FailedPrecondition, InvalidArgument, require
 CLOCK_SKEW = timedelta(minutes=5)
 SPOKEN, WRITTEN = "spoken", "written"
 FLAGGED, EXPLAINED, FILLED = "flagged", "explained", "filled"
+GAP_STATES = (FLAGGED, EXPLAINED, FILLED)  # the proto's Interruption.State
 
 
 @dataclass(frozen=True)

@@ -74,6 +74,9 @@ INBOUND: dict[str, Apply] = {
 # answered (an assistance request the assisting site has replied to), dead (refused or
 # impossible to apply, with its reason: nothing is dropped silently).
 RECEIVED, APPLIED, ANSWERED, DEAD = "received", "applied", "answered", "dead"
+# Outbox states: pending (not yet on the log), sent.
+PENDING, SENT = "pending", "sent"
+STATES = (PENDING, SENT, RECEIVED, APPLIED, ANSWERED, DEAD)  # the proto's Message.State
 DIRECTIONS = ("inbox", "outbox")
 
 # A sibling's answer that retrying cannot change: the message is dead.

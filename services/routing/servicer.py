@@ -7,6 +7,7 @@ import grpc
 from liuhen.platform.auth import Principal
 from liuhen.platform.bootstrap import Platform
 from liuhen.platform.db import UnitOfWork
+from liuhen.platform.enums import to_enum
 from liuhen.platform.outbox import InboxRow, OutboxRow
 from liuhen.platform.service import ServicerBase, parse_name
 from liuhen.platform.timestamps import timestamp
@@ -28,7 +29,7 @@ def message_to_pb(row: InboxRow | OutboxRow) -> pb.Message:
             name=f"messages/{row.message_id}",
             envelope=envelope,
             direction="inbox",
-            state=row.state,
+            state=to_enum(pb.Message.State, row.state),
             time=timestamp(row.received),
             detail=row.detail,
         )
@@ -37,7 +38,7 @@ def message_to_pb(row: InboxRow | OutboxRow) -> pb.Message:
         name=f"messages/{row.message_id}",
         envelope=envelope,
         direction="outbox",
-        state=row.state,
+        state=to_enum(pb.Message.State, row.state),
         time=timestamp(row.sent_at or row.created),
         detail=detail,
     )
