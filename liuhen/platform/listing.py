@@ -279,7 +279,6 @@ def page_of_built(
     return chosen, next_token(paging, position(chosen[-1]), version)
 
 
-
 def keyset(
     stmt: Select[Any], paging: Page, order: Ordering, id_column: ColumnClause[Any] | None
 ) -> Select[Any]:

@@ -21,7 +21,7 @@ from liuhen.intake.v1 import intake_internal_pb2, intake_internal_pb2_grpc
 from liuhen.platform import telemetry, witnessing
 from liuhen.platform.bootstrap import Platform
 from liuhen.platform.catalogue import sites
-from liuhen.platform.enums import to_key
+from liuhen.platform.enums import key_of
 from liuhen.platform.errors import LiuhenError
 from liuhen.platform.outbox import all_topics, topic_for_site
 from liuhen.platform.ports import LogConsumer, LogRecord, MessageLogError
@@ -338,8 +338,7 @@ class InboxConsumer(_Worker):
             self.platform.as_service(tenant),
             timeout=self.call_timeout_s,
         )
-        state = to_key(enforcement_pb2.Entrustment.State, response.entrustment.state)
-        return f"recorded on {response.entrustment.name} ({state})"
+        return f"recorded on {response.entrustment.name} ({key_of(response.entrustment)})"
 
     def _to_case(self, tenant: str, envelope: routing_pb2.Envelope, how: Apply) -> str:
         """A document for one of this site's cases: the 协查回函 (Art 21(3)), the psb's
