@@ -7,7 +7,7 @@ does not drop the trigger. SQLite has no roles (whoever holds the file is its ow
 nothing to grant there.
 
 Revision ID: 0020
-Revises: 0018
+Revises: 0019
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from alembic import op
 from liuhen.platform.migrations import tenancy
 
 revision: str = "0020"
-down_revision: str | Sequence[str] | None = "0018"
+down_revision: str | Sequence[str] | None = "0019"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
