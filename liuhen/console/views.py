@@ -148,13 +148,17 @@ async def page_of(
 ) -> Listed:
     """A page of the cases service's List `method` (its items in `field`): the page the
     query parameter `param` ("documents_page") names by its token, the first without,
-    with a link to the next page and back to the first, which land on the section
-    whose id is `param` without "_page"."""
+    of `page_size` items if the query gives one, with a link to the next page and back
+    to the first, which land on the section whose id is `param` without "_page"."""
     token, anchor = request.query_params.get(param, ""), param.removesuffix("_page")
+    size = request.query_params.get("page_size", "")  # the service's default without
     msg.page_token = token
+    msg.page_size = min(int(size), 1000) if size.isdigit() else 0
     reply = await call(request, o, "cases", method, msg)
-    path = request.url.path
-    more = ""
+    path, sized = request.url.path, {"page_size": size} if size.isdigit() else {}
+    more = first = ""
     if reply.next_page_token:
-        more = f"{path}?{urlencode({param: reply.next_page_token})}#{anchor}"
-    return Listed(list(getattr(reply, field)), more, f"{path}#{anchor}" if token else "")
+        more = f"{path}?{urlencode({param: reply.next_page_token, **sized})}#{anchor}"
+    if token:
+        first = f"{path}?{urlencode(sized)}#{anchor}" if sized else f"{path}#{anchor}"
+    return Listed(list(getattr(reply, field)), more, first)

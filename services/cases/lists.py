@@ -178,11 +178,12 @@ LEDGER_TABLE: Any = ledger.LedgerRow.__table__
 LEDGER_PAGE, LEDGER_MAX_PAGE = 100, 1000
 
 
-def list_ledger_entries(
-    uow: UnitOfWork, case_id: str, *, page_size: int, token: str
-) -> tuple[list[ledger.Entry], str]:
-    """A page of the case's chain, oldest first: a range of the ledger's primary key
-    (tenant_id, case_id, seq), after the seq the token names."""
+def ledger_rows(
+    session: Any, tenant: str, case_id: str, *, page_size: int, token: str
+) -> tuple[list[Any], str]:
+    """A page of the case's chain as rows, oldest first: a range of the ledger's primary
+    key (tenant_id, case_id, seq), after the seq the token names (a token of another
+    case is refused: the case is in its key)."""
     seq = LEDGER_TABLE.c.seq
     paging = listing.page(
         f"ledger:{case_id}", "", "", page_size, token, default=LEDGER_PAGE, maximum=LEDGER_MAX_PAGE
@@ -190,14 +191,22 @@ def list_ledger_entries(
     stmt = (
         select(*LEDGER_TABLE.columns)
         .select_from(ledger.LedgerRow)  # the mapped class: this transaction's entries flush
-        .where(ledger.LedgerRow.tenant_id == uow.tenant, ledger.LedgerRow.case_id == case_id)
+        .where(ledger.LedgerRow.tenant_id == tenant, ledger.LedgerRow.case_id == case_id)
     )
-    rows, next_token = listing.run(
+    return listing.run(
         stmt,
         paging,
         listing.Ordering(seq, False),
         None,
-        lambda s: list(uow.session.execute(s)),
+        lambda s: list(session.execute(s)),
         lambda row: (row.seq, ""),
+    )
+
+
+def list_ledger_entries(
+    uow: UnitOfWork, case_id: str, *, page_size: int, token: str
+) -> tuple[list[ledger.Entry], str]:
+    rows, next_token = ledger_rows(
+        uow.session, uow.tenant, case_id, page_size=page_size, token=token
     )
     return [ledger._entry(r) for r in rows], next_token

@@ -22,7 +22,7 @@ from liuhen.media.v1 import media_pb2 as mpb
 from liuhen.platform.polling import wait_for
 from tests.browser_support import Page
 from tests.samples import sample_content
-from tests.service.test_cases_steps import effective
+from tests.service.test_cases_steps import draft, effective
 from tests.service.test_media import footage, metadata, upload
 from tests.support import Site, file_case, rid
 
@@ -298,6 +298,34 @@ def test_aip158_every_list_pages_on_with_the_next_page_token(page: Page, site: S
     page.shot("list-page-2")
     page.click(".first-page")
     assert {a.get_attribute("href").removeprefix(page.base + "/") for a in rows(page)} == first
+
+
+def test_aip158_a_cases_documents_and_ledger_show_a_page_and_more(page: Page, site: Site) -> None:
+    """GetCase carries no documents, deadlines or ledger (issue 12): the case page shows
+    the first page of each, and 更多 where the case has more (Art 45 timeline)."""
+    case = file_case(site)
+    for _ in range(3):
+        draft(site, case, "inspection_record")
+    page.sign_in_embedded(JA, "handler1")
+    page.open(f"/{case}?page_size=2")
+
+    def shown(selector: str) -> list[str]:
+        found = page.driver.find_elements(By.CSS_SELECTOR, selector)
+        return [str(e.get_attribute("id")) for e in found]
+
+    ledger, documents = shown("#ledger li"), shown("#documents tr[id^='doc-']")
+    assert len(ledger) == 2 and len(documents) == 2
+    assert page.has("#ledger + .paging .more") and not page.has("#ledger + .paging .first-page")
+    page.shot("case-page-first-pages")
+    page.click("#ledger + .paging .more")
+    after = shown("#ledger li")
+    assert len(after) == 2 and not set(after) & set(ledger)
+    assert int(after[0].removeprefix("entry-")) > int(ledger[-1].removeprefix("entry-"))
+    assert shown("#documents tr[id^='doc-']") == documents  # the other lists stay on page 1
+    page.click("#ledger + .paging .first-page")
+    assert shown("#ledger li") == ledger
+    page.click("#documents + .paging .more")
+    assert not set(shown("#documents tr[id^='doc-']")) & set(documents)
 
 
 def rows(page: Page) -> list[object]:

@@ -1,5 +1,7 @@
 """The list queries that read a tenant's deadlines are served by an index on PostgreSQL
-(DESIGN §5: ListDeadlines `overdue_only` and `open_only` for a whole tenant), checked on
+(DESIGN §5: ListDeadlines `overdue_only` and `open_only` for a whole tenant, and since
+issue 12 its pages `overdue = true`, `open = true` with their keyset bound, and a case's
+ledger pages by the ledger's primary key), checked on
 the plan PostgreSQL makes, with sequential scans priced out so that the plan shows which
 index can serve the query whatever the table's size."""
 
@@ -8,6 +10,8 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
+from types import SimpleNamespace
+from typing import Any
 
 import psycopg
 import pytest
@@ -16,6 +20,7 @@ from sqlalchemy.dialects import postgresql
 
 from liuhen.platform import deadlines
 from liuhen.platform.migrate import upgrade
+from services.cases import lists
 from tests.stack.conftest import STACK_ENV
 
 pytestmark = pytest.mark.stack
@@ -85,3 +90,61 @@ def test_design5_a_cases_open_deadlines_are_read_by_the_per_case_index(tenant: s
     got = plan(tenant, deadlines.query_statement(tenant, case_id="case-7", open_only=True))
     assert "ix_platform_deadlines_open" in got, got
     assert "Seq Scan" not in got, got
+
+
+class Capture:
+    """A session that answers a list query with `rows` and keeps its statement, so the
+    plan checked is the one ListDeadlines and ListLedgerEntries send."""
+
+    def __init__(self, rows: list[Any]) -> None:
+        self.rows, self.statements = rows, list[object]()
+
+    def scalars(self, statement: object) -> list[Any]:
+        self.statements.append(statement)
+        return self.rows
+
+    def execute(self, statement: object) -> list[Any]:
+        return self.scalars(statement)
+
+
+def deadline_pages(tenant: str, filter_text: str) -> list[object]:
+    """The first page's statement and the next one's (after a keyset token)."""
+    today = date(2026, 1, 5)
+    row = SimpleNamespace(due_on=today, id="m")
+    first = Capture([row, row])
+    _, token = lists.list_deadlines(
+        first, tenant, today=today, filter_text=filter_text, page_size=1, token=""
+    )
+    after = Capture([])
+    lists.list_deadlines(
+        after, tenant, today=today, filter_text=filter_text, page_size=1, token=token
+    )
+    return [first.statements[0], after.statements[0]]
+
+
+@pytest.mark.parametrize("filter_text", ["overdue = true", "open = true"])
+def test_design5_a_tenants_deadline_pages_are_read_by_an_index(
+    tenant: str, filter_text: str
+) -> None:
+    for statement in deadline_pages(tenant, filter_text):
+        got = plan(tenant, statement)
+        assert "ix_platform_deadlines_tenant_open" in got, got
+        assert "Seq Scan" not in got, got
+
+
+def test_design5_a_cases_deadline_pages_are_read_by_the_per_case_index(tenant: str) -> None:
+    for statement in deadline_pages(tenant, f'case = "cases/{uuid.uuid4()}" AND open = true'):
+        got = plan(tenant, statement)
+        assert "ix_platform_deadlines_open" in got, got
+        assert "Seq Scan" not in got, got
+
+
+def test_art45_a_cases_ledger_pages_are_read_by_the_ledger_key(tenant: str) -> None:
+    first = Capture([SimpleNamespace(seq=1), SimpleNamespace(seq=2)])
+    _, token = lists.ledger_rows(first, tenant, "case-7", page_size=1, token="")
+    after = Capture([])
+    lists.ledger_rows(after, tenant, "case-7", page_size=1, token=token)
+    for statement in (first.statements[0], after.statements[0]):
+        got = plan(tenant, statement)
+        assert "platform_ledger_pkey" in got, got
+        assert "Seq Scan" not in got, got
