@@ -250,7 +250,7 @@ def test_art37_a_document_is_served_with_its_evidence_from_the_case_page(
     order = handler.SubmitDocument(
         cpb.SubmitDocumentRequest(request_id=rid(), document=order.name)
     ).document
-    assert order.state == "effective"
+    assert order.state == cpb.Document.EFFECTIVE
     photo = tmp_path / "left-at-door.jpg"
     photo.write_bytes(b"\xff\xd8\xff\xe0" + bytes(range(256)) * 64)
 

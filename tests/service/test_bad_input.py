@@ -156,7 +156,7 @@ def test_art6_the_head_who_approved_filing_may_neither_handle_nor_review_the_cas
 
 def test_art6_a_head_who_took_no_part_in_the_intake_may_handle_the_case(site):
     case = file_case(site, assign=False)
-    assert assign(site, case, "bureau_head1").case.state == "investigating"
+    assert assign(site, case, "bureau_head1").case.state == cpb.Case.INVESTIGATING
 
 
 def test_step_out_of_order_is_failed_precondition(site):

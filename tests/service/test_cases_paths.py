@@ -64,7 +64,7 @@ def test_art16_17_27_28_29_42_accept_investigate_rectify_close_and_archive(site:
     effective(site, case, "inspection_record", {"findings": "工资表显示欠薪三个月"})
     effective(site, case, "investigation_final_report", {"proposal": "责令限期改正"})
     order = effective(site, case, "rectification_order", {"period_days": 10})
-    assert state_of(site, case) == "rectifying"
+    assert state_of(site, case) == cpb.Case.RECTIFYING
     served = serve(site, order.name)
     assert {d.rule for d in served.deadlines} == {"rectification_period", "rectification_verified"}
     code, reason, _, details = fails(
@@ -74,17 +74,17 @@ def test_art16_17_27_28_29_42_accept_investigate_rectify_close_and_archive(site:
     assert (code, reason) == (grpc.StatusCode.FAILED_PRECONDITION, "STEP_OUT_OF_ORDER")
     assert "rectification_verification" in details
     effective(site, case, "rectification_verification", {"result": "已足额补发工资"})
-    assert state_of(site, case) == "rectified"
+    assert state_of(site, case) == cpb.Case.RECTIFIED
     assert not {"rectification_period", "rectification_verified"} & set(deadlines(site, case))
     effective(site, case, "closing_approval", {"reason": "已改正，不予处罚"})
-    assert state_of(site, case) == "closed"
+    assert state_of(site, case) == cpb.Case.CLOSED
     assert not deadlines(site, case)  # the investigation limit is met on closing
     code, reason, _, _ = fails(
         cases(site).ArchiveCase, cpb.ArchiveCaseRequest(request_id=rid(), case=case)
     )
     assert code == grpc.StatusCode.PERMISSION_DENIED  # the handler does not archive
     archived = archive(site, case)
-    assert archived.case.state == "archived" and archived.items >= 5
+    assert archived.case.state == cpb.Case.ARCHIVED and archived.items >= 5
     file = cases(site).GetCaseFile(cpb.GetCaseFileRequest(case=case))
     names = [i.name for i in file.items]
     assert names.index(record.name) < names.index(order.name)
@@ -122,9 +122,9 @@ def test_art29_revocation_approved_by_reviewer_and_head_then_archived(site: Site
     case = file_case(site)
     doc = effective(site, case, "revocation_approval", {"reason": "不属于劳动保障监察事项"})
     assert [a.split(":")[0] for a in doc.approvals] == ["reviewer", "head"]
-    assert state_of(site, case) == "revoked"
+    assert state_of(site, case) == cpb.Case.REVOKED
     assert "investigation_completed" not in deadlines(site, case)
-    assert archive(site, case).case.state == "archived"
+    assert archive(site, case).case.state == cpb.Case.ARCHIVED
     assert_closed_to_changes(site, case)
 
 
@@ -135,8 +135,8 @@ def test_art29_suspension_approved_by_reviewer_and_head_then_archived(site: Site
     )
     assert (code, reason) == (grpc.StatusCode.FAILED_PRECONDITION, "STEP_OUT_OF_ORDER")
     effective(site, case, "suspension_approval", {"reason": "用人单位法定代表人下落不明"})
-    assert state_of(site, case) == "suspended"
-    assert archive(site, case).case.state == "archived"
+    assert state_of(site, case) == cpb.Case.SUSPENDED
+    assert archive(site, case).case.state == cpb.Case.ARCHIVED
     assert_closed_to_changes(site, case)
 
 
@@ -180,11 +180,11 @@ def test_art30_criminal_referral_declined_then_reconsidered_and_filed(site: Site
         ("criminal_referral", "jiangan.psb"),
         ("criminal_referral_copy", "jiangan.procuratorate"),
     ]
-    assert sent.case.state == "referred"
+    assert sent.case.state == cpb.Case.REFERRED
     inbound(site, case, "criminal_referral_receipt", {"received_by": "江岸区公安分局法制室"})
     assert deadlines(site, case)["police_filing_decision"].amount == 3
     inbound(site, case, "police_filing_decision", {"filed": False, "reason": "证据不足"})
-    assert state_of(site, case) == "police_declined"
+    assert state_of(site, case) == cpb.Case.POLICE_DECLINED
     open_now = deadlines(site, case)
     assert "police_filing_decision" not in open_now
     assert open_now["reconsideration_requested"].source.startswith(
@@ -197,12 +197,12 @@ def test_art30_criminal_referral_declined_then_reconsidered_and_filed(site: Site
     assert [(m.type, m.recipient) for m in again.messages] == [
         ("reconsideration_request", "jiangan.psb")
     ]
-    assert again.case.state == "reconsideration_requested"
+    assert again.case.state == cpb.Case.RECONSIDERATION_REQUESTED
     assert "reconsideration_requested" not in deadlines(site, case)
     inbound(site, case, "reconsideration_decision", {"filed": True, "reason": "同意立案"})
-    assert state_of(site, case) == "police_filed"
+    assert state_of(site, case) == cpb.Case.POLICE_FILED
     effective(site, case, "closing_approval", {"reason": "已移送公安机关立案侦查"})
-    assert archive(site, case).case.state == "archived"
+    assert archive(site, case).case.state == cpb.Case.ARCHIVED
     assert_closed_to_changes(site, case)
 
 
@@ -217,7 +217,7 @@ def test_art30_decline_leads_to_a_filing_supervision_suggestion(site: Site) -> N
     assert [(m.type, m.recipient) for m in sent.messages] == [
         ("filing_supervision_suggestion", "jiangan.procuratorate")
     ]
-    assert sent.case.state == "supervision_suggested"
+    assert sent.case.state == cpb.Case.SUPERVISION_SUGGESTED
 
 
 def test_art30_only_the_routing_service_records_what_the_desks_send(site: Site) -> None:
@@ -253,7 +253,7 @@ def test_art31_35_36_penalty_with_statement_and_hearing_then_decision_and_closin
     assert reason == "STEP_OUT_OF_ORDER" and "proposed_penalty_approval" in details
     effective(site, case, "proposed_penalty_approval", {"penalty": "罚款5000元"})
     notice = effective(site, case, "penalty_prior_notice", {"penalty": "罚款5000元"})
-    assert state_of(site, case) == "penalty_noticed"
+    assert state_of(site, case) == cpb.Case.PENALTY_NOTICED
     served = serve(site, notice.name)
     assert [(d.rule, d.amount, d.unit) for d in served.deadlines] == [
         ("hearing_requested", 5, "working_days"),
@@ -262,19 +262,19 @@ def test_art31_35_36_penalty_with_statement_and_hearing_then_decision_and_closin
     effective(site, case, "statement_application", {"applicant": "王五"}, by="reviewer1")
     effective(site, case, "statement_record", {"statement": "已补发部分工资"}, by="reviewer1")
     effective(site, case, "statement_deliberation", {"proceed": True}, by="reviewer1")
-    assert state_of(site, case) == "penalty_procedure"
+    assert state_of(site, case) == cpb.Case.PENALTY_PROCEDURE
     effective(site, case, "hearing_notice", {"time": "2026-12-01T09:00:00+08:00"}, by="legal1")
-    assert state_of(site, case) == "hearing"
+    assert state_of(site, case) == cpb.Case.HEARING
     assert "hearing_requested" not in deadlines(site, case)
     effective(site, case, "hearing_result", {"conclusion": "维持拟处罚"}, by="legal1")
     effective(site, case, "penalty_approval", {"penalty": "罚款5000元"}, by="reviewer1")
     decision = effective(site, case, "penalty_decision", {"penalty": "罚款5000元"}, by="reviewer1")
-    assert decision.decision_document and state_of(site, case) == "decided"
+    assert decision.decision_document and state_of(site, case) == cpb.Case.DECIDED
     serve(site, decision.name, by="reviewer1")
     effective(site, case, "performance_record", {"paid_on": "2026-12-10"})
     closing = effective(site, case, "closing_approval", {"reason": "已履行处罚决定"})
     assert [a.split(":")[0] for a in closing.approvals] == ["reviewer", "head"]
-    assert archive(site, case).case.state == "archived"
+    assert archive(site, case).case.state == cpb.Case.ARCHIVED
     assert transitions(site, case)[-1] == "case.archived"
     assert_closed_to_changes(site, case)
 
@@ -292,9 +292,9 @@ def test_art32_statement_deliberation_may_decide_on_no_penalty(site: Site) -> No
     effective(site, case, "statement_application", {"applicant": "王五"}, by="reviewer1")
     effective(site, case, "statement_record", {"statement": "已全部改正"}, by="reviewer1")
     effective(site, case, "statement_deliberation", {"proceed": False}, by="reviewer1")
-    assert state_of(site, case) == "no_penalty"
+    assert state_of(site, case) == cpb.Case.NO_PENALTY
     effective(site, case, "closing_approval", {"reason": "不予处罚"})
-    assert state_of(site, case) == "closed"
+    assert state_of(site, case) == cpb.Case.CLOSED
 
 
 def test_art34_major_case_needs_legal_review_and_collective_discussion(
@@ -321,7 +321,7 @@ def test_art34_major_case_needs_legal_review_and_collective_discussion(
     discussion = effective(site, case, "collective_discussion", {"decision": "同意"}, by="legal1")
     assert discussion.approvals[0].startswith("bureau_head:")
     approval = draft(site, case, "penalty_approval", {"penalty": "罚款50000元"}, by="reviewer1")
-    assert approval.state == "draft" and list(approval.approval_chain) == ["head"]
+    assert approval.state == cpb.Document.DRAFT and list(approval.approval_chain) == ["head"]
 
 
 def test_art39_the_reminder_period_runs_from_service_until_performance(
@@ -344,4 +344,4 @@ def test_art39_the_reminder_period_runs_from_service_until_performance(
     assert [(d.rule, d.amount) for d in served.deadlines] == [("reminder_period", 10)]
     effective(site, case, "performance_record", {"paid_on": "2026-12-20"})
     assert "reminder_period" not in deadlines(site, case)
-    assert state_of(site, case) == "performed"
+    assert state_of(site, case) == cpb.Case.PERFORMED

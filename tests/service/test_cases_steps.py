@@ -55,7 +55,7 @@ def submit(site: Site, doc: cpb.Document, by: str = "handler1") -> cpb.Document:
 
 def through_chain(site: Site, doc: cpb.Document) -> cpb.Document:
     """Each role of the chain acts in turn: the reviewer passes, the heads approve."""
-    while doc.state != "effective":
+    while doc.state != cpb.Document.EFFECTIVE:
         role = doc.approval_chain[0]
         if role == "reviewer":
             request = cpb.ReviewDocumentRequest(request_id=rid(), document=doc.name, passed=True)
@@ -76,8 +76,8 @@ def effective(
     return through_chain(site, submit(site, doc, by))
 
 
-def state_of(site: Site, case: str) -> str:
-    return str(cases(site).GetCase(cpb.GetCaseRequest(name=case)).case.state)
+def state_of(site: Site, case: str) -> cpb.Case.State:
+    return cases(site).GetCase(cpb.GetCaseRequest(name=case)).case.state
 
 
 def fails(call: Any, request: Any) -> tuple[grpc.StatusCode, str, dict[str, str], str]:
@@ -186,14 +186,14 @@ def test_art29_reviewer_returns_with_comments_and_the_handler_resubmits(site: Si
         )
         .document
     )
-    assert back.state == "returned"
+    assert back.state == cpb.Document.RETURNED
     code, reason, _, _ = fails(
         cases(site, "head1").ApproveDocument,
         cpb.ApproveDocumentRequest(request_id=rid(), document=doc.name),
     )
     assert (code, reason) == (grpc.StatusCode.FAILED_PRECONDITION, "NOT_SUBMITTED")
     done = through_chain(site, submit(site, back))
-    assert done.state == "effective" and state_of(site, case) == "revoked"
+    assert done.state == cpb.Document.EFFECTIVE and state_of(site, case) == cpb.Case.REVOKED
     ledger = case_ledger(cases(site), case)
     returned = [e for e in ledger if e.action == "document.returned"]
     assert len(returned) == 1 and returned[0].actor.role == "reviewer"
@@ -221,9 +221,9 @@ def test_art29_a_returned_document_is_corrected_as_a_new_version_that_moves_the_
         {"reason": "法定代表人下落不明，经三次上门及电话联系均未找到"}, supersedes=back.name,
     )  # fmt: skip
     assert (fixed.version, fixed.supersedes) == (2, back.name)
-    assert state_of(site, case) == "suspended"
+    assert state_of(site, case) == cpb.Case.SUSPENDED
     old = cases(site).GetDocument(cpb.GetDocumentRequest(name=back.name)).document
-    assert old.state == "superseded"
+    assert old.state == cpb.Document.SUPERSEDED
     code, reason, _, _ = fails(
         cases(site).SubmitDocument, cpb.SubmitDocumentRequest(request_id=rid(), document=old.name)
     )
@@ -283,7 +283,7 @@ def test_art16_interview_record_only_through_record_interview(site: Site) -> Non
         cpb.DraftDocumentRequest(request_id=rid(), case=case, type="interview_record"),
     )
     assert (code, reason) == (grpc.StatusCode.INVALID_ARGUMENT, "USE_OWN_COMMAND")
-    assert interview(site, case).state == "effective"
+    assert interview(site, case).state == cpb.Document.EFFECTIVE
 
 
 def test_art16_refusal_to_cooperate_is_signed_by_officers_and_witnesses(site: Site) -> None:
@@ -302,7 +302,7 @@ def test_art16_refusal_to_cooperate_is_signed_by_officers_and_witnesses(site: Si
         "officers": ["承办人甲", "承办人乙"], "witnesses": ["社区网格员赵六"],
         "circumstances": "法定代表人拒绝提供工资表并拒绝签字",
     })  # fmt: skip
-    assert record.state == "effective" and record.article == 16
+    assert record.state == cpb.Document.EFFECTIVE and record.article == 16
 
 
 def test_art22_approved_extension_moves_the_investigation_limit_from_60_to_90_working_days(
@@ -318,7 +318,10 @@ def test_art22_approved_extension_moves_the_investigation_limit_from_60_to_90_wo
     assert after.officer == site.user_id(JA, "handler1")
     effective(site, case, "suspension_approval", {"reason": "法定代表人下落不明"})
     assert "investigation_completed" not in deadlines(site, case)
-    assert deadlines(site, case, open_only=False)["investigation_completed"].state == "met"
+    assert (
+        deadlines(site, case, open_only=False)["investigation_completed"].state
+        == common_pb2.Deadline.MET
+    )
 
 
 def test_art23_mandatory_recording_flags_records_without_one(site: Site) -> None:
@@ -406,7 +409,10 @@ def test_art20_audit_approval_then_engagement_and_notice(site: Site) -> None:
         assert reason == "PREREQUISITE_NOT_EFFECTIVE"
     effective(site, case, "audit_approval", {"scope": "2026年工资支付与社保缴纳"})
     assert effective(site, case, "audit_engagement", {"auditor": "某会计师事务所"}).article == 20
-    assert effective(site, case, "audit_notice", {"audit_period": "2026年"}).state == "effective"
+    assert (
+        effective(site, case, "audit_notice", {"audit_period": "2026年"}).state
+        == cpb.Document.EFFECTIVE
+    )
 
 
 def test_deadlines_are_listed_per_officer_and_per_tenant(site: Site) -> None:
@@ -431,7 +437,10 @@ def test_art28_the_rectification_period_is_a_positive_number_of_days(site: Site)
         )  # fmt: skip
         assert (code, reason) == (grpc.StatusCode.INVALID_ARGUMENT, "BAD_PERIOD")
         assert (meta["field"], meta["article"]) == ("content_json.period_days", "seed Art 28")
-    assert effective(site, case, "rectification_order", {"period_days": 5}).state == "effective"
+    assert (
+        effective(site, case, "rectification_order", {"period_days": 5}).state
+        == cpb.Document.EFFECTIVE
+    )
 
 
 def test_another_tenants_case_file_is_not_found(site: Site) -> None:
@@ -470,7 +479,7 @@ def test_art18_materials_handed_in_during_the_investigation_are_stamped(site: Si
     ).document  # fmt: skip
     stamps = json.loads(doc.content_json)["stamps"]
     assert stamps[0].endswith("被监察单位提交资料") and stamps[1] == "经核对，原件与复印件一致"
-    assert doc.type == "submitted_material" and doc.state == "effective"
+    assert doc.type == "submitted_material" and doc.state == cpb.Document.EFFECTIVE
     code, reason, meta, _ = fails(
         handler.RecordMaterial,
         cpb.RecordMaterialRequest(

@@ -75,7 +75,7 @@ def test_design8_each_document_is_drafted_with_its_required_fields_and_refused_w
     site, case = shared
     content = sample_content(code)
     doc = _draft(site, case, code, content)
-    assert doc.state == "draft" and json.loads(doc.content_json) == content
+    assert doc.state == cpb.Document.DRAFT and json.loads(doc.content_json) == content
     for f in document_type(code).fields:
         if not f.required:
             continue

@@ -17,6 +17,7 @@ from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 
 from liuhen.cases.v1 import cases_pb2 as cpb
+from liuhen.common.v1 import common_pb2
 from liuhen.enforcement.v1 import enforcement_pb2 as pb
 from liuhen.intake.v1 import intake_pb2 as ipb
 from liuhen.paging import case_ledger
@@ -129,13 +130,13 @@ def rectification_order(
         "rectification_order",
         content if content is not None else {"period_days": 10},
     )
-    assert doc.state == "effective"
+    assert doc.state == cpb.Document.EFFECTIVE
     return doc
 
 
 def through_chain(site: Site, doc: cpb.Document) -> cpb.Document:
     """Review and approve a submitted document along its catalogue chain."""
-    while doc.state != "effective":
+    while doc.state != cpb.Document.EFFECTIVE:
         role = doc.approval_chain[0]
         officer = site.client("cases", JA, f"{role}1")
         if role == "reviewer":
@@ -162,7 +163,7 @@ def penalty_decision(site: Site, case: str, clock: SettableClock) -> cpb.Documen
     draft(site, case, "statement_waiver", {"waived_on": "2026-09-30"}, by="reviewer1")
     through_chain(site, draft(site, case, "penalty_approval", penalty, by="reviewer1"))
     decision = draft(site, case, "penalty_decision", penalty, by="reviewer1")
-    assert decision.state == "effective"
+    assert decision.state == cpb.Document.EFFECTIVE
     return decision
 
 
@@ -308,7 +309,11 @@ def test_art37_4_fax_or_email_refused_for_decision_documents(
         cpb.ListDeadlinesRequest(case=case, open_only=False)
     )
     served = next(d for d in listed.deadlines if d.rule == "decision_served")
-    assert (served.state, served.late, served.unit) == ("met", False, "working_days")  # APL Art 61
+    assert (served.state, served.late, served.unit) == (
+        common_pb2.Deadline.MET,
+        False,
+        "working_days",
+    )  # APL Art 61
 
 
 def test_art37_4_fax_of_other_documents_notes_the_fax_number(site: Site) -> None:

@@ -14,6 +14,7 @@ import grpc
 import pytest
 
 from liuhen.cases.v1 import cases_pb2 as cpb
+from liuhen.common.v1 import common_pb2
 from liuhen.enforcement.v1 import enforcement_pb2 as pb
 from liuhen.paging import case_ledger
 from liuhen.platform import ledger
@@ -53,7 +54,7 @@ def letter(site: Site, tenant: str, document: str, entrusted: str, **fields: Any
         .ApproveDocument(cpb.ApproveDocumentRequest(request_id=rid(), document=doc.name))
         .document
     )
-    assert approved.state == "effective"
+    assert approved.state == cpb.Document.EFFECTIVE
     return approved
 
 
@@ -111,10 +112,10 @@ def entrustments(site: Site, tenant: str, case: str) -> list[pb.Entrustment]:
     )
 
 
-def answered(site: Site, tenant: str, case: str, state: str) -> pb.Entrustment:
+def answered(site: Site, tenant: str, case: str, state: pb.Entrustment.State) -> pb.Entrustment:
     return wait_for(
         lambda: next((e for e in entrustments(site, tenant, case) if e.state == state), None),
-        f"the entrustment {state} on {tenant}'s case",
+        f"the entrustment {pb.Entrustment.State.Name(state)} on {tenant}'s case",
     )
 
 
@@ -131,16 +132,20 @@ def round_trip(
     """The handling bureau's rectification order, served by `entrusted` on its behalf."""
     case = open_case(site, handling)
     order = draft(site, case, "rectification_order", {"period_days": 10}, tenant=handling)
-    assert order.state == "effective"
+    assert order.state == cpb.Document.EFFECTIVE
     e = entrust(site, handling, letter(site, handling, order.name, entrusted).name)
-    assert (e.state, e.entrusted_site, e.document) == ("pending", entrusted, order.name)
+    assert (e.state, e.entrusted_site, e.document) == (
+        pb.Entrustment.PENDING,
+        entrusted,
+        order.name,
+    )
     # Until the receipt returns: entrusted, pending, with the catalogue's deadline.
     assert e.deadline.rule == "entrusted_service_returned"
-    assert (e.deadline.amount, e.deadline.state) == (10, "open")
+    assert (e.deadline.amount, e.deadline.state) == (10, common_pb2.Deadline.OPEN)
     assert e.deadline.subject == e.name
 
     message = received(site, entrusted, e)
-    assert message.state == "received" and message.envelope.sender == handling
+    assert message.state == rpb.Message.RECEIVED and message.envelope.sender == handling
     body = json.loads(message.envelope.payload_json)
     assert body["document"]["name"] == order.name
     assert body["document"]["content_sha256"] == order.content_sha256
@@ -150,9 +155,9 @@ def round_trip(
     answer = serve_there(site, entrusted, message.name)
     assert answer.type == "entrusted_service_receipt"
     assert answer.service_date == "2026-09-23"
-    done = answered(site, handling, case, "served")
+    done = answered(site, handling, case, pb.Entrustment.SERVED)
     assert done.service_date == "2026-09-23"
-    assert done.deadline.state == "met"
+    assert done.deadline.state == common_pb2.Deadline.MET
     return case, order
 
 
@@ -190,7 +195,7 @@ def test_art37_5_entrusted_service_between_two_districts_lands_on_the_handling_c
     assert site.client("cases", JA, "handler1").VerifyLedger(cpb.VerifyLedgerRequest(case=case)).ok
     # The entrusted site's own record: received, then served.
     message = inbox(site, HS, "service_entrustment")[0]
-    assert message.state == "answered"
+    assert message.state == rpb.Message.ANSWERED
     with site.running["routing"].platform.db.unit_of_work(HS) as uow:
         entries = ledger.entries(uow, f"entrust-{message.envelope.message_id}")
         assert [e.action for e in entries] == [
@@ -226,10 +231,10 @@ def test_art37_5_a_refusal_returns_and_the_handling_bureau_serves_otherwise(
             note="该地址无此单位，物业称已于上月搬离",
         )
     )
-    got = answered(site, JA, case, "refused")
+    got = answered(site, JA, case, pb.Entrustment.REFUSED)
     clock.advance(timedelta(days=2))
     assert got.refusal_reason == "recipient_unknown" and "搬离" in got.note
-    assert got.deadline.state == "met" and not got.service_record
+    assert got.deadline.state == common_pb2.Deadline.MET and not got.service_record
     assert "service.entrustment_refused" in ledger_actions(site, JA, case)
     # It is answered: it cannot be served afterwards.
     code, reason, _ = refused(lambda: serve_there(site, HS, message.name))
@@ -340,7 +345,7 @@ def test_art37_5_the_entrusted_site_records_the_methods_evidence_and_the_circums
         evidence=[photo],
     )
     assert answer.service_date == "2026-09-23"
-    answered(site, JA, case, "served")
+    answered(site, JA, case, pb.Entrustment.SERVED)
     record = service_record(site, JA, case)
     assert record.details["entrusted_method"] == "left_at_premises"
     assert record.details["entrusted_witnesses"] == "物业管理员赵六"
@@ -367,7 +372,7 @@ def test_art37_5_answers_are_applied_once_and_strays_are_dead_letters(
     again = rid()
     first = serve_there(site, HS, message.name, request_id=again)
     assert serve_there(site, HS, message.name, request_id=again) == first  # same request
-    answered(site, JA, case, "served")
+    answered(site, JA, case, pb.Entrustment.SERVED)
 
     # The receipt delivered again (a replay of the same record): a duplicate, once applied.
     sent = (
@@ -392,7 +397,7 @@ def test_art37_5_answers_are_applied_once_and_strays_are_dead_letters(
                 d := {
                     m.envelope.message_id: m
                     for m in inbox(site, JA, "entrusted_service_receipt")
-                    if m.state == "dead"
+                    if m.state == rpb.Message.DEAD
                 }
             )
             == 2
@@ -405,7 +410,9 @@ def test_art37_5_answers_are_applied_once_and_strays_are_dead_letters(
     assert "not a service entrustment jiangan sent to hongshan" in dead[stray.message_id].detail
     consumer(site).run_once()
     assert len(service_record(site, JA, case).deadlines) == 2  # the period and its check
-    receipts = [m for m in inbox(site, JA, "entrusted_service_receipt") if m.state == "applied"]
+    receipts = [
+        m for m in inbox(site, JA, "entrusted_service_receipt") if m.state == rpb.Message.APPLIED
+    ]
     assert [m.envelope.message_id for m in receipts] == [sent.envelope.message_id]
     assert ledger_actions(site, JA, case).count("document.served") == 1
 
@@ -422,4 +429,6 @@ def test_art37_5_the_return_deadline_comes_from_the_catalogue_or_the_letter(
     assert e.deadline.due_on == "2026-09-28"
     clock.advance(timedelta(days=8))
     late = entrustments(site, JA, case)[0]
-    assert late.state == "pending" and late.deadline.state == "overdue"
+    assert (
+        late.state == pb.Entrustment.PENDING and late.deadline.state == common_pb2.Deadline.OVERDUE
+    )

@@ -10,6 +10,7 @@ from datetime import timedelta
 import grpc
 
 from liuhen.cases.v1 import cases_pb2 as cpb
+from liuhen.common.v1 import common_pb2
 from liuhen.enforcement.v1 import enforcement_pb2 as epb
 from liuhen.paging import case_documents
 from liuhen.platform.clock import SettableClock
@@ -93,7 +94,7 @@ def test_art32_a_waiver_counts_only_after_the_statement_period(
     assert "statement_period" in details
     clock.advance(timedelta(days=10))
     effective(site, case, "statement_waiver", {"note": "当事人放弃陈述申辩"}, by="reviewer1")
-    assert state_of(site, case) == "penalty_procedure"
+    assert state_of(site, case) == cpb.Case.PENALTY_PROCEDURE
 
 
 def test_art37_6_public_notice_is_deemed_served_after_civil_procedure_law_art95(
@@ -202,17 +203,17 @@ def court_round_trip(site: Site, clock: SettableClock) -> None:
     assert [(m.type, m.recipient) for m in sent.messages] == [
         ("enforcement_application", "jiangan.court")
     ]
-    assert sent.case.state == "enforcement_applied"
+    assert sent.case.state == cpb.Case.ENFORCEMENT_APPLIED
     [letter] = on_desk(site, "jiangan.court", "enforcement_application")
     accepted = answer(site, "court_acceptance", letter, accepted=True, court="江岸区人民法院")
-    assert wait_for(lambda: applied(site, accepted), "the acceptance").state == "applied"
+    assert wait_for(lambda: applied(site, accepted), "the acceptance").state == rpb.Message.APPLIED
     ruling = answer(site, "court_ruling", letter, ruling="准予强制执行", enforce=True)
-    assert wait_for(lambda: applied(site, ruling), "the ruling").state == "applied"
+    assert wait_for(lambda: applied(site, ruling), "the ruling").state == rpb.Message.APPLIED
     got = case_documents(cases(site), "jiangan", case)
     landed = {d.type for d in got if d.from_site == "jiangan.court"}
     assert landed == {"court_acceptance", "court_ruling"}
     met = deadlines(site, case, open_only=False)["court_application"]
-    assert (met.state, met.late) == ("met", False)
+    assert (met.state, met.late) == (common_pb2.Deadline.MET, False)
 
 
 def test_art30_a_reconsideration_request_after_its_3_days_stays_late(
@@ -227,7 +228,7 @@ def test_art30_a_reconsideration_request_after_its_3_days_stays_late(
         cpb.SendDeskDocumentRequest(request_id=rid(), document=request.name)
     )
     met = deadlines(site, case, open_only=False)["reconsideration_requested"]
-    assert (met.state, met.late) == ("met", True)
+    assert (met.state, met.late) == (common_pb2.Deadline.MET, True)
     assert met.met_on > met.due_on
     answer = deadlines(site, case)["reconsideration_answered"]  # the police's 3 days
     assert (answer.amount, answer.source) == (3, "行政执法机关移送涉嫌犯罪案件的规定 Art 9")
@@ -247,7 +248,7 @@ def test_art30_a_supervision_suggestion_closes_the_reconsideration_it_replaces(
         cpb.SendDeskDocumentRequest(request_id=rid(), document=suggestion.name)
     )
     closed = deadlines(site, case, open_only=False)["reconsideration_requested"]
-    assert (closed.state, closed.late) == ("met", False)
+    assert (closed.state, closed.late) == (common_pb2.Deadline.MET, False)
 
 
 def assistance_request(site: Site, tenant: str) -> tuple[str, cpb.Document]:
@@ -268,7 +269,7 @@ def assistance_request(site: Site, tenant: str) -> tuple[str, cpb.Document]:
         .ApproveDocument(cpb.ApproveDocumentRequest(request_id=rid(), document=doc.name))
         .document
     )
-    assert doc.state == "effective"
+    assert doc.state == cpb.Document.EFFECTIVE
     return case, doc
 
 

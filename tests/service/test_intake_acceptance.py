@@ -81,13 +81,16 @@ def test_art11_non_acceptance_decision_is_approved_by_the_head_and_ready_to_serv
     drafted = draft(
         site, intake.name, "non_acceptance_decision", {"grounds": "不属劳动保障监察范围"}
     )
-    assert drafted.document.state == "submitted"
+    assert drafted.document.state == pb.IntakeDocument.SUBMITTED
     assert list(drafted.document.approval_chain) == ["head"]
-    assert drafted.intake.state == "non_acceptance_drafted"
+    assert drafted.intake.state == pb.Intake.NON_ACCEPTANCE_DRAFTED
 
     effective = approve(site, drafted.document.name)
     doc = effective.document
-    assert (doc.state, effective.intake.state) == ("effective", "not_accepted")
+    assert (doc.state, effective.intake.state) == (
+        pb.IntakeDocument.EFFECTIVE,
+        pb.Intake.NOT_ACCEPTED,
+    )
     assert effective.intake.state_zh == "不予受理"  # the console shows it (states.yaml)
     assert doc.title_zh == "劳动保障监察不予受理决定书"
     assert list(doc.served_to) == ["complainant"] and doc.decision_document
@@ -162,7 +165,7 @@ def test_art6_nobody_approves_a_non_acceptance_they_drafted_or_registered(site: 
     )
     code, reason, _ = failure(lambda: approve(site, doc.document.name, as_="intake2"))
     assert (code, reason) == (grpc.StatusCode.PERMISSION_DENIED, "APPROVER_ROLE_REQUIRED")
-    assert approve(site, doc.document.name).document.state == "effective"
+    assert approve(site, doc.document.name).document.state == pb.IntakeDocument.EFFECTIVE
 
 
 def test_art11_a_non_acceptance_needs_its_grounds(site: Site) -> None:
@@ -183,9 +186,9 @@ def test_rules15_an_incomplete_complaint_is_returned_for_supplement_and_then_fil
     intake = register(site)
     notice = draft(site, intake.name, "supplement_notice", {"missing": "劳动合同或工资条"})
     # No approval step: the 告知补正 is effective once submitted, served on the complainant.
-    assert notice.document.state == "effective"
+    assert notice.document.state == pb.IntakeDocument.EFFECTIVE
     assert list(notice.document.served_to) == ["complainant"]
-    assert notice.intake.state == "supplement_requested"
+    assert notice.intake.state == pb.Intake.SUPPLEMENT_REQUESTED
     code, reason, _ = failure(
         lambda: site.client("intake", "jiangan", "intake1").DraftFilingApproval(
             pb.DraftFilingApprovalRequest(
@@ -202,7 +205,7 @@ def test_rules15_an_incomplete_complaint_is_returned_for_supplement_and_then_fil
         )
     )
     again = desk.GetIntake(pb.GetIntakeRequest(name=intake.name)).intake
-    assert again.state == "registered"
+    assert again.state == pb.Intake.REGISTERED
     desk.DraftFilingApproval(
         pb.DraftFilingApprovalRequest(
             request_id=rid(), intake=intake.name, within_jurisdiction=True, summary="立案"
@@ -213,7 +216,7 @@ def test_rules15_an_incomplete_complaint_is_returned_for_supplement_and_then_fil
         .ApproveFiling(pb.ApproveFilingRequest(request_id=rid(), intake=intake.name))
         .intake
     )
-    assert filed.state == "filed" and filed.case_number
+    assert filed.state == pb.Intake.FILED and filed.case_number
 
 
 def test_regulation20_conduct_older_than_two_years_is_flagged_for_non_acceptance(
@@ -242,7 +245,7 @@ def test_regulation20_conduct_older_than_two_years_is_flagged_for_non_acceptance
     )
     doc = draft(site, old.name, "non_acceptance_decision", {"grounds": "超过两年"}).document
     assert json.loads(doc.content_json)["time_barred"] is True
-    assert approve(site, doc.name).intake.state == "not_accepted"
+    assert approve(site, doc.name).intake.state == pb.Intake.NOT_ACCEPTED
 
 
 def test_design8_a_malformed_conduct_date_is_invalid_argument(site: Site) -> None:

@@ -99,7 +99,7 @@ def test_art11_15_each_intake_document_needs_its_required_fields_and_prints_them
     doc = client.SubmitIntakeDocument(
         pb.SubmitIntakeDocumentRequest(request_id=rid(), document=doc.name)
     ).document
-    if doc.state != "effective":
+    if doc.state != pb.IntakeDocument.EFFECTIVE:
         doc = (
             site.client("intake", tenant, "head1")
             .ApproveIntakeDocument(

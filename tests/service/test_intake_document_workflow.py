@@ -33,7 +33,7 @@ def test_art11_a_returned_non_acceptance_is_corrected_as_a_new_version_then_appr
 ) -> None:
     intake = register(site)
     first = draft(site, intake.name, "non_acceptance_decision", {"grounds": "不属监察范围"})
-    assert first.document.state == "submitted"
+    assert first.document.state == pb.IntakeDocument.SUBMITTED
 
     code, reason, meta = refused(lambda: returned(site, first.document.name, " "))
     assert (code, reason, meta["field"]) == (
@@ -45,7 +45,7 @@ def test_art11_a_returned_non_acceptance_is_corrected_as_a_new_version_then_appr
     assert (code, reason) == (grpc.StatusCode.PERMISSION_DENIED, "APPROVER_ROLE_REQUIRED")
     back = returned(site, first.document.name, "写明不属于劳动保障监察范围的具体依据")
     assert (back.state, list(back.approval_chain), list(back.approvals)) == (
-        "returned",
+        pb.IntakeDocument.RETURNED,
         ["head"],
         [],
     )
@@ -60,12 +60,12 @@ def test_art11_a_returned_non_acceptance_is_corrected_as_a_new_version_then_appr
         supersedes=back.name,
     )
     doc = second.document
-    assert (doc.version, doc.supersedes, doc.state) == (2, back.name, "submitted")
-    assert second.intake.state == "non_acceptance_drafted"
+    assert (doc.version, doc.supersedes, doc.state) == (2, back.name, pb.IntakeDocument.SUBMITTED)
+    assert second.intake.state == pb.Intake.NON_ACCEPTANCE_DRAFTED
     old = site.client("intake", "jiangan", "intake1").GetIntakeDocument(
         pb.GetIntakeDocumentRequest(name=back.name)
     )
-    assert old.document.state == "superseded"
+    assert old.document.state == pb.IntakeDocument.SUPERSEDED
     resubmit = site.client("intake", "jiangan", "intake1").SubmitIntakeDocument
     code, reason, _ = refused(
         lambda: resubmit(pb.SubmitIntakeDocumentRequest(request_id=rid(), document=back.name))
@@ -73,7 +73,10 @@ def test_art11_a_returned_non_acceptance_is_corrected_as_a_new_version_then_appr
     assert (code, reason) == (grpc.StatusCode.FAILED_PRECONDITION, "NOT_A_DRAFT")
 
     done = approve(site, doc.name)
-    assert (done.document.state, done.intake.state) == ("effective", "not_accepted")
+    assert (done.document.state, done.intake.state) == (
+        pb.IntakeDocument.EFFECTIVE,
+        pb.Intake.NOT_ACCEPTED,
+    )
     assert json.loads(done.document.content_json)["grounds"] == grounds
     assert list(done.document.approvals) == [f"head:{site.user_id('jiangan', 'head1')}"]
     with site.running["intake"].platform.db.unit_of_work("jiangan") as uow:
@@ -93,7 +96,7 @@ def test_art11_a_returned_non_acceptance_is_corrected_as_a_new_version_then_appr
 def test_rules15_a_corrected_supplement_notice_changes_the_intake_once(site: Site) -> None:
     intake = register(site)
     first = draft(site, intake.name, "supplement_notice", {"missing": "工资条"}).document
-    assert first.state == "effective"
+    assert first.state == pb.IntakeDocument.EFFECTIVE
     second = draft(
         site,
         intake.name,
@@ -101,8 +104,8 @@ def test_rules15_a_corrected_supplement_notice_changes_the_intake_once(site: Sit
         {"missing": "工资条及劳动合同", "period": {"amount": 5, "unit": "working_days"}},
         supersedes=first.name,
     )
-    assert (second.document.state, second.document.version) == ("effective", 2)
-    assert second.intake.state == "supplement_requested"
+    assert (second.document.state, second.document.version) == (pb.IntakeDocument.EFFECTIVE, 2)
+    assert second.intake.state == pb.Intake.SUPPLEMENT_REQUESTED
     with site.running["intake"].platform.db.unit_of_work("jiangan") as uow:
         actions = [e.action for e in ledger.entries(uow, intake.name.removeprefix("intakes/"))]
     assert actions.count("supplement_notice.effective") == 1

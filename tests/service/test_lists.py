@@ -70,6 +70,8 @@ def test_art11_overdue_filter_finds_intakes_past_the_filing_clock(site: Site) ->
     fresh = register(site, "新公司")
     found = list_intakes(site, filter="overdue = true AND state = registered")
     assert [i.name for i in found.intakes] == [late.name]
+    found = list_intakes(site, filter="overdue = true AND state = REGISTERED")
+    assert [i.name for i in found.intakes] == [late.name]
     found = list_intakes(site, filter='overdue = false AND employer : "新"')
     assert [i.name for i in found.intakes] == [fresh.name]
 
@@ -137,6 +139,10 @@ def test_list_cases_filters_on_handler_state_and_number(site: Site) -> None:
     assert names(f'handler = "{handler}"') == [mine]
     assert names('handler = ""') == [unassigned]
     assert names("overdue = true") == []
+    # AIP-160: a state by its key or by its enum value name (AIP-216)
+    assert names("state = investigating") == names("state = INVESTIGATING") == [mine]
+    assert names('state = "open"') == names('state = "OPEN"') == [unassigned]
+    assert cases.GetCase(cpb.GetCaseRequest(name=unassigned)).case.state == cpb.Case.OPEN
     number = cases.GetCase(cpb.GetCaseRequest(name=mine)).case.case_number
     assert names(f'case_number : "{number[-6:]}"') == [mine]
     page = cases.ListCases(cpb.ListCasesRequest(parent="tenants/jiangan", page_size=1))

@@ -326,7 +326,10 @@ def test_art41_offsite_copy_is_verified_by_hash_and_recorded_in_the_ledger(site:
     reply = reviewer.VerifyOffsiteCopy(
         pb.VerifyOffsiteCopyRequest(request_id=rid(), name=rec.name, wait_seconds=5)
     )
-    assert (reply.check.state, reply.check.offsite_sha256) == ("verified", rec.sha256)
+    assert (reply.check.state, reply.check.offsite_sha256) == (
+        pb.OFFSITE_STATE_VERIFIED,
+        rec.sha256,
+    )
     ledger = case_ledger(site.client("cases", TENANT, "head1"), case.name)
     checks = [e for e in ledger if e.action == "recording.offsite_verified"]
     assert len(checks) == 1 and list(checks[0].refs) == [rec.sha256, rec.sha256]

@@ -52,7 +52,7 @@ def test_art41_the_scheduled_check_finds_a_removed_offsite_copy_and_the_report_l
         check = reviewer.VerifyOffsiteCopy(
             pb.VerifyOffsiteCopyRequest(request_id=rid(), name=rec.name, wait_seconds=10)
         )
-        assert check.check.offsite_state == pb.OFFSITE_STATE_VERIFIED
+        assert check.check.state == pb.OFFSITE_STATE_VERIFIED
     # Whoever runs the off-site zone removes one copy.
     (site.settings.home / "objects" / "_offsite" / TENANT / "cas" / removed.sha256).unlink()
 

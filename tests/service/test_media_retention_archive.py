@@ -34,7 +34,7 @@ def test_art43_archiving_locks_the_footage_for_the_period_of_the_files_kind(
 
         again = cpb.ArchiveCaseRequest(request_id=rid(), case=case)
         archived = cases(site, "reviewer1").ArchiveCase(again)
-        assert archived.case.state == "archived"
+        assert archived.case.state == cpb.Case.ARCHIVED
         kept = media.GetRecording(pb.GetRecordingRequest(name=rec.name)).recording
         assert int(kept.retain_until[:4]) == datetime.now(UTC).year + 50  # an "other" file
         head = site.running["media"].platform.objects.head(TENANT, kept.object_key)
@@ -46,7 +46,7 @@ def test_art43_archiving_locks_the_footage_for_the_period_of_the_files_kind(
         assert file.retention == "50年"  # the cover says what the lock holds
 
         # A retried archive changes nothing and enters nothing twice.
-        assert cases(site, "reviewer1").ArchiveCase(again).case.state == "archived"
+        assert cases(site, "reviewer1").ArchiveCase(again).case.state == cpb.Case.ARCHIVED
         ledger = case_ledger(cases(site), case)
         extended = [e for e in ledger if e.action == "recording.retention_extended"]
         assert len(extended) == 1

@@ -14,6 +14,7 @@ from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 
 from liuhen.cases.v1 import cases_pb2 as cpb
+from liuhen.common.v1 import common_pb2
 from liuhen.intake.v1 import intake_pb2 as ipb
 from liuhen.media.v1 import media_pb2 as pb
 from liuhen.paging import case_ledger
@@ -130,7 +131,7 @@ def test_art26_a_gap_is_flagged_and_the_resuming_segments_spoken_reason_clears_i
     assert list(after.segments) == [first.name, resumed.name]
     (gap,) = after.interruptions
     assert (gap.after, gap.before, gap.state, gap.how, gap.reason) == (
-        first.name, resumed.name, "explained", "spoken", "battery_exhausted",
+        first.name, resumed.name, pb.Interruption.EXPLAINED, "spoken", "battery_exhausted",
     )  # fmt: skip
     assert flagged(site, case.name) == []
     assert ledger_actions(site, case.name) == [
@@ -176,7 +177,7 @@ def test_art26_where_recording_could_not_go_on_an_approved_written_statement_exp
     )  # fmt: skip
 
     approved = through_chain(site, drafted)
-    assert approved.state == "effective"
+    assert approved.state == cpb.Document.EFFECTIVE
     explain.request_id = rid()
     code, reason, _ = refused(media(site, "handler2").ExplainInterruption, explain)
     assert (code, reason) == (grpc.StatusCode.PERMISSION_DENIED, "NOT_CASE_HANDLER")
@@ -262,7 +263,7 @@ def test_art24_a_phone_call_and_a_notice_screenshot_with_its_note_are_stored_lik
     copy = site.client("media", TENANT, "reviewer1").VerifyOffsiteCopy(
         pb.VerifyOffsiteCopyRequest(request_id=rid(), name=image.name, wait_seconds=5)
     )
-    assert copy.check.state == "verified"
+    assert copy.check.state == pb.OFFSITE_STATE_VERIFIED
 
 
 def test_art41_an_image_without_its_note_is_refused_naming_the_missing_part(site: Site) -> None:
@@ -299,16 +300,19 @@ def test_art41_a_session_opens_the_2_day_storage_deadline_and_its_footage_meets_
     case = open_case(site)
     now = datetime.now(UTC)
     old = new_session(site, case.name, now - timedelta(days=4), minutes=30)
-    assert (old.storage_state, old.stored_late) == ("overdue", False)
+    assert (old.storage_state, old.stored_late) == (common_pb2.Deadline.OVERDUE, False)
     recent = new_session(site, case.name, now - timedelta(hours=2), minutes=30)
-    assert recent.storage_state == "open"
+    assert recent.storage_state == common_pb2.Deadline.OPEN
 
     t_old = now - timedelta(days=4)
     late = segment(site, case.name, old.name, t_old, t_old + timedelta(minutes=30))
     t_new = now - timedelta(hours=2)
     on_time = segment(site, case.name, recent.name, t_new, t_new + timedelta(minutes=30))
     assert late.late and not on_time.late  # accepted, flagged
-    assert (get(site, old.name).storage_state, get(site, old.name).stored_late) == ("met", True)
+    assert (get(site, old.name).storage_state, get(site, old.name).stored_late) == (
+        common_pb2.Deadline.MET,
+        True,
+    )
     assert (get(site, recent.name).storage_state, get(site, recent.name).stored_late) == (
         "met", False,
     )  # fmt: skip
@@ -370,7 +374,7 @@ def test_art23_a_mandatory_case_is_not_archived_while_a_session_has_no_footage(
     assert exempted.exemption.approver == site.user_id(TENANT, "head1")
     assert not exempted.footage_missing
     archive.request_id = rid()
-    assert reviewer.ArchiveCase(archive).case.state == "archived"
+    assert reviewer.ArchiveCase(archive).case.state == cpb.Case.ARCHIVED
     assert "session.exempted" in ledger_actions(site, case.name)
     code, reason, info = refused(
         media(site, "head1").ExemptSession,

@@ -122,9 +122,9 @@ def test_art41_42_the_case_file_is_complete_in_the_order_of_the_stages(
     assert any(n.endswith("/filing_approval") for n in names)
     full = cases(site).GetCase(cpb.GetCaseRequest(name=case)).case
     ledger = case_ledger(cases(site), case)
-    assert (full.state, full.state_zh) == ("rectifying", "限期改正中")
+    assert (full.state, full.state_zh) == (cpb.Case.RECTIFYING, "限期改正中")
     documents = case_documents(cases(site), "jiangan", case)
-    assert {d.name for d in documents if d.state == "effective"} <= set(names)
+    assert {d.name for d in documents if d.state == cpb.Document.EFFECTIVE} <= set(names)
     assert got.retention == "10年" and "国家档案局令第8号" in got.retention_source
     out = tmp_path / "file.pdf"
     sha, manifest_path = prints.case_file(

@@ -160,7 +160,7 @@ def test_art21_assistance_request_reaches_the_other_district_and_the_reply_retur
 ) -> None:
     sent = send_assistance_request(site)
     request = received_request(site, sent)
-    assert request.state == "received"
+    assert request.state == pb.Message.RECEIVED
     assert request.envelope.sender == "jiangan"
     assert request.envelope.case_ref == sent.case
     assert "核实" in json.loads(request.envelope.payload_json)["request"]["matters"]
@@ -170,7 +170,7 @@ def test_art21_assistance_request_reaches_the_other_district_and_the_reply_retur
         .GetMessage(pb.GetMessageRequest(name=f"messages/{sent.message_id}"))
         .message
     )
-    assert (outgoing.direction, outgoing.state) == ("outbox", "sent")
+    assert (outgoing.direction, outgoing.state) == ("outbox", pb.Message.SENT)
     assert outgoing.detail.startswith("log offset")
 
     answer = reply(site, request.name)
@@ -182,11 +182,13 @@ def test_art21_assistance_request_reaches_the_other_district_and_the_reply_retur
 
     documents = wait_for(lambda: replies_on_case(site, sent.case), "the reply on jiangan's case")
     assert [d.from_site for d in documents] == ["hongshan"]
-    assert documents[0].state == "effective"
+    assert documents[0].state == cases.Document.EFFECTIVE
     assert "补发工资" in documents[0].content_json
 
     applied = wait_for(
-        lambda: [m for m in inbox(site, "jiangan", "assistance_reply") if m.state == "applied"],
+        lambda: [
+            m for m in inbox(site, "jiangan", "assistance_reply") if m.state == pb.Message.APPLIED
+        ],
         "the reply applied",
     )
     assert applied[0].envelope.message_id == answer.envelope.message_id
@@ -195,7 +197,7 @@ def test_art21_assistance_request_reaches_the_other_district_and_the_reply_retur
         .GetMessage(pb.GetMessageRequest(name=request.name))
         .message
     )
-    assert answered.state == "answered"
+    assert answered.state == pb.Message.ANSWERED
 
     # The assisting organisation keeps its own record of the request and of its reply.
     with site.running["routing"].platform.db.unit_of_work("hongshan") as uow:
@@ -229,8 +231,8 @@ def test_design7_a_replayed_log_record_is_applied_once(site: Site) -> None:
     states = {
         m.envelope.message_id: m.state for m in inbox(site, "hongshan") + inbox(site, "jiangan")
     }
-    assert states[sent.message_id] == "answered"
-    assert states[answer.envelope.message_id] == "applied"
+    assert states[sent.message_id] == pb.Message.ANSWERED
+    assert states[answer.envelope.message_id] == pb.Message.APPLIED
     with platform.db.unit_of_work("hongshan") as uow:
         assert len(ledger.entries(uow, f"assist-{sent.message_id}")) == 2
 
@@ -259,7 +261,7 @@ def test_design7_a_message_on_a_route_not_allowed_is_a_dead_letter_with_its_reas
     )
     by_id = {m.envelope.message_id: m for m in dead}
     refused = by_id[designation.message_id]
-    assert refused.state == "dead"
+    assert refused.state == pb.Message.DEAD
     assert "route refused" in refused.detail and "district" in refused.detail
     assert any("not a readable envelope" in m.detail for m in dead)
     # Dead letters stay in the inbox: nothing is dropped silently.
@@ -329,7 +331,7 @@ def test_design7_a_reply_that_cannot_be_applied_now_stays_received_and_is_retrie
         )
 
     retrying = wait_for(waiting, "a failed attempt to apply the reply")
-    assert retrying.state == "received"
+    assert retrying.state == pb.Message.RECEIVED
     site.running["cases"] = start("cases", site.settings)
 
     def applied() -> list[cases.Document]:
@@ -342,7 +344,7 @@ def test_design7_a_reply_that_cannot_be_applied_now_stays_received_and_is_retrie
     # full delay plus the restart on a loaded machine.
     wait_for(applied, "the reply applied once cases is back", timeout_s=2 * MAX_BACKOFF_S)
 
-    def settled() -> str:
+    def settled() -> str:  # the routing service's own row: its state is the plain key
         # Routing marks the row applied in its own transaction after cases answered.
         with site.running["routing"].platform.db.unit_of_work("jiangan") as uow:
             row = uow.session.get(InboxRow, ("jiangan", answer.envelope.message_id))

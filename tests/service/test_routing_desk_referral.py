@@ -42,7 +42,11 @@ def applied(site: Site, message_id: str) -> rpb.Message | None:
         .messages
     )
     return next(
-        (m for m in messages if m.envelope.message_id == message_id and m.state != "received"),
+        (
+            m
+            for m in messages
+            if m.envelope.message_id == message_id and m.state != rpb.Message.RECEIVED
+        ),
         None,
     )
 
@@ -57,12 +61,12 @@ def test_art30_the_psb_answers_a_referral_through_routing_and_its_documents_land
     assert (referral.sender, referral.case_ref, copy.case_ref) == ("jiangan", case, case)
 
     receipt = answer(site, "referral_receipt", referral, received_by="江岸区公安分局法制室")
-    assert wait_for(lambda: applied(site, receipt), "the receipt").state == "applied"
+    assert wait_for(lambda: applied(site, receipt), "the receipt").state == rpb.Message.APPLIED
     decision = answer(site, "police_filing_decision", referral, filed=False, reason="证据不足")
-    assert wait_for(lambda: applied(site, decision), "the decision").state == "applied"
+    assert wait_for(lambda: applied(site, decision), "the decision").state == rpb.Message.APPLIED
 
     got = case_documents(site.client("cases", "jiangan", "handler1"), "jiangan", case)
     landed = {d.type: d for d in got if d.from_site == "jiangan.psb"}
     assert set(landed) == {"criminal_referral_receipt", "police_filing_decision"}
-    assert all(d.state == "effective" for d in landed.values())
-    assert got.state == "police_declined"
+    assert all(d.state == cpb.Document.EFFECTIVE for d in landed.values())
+    assert got.state == cpb.Case.POLICE_DECLINED

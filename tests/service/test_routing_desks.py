@@ -30,7 +30,7 @@ def settled(site: Site, tenant: str, message_id: str) -> rpb.Message | None:
         if exc.code() != grpc.StatusCode.NOT_FOUND:
             raise
         return None
-    return got if got.state in ("applied", "dead") else None
+    return got if got.state in (rpb.Message.APPLIED, rpb.Message.DEAD) else None
 
 
 def from_desk(site: Site, type: str, kind: str, case: str, **payload: object) -> str:
@@ -62,7 +62,7 @@ def test_art30_a_desk_answer_reaches_the_cases_service_as_its_document_type(
     got = wait_for(lambda: settled(site, "jiangan", message_id), f"{message} applied or dead")
     assert got.envelope.sender == f"jiangan.{kind}"
     documents = case_documents(site.client("cases", "jiangan", "handler1"), "jiangan", case)
-    if got.state == "applied":
+    if got.state == rpb.Message.APPLIED:
         landed = [d for d in documents if d.type == document_type]
         assert landed and landed[0].from_site == f"jiangan.{kind}"
         assert got.detail == f"recorded on the case as {landed[0].name}"
@@ -79,7 +79,7 @@ def test_art30_a_desk_answer_for_a_case_this_site_does_not_have_is_dead(site: Si
         site, "police_filing_decision", "psb", f"cases/{uuid.uuid4()}", filed=True
     )
     got = wait_for(lambda: settled(site, "jiangan", message_id), "the dead letter")
-    assert got.state == "dead" and "NOT_FOUND" in got.detail
+    assert got.state == rpb.Message.DEAD and "NOT_FOUND" in got.detail
 
 
 def test_art30_another_districts_police_cannot_answer_jiangan(site: Site) -> None:
@@ -94,4 +94,4 @@ def test_art30_another_districts_police_cannot_answer_jiangan(site: Site) -> Non
     envelope.sender = "hongshan.psb"  # as a misbehaving desk would write it
     desk.publish_from_desk(site.running["routing"].platform.messages, envelope)
     got = wait_for(lambda: settled(site, "jiangan", envelope.message_id), "the dead letter")
-    assert got.state == "dead" and "route refused" in got.detail
+    assert got.state == rpb.Message.DEAD and "route refused" in got.detail

@@ -103,7 +103,7 @@ def intakes_from(site: Site, tenant: str, message_id: str) -> pb.Intake | None:
         .messages
     )
     for m in msgs:
-        if m.envelope.message_id == message_id and m.state == "applied":
+        if m.envelope.message_id == message_id and m.state == rpb.Message.APPLIED:
             name = m.detail.removeprefix("registered as ")
             return (
                 site.client("intake", tenant, "intake1")
@@ -128,13 +128,17 @@ def file_it(site: Site, tenant: str, intake: str) -> pb.Intake:
 
 def test_art15_transfer_out_reaches_the_district_with_jurisdiction(site: Site) -> None:
     original = register(site, "jiangan")
-    assert not_ours(site, "jiangan", original.name).state == "to_transfer"
+    assert not_ours(site, "jiangan", original.name).state == pb.Intake.TO_TRANSFER
     sent = slip(site, "jiangan", original.name, "jurisdiction_transfer_slip", "hongshan")
-    assert sent.state == "effective" and sent.message_id and sent.recipient == "hongshan"
+    assert (
+        sent.state == pb.IntakeDocument.EFFECTIVE
+        and sent.message_id
+        and sent.recipient == "hongshan"
+    )
     assert sent.title_zh == "劳动保障监察投诉（举报）案件移送管辖单"
 
     got = wait_for(lambda: intakes_from(site, "hongshan", sent.message_id), "hongshan's intake")
-    assert (got.source, got.state) == (pb.SOURCE_TRANSFER, "registered")
+    assert (got.source, got.state) == (pb.SOURCE_TRANSFER, pb.Intake.REGISTERED)
     assert (got.from_site, got.sender_intake) == ("jiangan", original.name)
     assert got.kind == pb.INTAKE_KIND_CONSTRUCTION_COMPLAINT
     assert (got.complainant.name, got.employer.name) == ("李四", "某劳务公司")
@@ -151,7 +155,7 @@ def test_art15_transfer_out_reaches_the_district_with_jurisdiction(site: Site) -
         .GetIntake(pb.GetIntakeRequest(name=original.name))
         .intake
     )
-    assert (sender.state, sender.case_number) == ("transferred", "")
+    assert (sender.state, sender.case_number) == (pb.Intake.TRANSFERRED, "")
 
 
 def test_art13_the_city_transfers_to_the_province_through_its_reviewer(site: Site) -> None:
@@ -191,7 +195,7 @@ def test_art14_designation_from_the_city_reaches_the_district(site: Site) -> Non
     city = site.client("intake", "wuhan", "intake1").GetIntake(
         pb.GetIntakeRequest(name=original.name)
     )
-    assert city.intake.state == "designated"
+    assert city.intake.state == pb.Intake.DESIGNATED
 
 
 def test_art14_a_district_may_not_designate(site: Site) -> None:
@@ -209,14 +213,14 @@ def test_art14_a_dispute_goes_to_the_city_which_designates_a_district(site: Site
 
     pending = wait_for(lambda: intakes_from(site, "wuhan", raised.message_id), "the dispute")
     assert (pending.state, pending.from_site, pending.sender_intake) == (
-        "dispute_pending",
+        pb.Intake.DISPUTE_PENDING,
         "jiangan",
         original.name,
     )
     # The city answers the dispute with a designation (Art 14).
     designated = slip(site, "wuhan", pending.name, "designation_slip", "hongshan", "reviewer1")
     got = wait_for(lambda: intakes_from(site, "hongshan", designated.message_id), "hongshan")
-    assert got.source == pb.SOURCE_ASSIGNMENT and got.state == "registered"
+    assert got.source == pb.SOURCE_ASSIGNMENT and got.state == pb.Intake.REGISTERED
     messages = (
         site.client("routing", "hongshan", "intake1")
         .ListMessages(rpb.ListMessagesRequest(direction="inbox", type="designation"))
@@ -235,7 +239,7 @@ def test_art14_a_dispute_goes_to_the_city_which_designates_a_district(site: Site
             .GetIntake(pb.GetIntakeRequest(name=original.name))
             .intake
         )
-        return got if got.state == "designated_elsewhere" else None
+        return got if got.state == pb.Intake.DESIGNATED_ELSEWHERE else None
 
     assert wait_for(closed, "jiangan's intake closed").from_site == "wuhan"
 
@@ -249,7 +253,7 @@ def test_art14_designated_to_the_district_that_raised_the_dispute_it_files_its_o
     designated = slip(site, "wuhan", pending.name, "designation_slip", "jiangan", "reviewer1")
     back = wait_for(lambda: intakes_from(site, "jiangan", designated.message_id), "the answer")
     assert back.name == original.name  # no second intake for the same complaint
-    assert (back.state, back.from_site) == ("registered", "wuhan")
+    assert (back.state, back.from_site) == (pb.Intake.REGISTERED, "wuhan")
     assert file_it(site, "jiangan", back.name).case_number.startswith("江岸区劳监立")
     outbox = (
         site.client("routing", "wuhan", "reviewer1")
@@ -294,7 +298,7 @@ def test_design7_a_redelivered_transfer_makes_one_intake(site: Site) -> None:
     listed = site.client("routing", "hongshan", "intake1").ListMessages(
         rpb.ListMessagesRequest(direction="inbox", type="jurisdiction_transfer")
     )
-    assert [m.state for m in listed.messages] == ["applied"]
+    assert [m.state for m in listed.messages] == [rpb.Message.APPLIED]
 
 
 def _payload(raw: bytes) -> str:

@@ -109,5 +109,5 @@ def test_design7_message_survives_routing_and_kafka_restarts_and_is_applied_once
         )
         .messages
     )
-    assert [m.state for m in outbox if m.name == answer.message.name] == ["sent"]
+    assert [m.state for m in outbox if m.name == answer.message.name] == [rpb.Message.SENT]
     assert handler.VerifyLedger(cpb.VerifyLedgerRequest(case=case)).ok

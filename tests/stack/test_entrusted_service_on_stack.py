@@ -37,13 +37,13 @@ def effective(site: Site, case: str, type_code: str, content: dict[str, object])
     doc = handler.SubmitDocument(
         cpb.SubmitDocumentRequest(request_id=rid(), document=doc.name)
     ).document
-    if doc.state != "effective":
+    if doc.state != cpb.Document.EFFECTIVE:
         doc = (
             site.client("cases", HANDLING, "head1")
             .ApproveDocument(cpb.ApproveDocumentRequest(request_id=rid(), document=doc.name))
             .document
         )
-    assert doc.state == "effective"
+    assert doc.state == cpb.Document.EFFECTIVE
     return str(doc.name)
 
 
@@ -112,7 +112,7 @@ def test_art37_5_entrusted_service_crosses_kafka_and_survives_routing_restarts(
 
     def served() -> list[pb.Entrustment]:
         got = mine.ListEntrustments(pb.ListEntrustmentsRequest(case=case)).entrustments
-        return [e for e in got if e.state == "served"]
+        return [e for e in got if e.state == pb.Entrustment.SERVED]
 
     done = eventually(served, "the receipt on the handling case")[0]
     assert done.service_date == answer.service_date
@@ -131,7 +131,7 @@ def test_art37_5_entrusted_service_crosses_kafka_and_survives_routing_restarts(
         .messages
         if m.envelope.correlation_id == message_id
     ]
-    assert [m.state for m in receipts] == ["applied"]
+    assert [m.state for m in receipts] == [rpb.Message.APPLIED]
     cases = site.client("cases", HANDLING, "handler1")
     ledger = case_ledger(cases, case)
     assert [e.action for e in ledger].count("document.served") == 1

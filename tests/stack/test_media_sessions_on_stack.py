@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from liuhen.media.v1 import media_pb2 as pb
 from liuhen.platform.polling import wait_for
 from liuhen.platform.ports import ObjectNotFound, StoredObject
 from liuhen.platform.s3objects import S3ObjectStore
@@ -78,11 +79,19 @@ def test_art26_segments_stored_at_once_on_postgresql_reconcile_the_gaps_one_afte
         )
     after = get(site, session.name)
     assert sorted(after.segments) == sorted(r.name for r in stored)
-    open_gaps = [(g.after, g.before, g.state) for g in after.interruptions if g.state != "filled"]
+    open_gaps = [
+        (g.after, g.before, g.state)
+        for g in after.interruptions
+        if g.state != pb.Interruption.FILLED
+    ]
     assert sorted(open_gaps) == sorted(
         [
-            (stored[3].name, stored[1].name, "explained"),  # 19 → 20: a minute, spoken
-            (stored[1].name, stored[2].name, "flagged"),  # 30 → 40: unexplained
+            (
+                stored[3].name,
+                stored[1].name,
+                pb.Interruption.EXPLAINED,
+            ),  # 19 → 20: a minute, spoken
+            (stored[1].name, stored[2].name, pb.Interruption.FLAGGED),  # 30 → 40: unexplained
         ]
     )
     assert after.unexplained_gap
