@@ -89,6 +89,7 @@ def test_art44_a_handler_asks_to_view_the_reviewer_approves_and_the_handler_play
     register = page.text("#access-register")
     assert "承办人1" in register and "核对询问过程" in register and "审理员1" in register
     assert "1000+100" in register
+    page.driver.execute_script("document.getElementById('register').scrollIntoView()")
     page.shot("register")
 
 

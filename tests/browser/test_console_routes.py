@@ -23,6 +23,7 @@ from liuhen.platform.polling import wait_for
 from tests.browser_support import Page
 from tests.samples import sample_content
 from tests.service.test_cases_steps import draft, effective
+from tests.service.test_entrusted_service import letter
 from tests.service.test_media import footage, metadata, upload
 from tests.support import Site, file_case, rid
 
@@ -450,11 +451,9 @@ def test_art44_a_recording_plays_in_the_page_by_ranges_and_each_read_is_register
     assert {e.reason for e in entries} == {"审理"}
 
 
-def test_art37_5_an_entrustment_is_sent_from_one_district_and_served_at_the_other(
-    page: Page, site: Site, tmp_path: Path
-) -> None:
-    from tests.service.test_entrusted_service import letter
-
+def entrusted_order(site: Site) -> tuple[str, str]:
+    """jiangan's effective rectification order and its approved 委托送达函 to hongshan
+    (the letter's chain is the head's, Art 21(2)); returns the case and the letter."""
     case = file_case(site)
     order = (
         site.client("cases", JA, "handler1")
@@ -476,19 +475,22 @@ def test_art37_5_an_entrustment_is_sent_from_one_district_and_served_at_the_othe
         .document
     )
     entrustment = letter(site, JA, order.name, HS)  # drafted, approved by the head
-    photo = tmp_path / "signing.jpg"
-    photo.write_bytes(b"\xff\xd8\xff\xe0" + bytes(range(256)) * 32)
+    return case, entrustment.name
 
+
+def send_entrustment(page: Page, case: str, letter_name: str) -> None:
     page.sign_in_embedded(JA, "handler1")
     page.open(f"/{case}")
     assert "暂无" in page.text("#entrustments")
-    page.click(f"#doc-{entrustment.name.rsplit('/', 1)[1]} .send-entrustment button")
+    page.click(f"#doc-{letter_name.rsplit('/', 1)[1]} .send-entrustment button")
     assert page.text("#sent") == "已发送：洪山区"
     assert page.text("#entrustment-list .entrustment-state") == "待回执"
     assert not page.has(".send-entrustment")  # sent once
     page.driver.execute_script("document.getElementById('entrustments').scrollIntoView()")
     page.shot("entrustment-sent")
 
+
+def open_entrustment_at_hongshan(page: Page) -> None:
     page.sign_in_embedded(HS, "handler1")
     until(
         page,
@@ -499,6 +501,17 @@ def test_art37_5_an_entrustment_is_sent_from_one_district_and_served_at_the_othe
     page.shot("entrusted-worklist")
     page.click("tr.message[data-type='service_entrustment'] a[href^='/messages/']")
     assert page.text("#message-state") == "待处理" and page.text("#message-peer") == "江岸区"
+
+
+def test_art37_5_an_entrustment_is_sent_from_one_district_and_served_at_the_other(
+    page: Page, site: Site, tmp_path: Path
+) -> None:
+    case, letter_name = entrusted_order(site)
+    photo = tmp_path / "signing.jpg"
+    photo.write_bytes(b"\xff\xd8\xff\xe0" + bytes(range(256)) * 32)
+
+    send_entrustment(page, case, letter_name)
+    open_entrustment_at_hongshan(page)
     page.click("#serve-entrusted")
     assert page.text("#entrustment-letter").startswith("受送达人")
     assert not page.has("#serve-method option[value='entrusted']")  # not entrusted again
@@ -527,3 +540,34 @@ def test_art37_5_an_entrustment_is_sent_from_one_district_and_served_at_the_othe
     assert page.text("#ledger-verdict").startswith("校验通过")
     page.driver.execute_script("document.getElementById('entrustments').scrollIntoView()")
     page.shot("case-with-entrusted-receipt")
+
+
+def test_art37_5_the_entrusted_site_refuses_and_the_handling_case_shows_why(
+    page: Page, site: Site
+) -> None:
+    case, letter_name = entrusted_order(site)
+    send_entrustment(page, case, letter_name)
+    open_entrustment_at_hongshan(page)
+    page.select("#refuse-reason", "recipient_unknown")
+    page.click("#refuse-entrustment")  # no note of what the site found: refused
+    assert page.text("#refusal .message") and page.text("#article").startswith("seed Art 37")
+    page.shot("entrustment-refusal-refused")
+    page.driver.back()
+    page.loaded()
+    page.select("#refuse-reason", "recipient_unknown")
+    page.fill("#refuse-note", "送达地址无此单位，物业称该公司已于半年前迁出")
+    page.click("#refuse-entrustment")
+    assert page.text("#message-state") == "已回复" and not page.has("#entrusted-service")
+    page.shot("entrustment-refused")
+
+    page.sign_in_embedded(JA, "handler1")
+    until(
+        page,
+        f"/{case}",
+        lambda: page.text("#entrustment-list .entrustment-state").startswith("已退回"),
+        "the refusal on the handling case",
+    )
+    row = page.text("#entrustment-list .entrustment")
+    assert "受送达人不明" in row and "迁出" in row
+    page.driver.execute_script("document.getElementById('entrustments').scrollIntoView()")
+    page.shot("case-with-entrustment-refused")

@@ -1,10 +1,13 @@
 """What the console offers on a case page comes from the catalogue (documents.yaml,
-sites.yaml), never from a list of its own: which documents are served with a receipt
-(Art 37), which go to an outside desk (Art 30, 40), and the names of the desks."""
+sites.yaml, recording_access.yaml), never from a list of its own: which documents are
+served with a receipt (Art 37), which go to an outside desk (Art 30, 40), the names of
+the desks, and who approves a look at or a copy of a recording (Art 44, 46)."""
 
 from __future__ import annotations
 
-from liuhen.console import cases, messages, sending
+from types import SimpleNamespace
+
+from liuhen.console import cases, messages, recordings, sending
 from liuhen.console.session import Officer
 
 
@@ -38,8 +41,8 @@ def test_design7_messages_name_sites_desks_and_the_province_in_chinese() -> None
     assert messages.site_zh("hubei") == "湖北省劳动保障监察局"
 
 
-def _officer(tenant: str) -> Officer:
-    return Officer(tenant, "u", "handler1", "承办人1", ("handler",), "token")
+def _officer(tenant: str, roles: tuple[str, ...] = ("handler",)) -> Officer:
+    return Officer(tenant, "u", "handler1", "承办人1", roles, "token")
 
 
 def test_art45_ledger_actions_read_in_the_officers_words() -> None:
@@ -48,3 +51,36 @@ def test_art45_ledger_actions_read_in_the_officers_words() -> None:
     sent = cases.action_zh("criminal_referral_letter.sent")
     assert sent.startswith("发送") and sent != "criminal_referral_letter.sent"
     assert cases.action_zh("no_such.thing") == "no_such.thing"  # shown as recorded
+
+
+def _request(kind: str, requester_kind: str, *, given: tuple[str, ...] = ()) -> SimpleNamespace:
+    return SimpleNamespace(
+        name="cases/c/recordings/r/access_requests/a",
+        kind=kind,
+        requester_kind=requester_kind,
+        requester="someone-else",
+        filed_by="someone-else",
+        copier="",
+        reason="复核",
+        approved=False,
+        required_roles=["reviewer", "head"] if requester_kind == "party" else ["reviewer"],
+        approvals=[SimpleNamespace(role=r) for r in given],
+    )
+
+
+def test_art44_46_the_approvers_and_their_sources_are_the_access_catalogues() -> None:
+    # Who sees the approvers' part of the work list: every role recording_access.yaml
+    # ever asks to approve (the review department, the heads for Art 46 and the labels).
+    assert recordings.approver_roles() == {"reviewer", "head", "bureau_head"}
+    head = _officer("jiangan", roles=("head",))
+    party_copy = recordings.row(head, _request("copy", "party", given=("reviewer",)), "normal")
+    # After the review department only the head is missing, and the page says why.
+    assert party_copy.missing == ("head",) and party_copy.may_approve
+    assert party_copy.why == (("head", "seed Art 46 (经本机构负责人同意)"),)
+    reviewer = _officer("jiangan", roles=("reviewer",))
+    assert not recordings.row(
+        reviewer, _request("copy", "party", given=("reviewer",)), ""
+    ).may_approve
+    assert recordings.why_role(_request("view", "officer"), "head", "secret").startswith(
+        "seed Art 46"
+    )

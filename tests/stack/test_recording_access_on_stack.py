@@ -142,3 +142,40 @@ def test_art44_the_services_cannot_change_or_remove_a_line_of_the_register(
             assert list(reasons) == ["审理"]
     finally:
         db.dispose()
+
+
+def test_art44_the_reviewer_finds_the_pending_requests_on_postgresql(stack_site: Site) -> None:
+    """The approvers' work list (ListRecordingAccessRequests, pending) pages by its keyset
+    under row-level security on the stack's PostgreSQL."""
+    case = open_case(stack_site)
+    rec = upload(stack_site.client("media", TENANT, "handler1"), metadata(case.name), footage(MIB))
+    handler = stack_site.client("media", TENANT, "handler1")
+    asked = [
+        handler.CreateRecordingAccessRequest(
+            pb.CreateRecordingAccessRequestRequest(
+                request_id=rid(), recording=rec.name, kind="view", reason=f"核对第{i}段"
+            )
+        ).access_request.name
+        for i in range(3)
+    ]
+    reviewer = stack_site.client("media", TENANT, "reviewer1")
+    reviewer.ApproveRecordingAccessRequest(
+        pb.ApproveRecordingAccessRequestRequest(request_id=rid(), name=asked[1])
+    )
+
+    def listed(parent: str, pending: bool) -> list[str]:
+        names, token = [], ""
+        while True:
+            got = reviewer.ListRecordingAccessRequests(
+                pb.ListRecordingAccessRequestsRequest(
+                    parent=parent, pending=pending, page_size=1, page_token=token
+                )
+            )
+            names += [r.name for r in got.access_requests]
+            token = got.next_page_token
+            if not token:
+                return names
+
+    assert listed(rec.name, pending=False) == asked
+    assert listed(rec.name, pending=True) == [asked[0], asked[2]]
+    assert {asked[0], asked[2]} <= set(listed(f"tenants/{TENANT}", pending=True))
