@@ -5,7 +5,9 @@ routing service's own workers (OutboxRelay, InboxConsumer) in a process of their
 Kafka (stack) or the embedded log. At 100 msg/s (`LIUHEN_BENCH_RATE`) and at the highest
 rate one sender reaches; beside a bare produce → consume loop on the same log (Kafka:
 kafka-python with the relay's producer settings; embedded: the SQLite log), measured in
-the same run. Reports p50/p99 latency, the sustained rate and the ratios.
+the same run; and at 2 msg/s (`LIUHEN_BENCH_LOW_RATE`), below what the path sustains
+here, for its latency without a queue. Reports p50/p99 latency, the sustained rate and
+the ratios.
 
 On the shared stack the workers' consumers use consumer groups of this run, positioned
 at the end of each site topic first: the sites' own groups (`routing.<site>`) belong to
@@ -35,6 +37,8 @@ from bench.procs import profile_env, spied
 
 SENDER, RECIPIENT = "jiangan", "hongshan"
 RATE = float(os.environ.get("LIUHEN_BENCH_RATE", "100"))
+# A rate well below what the path sustains here: its latency without a queue.
+LOW_RATE = float(os.environ.get("LIUHEN_BENCH_LOW_RATE", "2"))
 WATCH_S = 0.005
 
 
@@ -313,6 +317,7 @@ def main() -> None:
                 raise RuntimeError("the routing workers did not start")
             db = Database(settings.db_url())
             routed(db, 5, 2.0)  # warm up: topics, consumers joined, connections
+            at_low = routed(db, LOW_RATE, duration)
             with spied("crosssite-routing", child.pid):
                 at_rate = routed(db, RATE, duration)
                 at_max = routed(db, float("inf"), duration)
@@ -330,7 +335,8 @@ def main() -> None:
         "crosssite",
         f"assistance request {SENDER} → {RECIPIENT}'s inbox on {log}: at {RATE:.0f}/s "
         f"p50 {at_rate['p50_ms']} ms p99 {at_rate['p99_ms']} ms ({at_rate['arrived']} of "
-        f"{at_rate['sent']}) | as fast as possible: offered {at_max['offered_per_s']}/s, "
+        f"{at_rate['sent']}), at {LOW_RATE:.0f}/s p50 {at_low['p50_ms']} ms p99 "
+        f"{at_low['p99_ms']} ms | as fast as possible: offered {at_max['offered_per_s']}/s, "
         f"sustained {at_max['sustained_per_s']}/s, p50 {at_max['p50_ms']} ms | bare loop: at "
         f"{RATE:.0f}/s p50 {base['rate']['p50_ms']} ms p99 {base['rate']['p99_ms']} ms, "
         f"sustained {base['max']['sustained_per_s']}/s (ratio {ratio:.3f})",
@@ -338,6 +344,8 @@ def main() -> None:
         rate=RATE,
         seconds=duration,
         at_rate=at_rate,
+        low_rate=LOW_RATE,
+        at_low_rate=at_low,
         at_max=at_max,
         bare_at_rate=base["rate"],
         bare_at_max=base["max"],

@@ -88,7 +88,12 @@ def row(d: dict[str, Any]) -> tuple[str, str, str, str, str]:
         return (
             f"assistance request to the other district's inbox ({d['log']})",
             f"at {d['rate']:.0f}/s offered: p50 {r['p50_ms']:.0f} ms, p99 {r['p99_ms']:.0f} ms; "
-            f"sustained {m['sustained_per_s']:.1f}/s",
+            f"sustained {m['sustained_per_s']:.1f}/s"
+            + (
+                f"; at {d['low_rate']:.0f}/s p50 {d['at_low_rate']['p50_ms']:.0f} ms"
+                if "at_low_rate" in d
+                else ""
+            ),
             f"bare produce → consume: p50 {br['p50_ms']:.0f} ms, p99 {br['p99_ms']:.0f} ms; "
             f"{bm['sustained_per_s']:.0f}/s",
             f"{d['ratio_sustained']:.3f}× sustained, p50 {d['ratio_p50']:.0f}×",
