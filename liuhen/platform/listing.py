@@ -177,10 +177,13 @@ def _deserial(value: Any, sample_type: Any) -> Any:
     python_type = getattr(sample_type, "python_type", str)
     if python_type is int and (isinstance(value, bool) or not isinstance(value, int)):
         raise bad_token()  # an integer key compared with text would fail in the database
-    if python_type is datetime:
-        return datetime.fromisoformat(value)
-    if python_type is date:
-        return date.fromisoformat(value)
+    try:
+        if python_type is datetime:
+            return datetime.fromisoformat(value)
+        if python_type is date:
+            return date.fromisoformat(value)
+    except (TypeError, ValueError) as exc:  # a token made by hand, not by this method
+        raise bad_token() from exc
     return value
 
 

@@ -58,6 +58,8 @@ class ListsMixin(ServicerBase):
         self, request: pb.ListDeadlinesRequest, context: grpc.ServicerContext
     ) -> pb.ListDeadlinesResponse:
         today = local_date(utcnow())  # overdue by Wuhan's date, on the PRC calendar
+        if request.case:  # the deprecated field: a malformed name is refused naming it
+            parse_name(request.case, "cases/*", "case")
         filter_text = lists.deadline_filter(
             request.filter,
             case=request.case,

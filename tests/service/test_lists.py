@@ -147,7 +147,8 @@ def test_list_cases_filters_on_handler_state_and_number(site: Site) -> None:
     assert names(f'case_number : "{number[-6:]}"') == [mine]
     page = cases.ListCases(cpb.ListCasesRequest(parent="tenants/jiangan", page_size=1))
     assert len(page.cases) == 1 and page.next_page_token
-    assert not page.cases[0].documents and not page.cases[0].ledger
+    listed = page.cases[0]  # the case's own fields, as GetCase gives them (issue 12)
+    assert listed == cases.GetCase(cpb.GetCaseRequest(name=listed.name)).case
 
 
 def test_art6_list_documents_shows_what_awaits_the_reviewer(site: Site) -> None:
