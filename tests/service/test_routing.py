@@ -99,7 +99,7 @@ def send_assistance_request(site: Site) -> Sent:
 
 def inbox(site: Site, tenant: str, type: str = "") -> list[pb.Message]:
     response = site.client("routing", tenant, "handler1").ListMessages(
-        pb.ListMessagesRequest(direction="inbox", type=type)
+        pb.ListMessagesRequest(direction="inbox", type=type, order_by="time desc")
     )
     return list(response.messages)
 

@@ -39,7 +39,7 @@ def answer(site: Site, type: str, to: rpb.Envelope, **payload: object) -> str:
 def applied(site: Site, message_id: str) -> rpb.Message | None:
     messages = (
         site.client("routing", "jiangan", "handler1")
-        .ListMessages(rpb.ListMessagesRequest(direction="inbox"))
+        .ListMessages(rpb.ListMessagesRequest(direction="inbox", order_by="time desc"))
         .messages
     )
     return next(

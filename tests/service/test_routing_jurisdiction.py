@@ -99,7 +99,7 @@ def intakes_from(site: Site, tenant: str, message_id: str) -> pb.Intake | None:
     """The intake routing made at `tenant` from message `message_id`, once applied."""
     msgs = (
         site.client("routing", tenant, "intake1")
-        .ListMessages(rpb.ListMessagesRequest(direction="inbox"))
+        .ListMessages(rpb.ListMessagesRequest(direction="inbox", order_by="time desc"))
         .messages
     )
     for m in msgs:

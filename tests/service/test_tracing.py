@@ -44,7 +44,9 @@ def test_design7_one_trace_runs_from_the_sender_through_the_log_to_the_recipient
     end = time.monotonic() + 15
     while time.monotonic() < end and not [
         m
-        for m in peer.ListMessages(rpb.ListMessagesRequest(direction="inbox")).messages
+        for m in peer.ListMessages(
+            rpb.ListMessagesRequest(direction="inbox", order_by="time desc")
+        ).messages
         if m.envelope.message_id == sent.message_id
     ]:
         time.sleep(0.05)

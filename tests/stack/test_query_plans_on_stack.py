@@ -18,9 +18,11 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.dialects import postgresql
 
-from liuhen.platform import deadlines
+from liuhen.platform import deadlines, listing
 from liuhen.platform.migrate import upgrade
 from services.cases import lists
+from services.enforcement import lists as enforcement_lists
+from services.routing import lists as routing_lists
 from tests.stack.conftest import STACK_ENV
 
 pytestmark = pytest.mark.stack
@@ -148,3 +150,109 @@ def test_art45_a_cases_ledger_pages_are_read_by_the_ledger_key(tenant: str) -> N
         got = plan(tenant, statement)
         assert "platform_ledger_pkey" in got, got
         assert "Seq Scan" not in got, got
+
+
+# -- the paged ListMessages, ListServiceRecords and ListEntrustments (issue 12) ---------
+
+
+SEED = {
+    "platform_inbox": """
+        INSERT INTO platform_inbox (tenant_id, message_id, type, sender, envelope, state,
+                                    detail, received)
+        SELECT %(t)s, gen_random_uuid()::text,
+               CASE WHEN i %% 50 = 0 THEN 'designation' ELSE 'assistance_request' END,
+               'hongshan', ''::bytea, CASE WHEN i %% 50 = 1 THEN 'dead' ELSE 'applied' END,
+               '', now() - i * interval '1 minute'
+        FROM generate_series(1, 5000) AS i""",
+    "platform_outbox": """
+        INSERT INTO platform_outbox (message_id, tenant_id, recipient, topic, type, envelope,
+                                     state, created)
+        SELECT gen_random_uuid()::text, %(t)s, 'hongshan', 't',
+               CASE WHEN i %% 50 = 0 THEN 'designation' ELSE 'assistance_request' END,
+               ''::bytea, CASE WHEN i %% 50 = 1 THEN 'dead' ELSE 'sent' END,
+               now() - i * interval '1 minute'
+        FROM generate_series(1, 5000) AS i""",
+    "enforcement_entrustments": """
+        INSERT INTO enforcement_entrustments (id, tenant_id, case_id, document_id,
+            document_type, letter_id, entrusted_site, recipient, address, method, message_id,
+            state, deadline_id, document_json, sent_at, answer_message_id, service_record_id,
+            service_date, refusal_reason, note)
+        SELECT gen_random_uuid()::text, %(t)s, 'case-' || (i / 3), 'd', 'penalty_decision',
+               'l', 'hongshan', 'r', 'a', 'direct', gen_random_uuid()::text,
+               CASE WHEN i %% 50 = 0 THEN 'pending' ELSE 'served' END, '', '{}',
+               now() - i * interval '1 minute', '', '', '', '', ''
+        FROM generate_series(1, 5000) AS i""",
+}
+
+
+@pytest.fixture(scope="module")
+def sent(tenant: str) -> Iterator[str]:
+    """The tenant's messages and entrustments, one in fifty of the type, state asked for."""
+    owner = STACK_ENV["LIUHEN_DATABASE_OWNER_URL"].replace("postgresql+psycopg", "postgresql")
+    with psycopg.connect(owner) as conn:
+        conn.execute("SELECT set_config('app.tenant_id', %s, true)", (tenant,))
+        for sql in SEED.values():
+            conn.execute(sql, {"t": tenant})  # type: ignore[arg-type]
+        conn.commit()
+        conn.autocommit = True
+        for table in SEED:
+            conn.execute(f"ANALYZE {table}")  # type: ignore[arg-type]
+    yield tenant
+    with psycopg.connect(owner) as conn:
+        conn.execute("SELECT set_config('app.tenant_id', %s, true)", (tenant,))
+        for table in SEED:
+            conn.execute(f"DELETE FROM {table} WHERE tenant_id = %s", (tenant,))  # type: ignore[arg-type]
+
+
+def _first_page(order_by: str = "") -> listing.Page:
+    return listing.page("plan", "", order_by, 0, "")
+
+
+@pytest.mark.parametrize(
+    ("direction", "filter_text", "index"),
+    [
+        ("inbox", "", "ix_platform_inbox_list_received"),
+        ("inbox", "type = designation", "ix_platform_inbox_list_type"),
+        ("inbox", "state = dead", "ix_platform_inbox_list_state"),
+        ("outbox", "", "ix_platform_outbox_list_created"),
+        ("outbox", "type = designation", "ix_platform_outbox_list_type"),
+        # A few pending ones are the relay's (ix_platform_outbox_state); the sent ones page.
+        ("outbox", "state = sent", "ix_platform_outbox_list_state"),
+    ],
+)
+def test_design7_a_page_of_messages_is_read_by_an_index(
+    sent: str, direction: str, filter_text: str, index: str
+) -> None:
+    order = listing.Ordering(routing_lists.TIME[direction], descending=True)
+    got = plan(sent, routing_lists.statements(sent, filter_text, order, _first_page())[direction])
+    assert index in got, got
+    assert "Seq Scan" not in got, got
+
+
+@pytest.mark.parametrize(
+    ("statement", "index"),
+    [
+        (lambda t: enforcement_lists.record_statement(t, ""), "service_records_list_served"),
+        (
+            lambda t: enforcement_lists.record_statement(t, f'case = "cases/{uuid.UUID(int=1)}"'),
+            "service_records_list_case",
+        ),
+        (lambda t: enforcement_lists.entrustment_statement(t, ""), "entrustments_list_sent"),
+        (
+            lambda t: enforcement_lists.entrustment_statement(
+                t, f'case = "cases/{uuid.UUID(int=1)}"'
+            ),
+            "entrustments_list_case",
+        ),
+        (
+            lambda t: enforcement_lists.entrustment_statement(t, "state = pending"),
+            "entrustments_list_state",
+        ),
+    ],
+)
+def test_art37_a_page_of_services_or_entrustments_is_read_by_an_index(
+    sent: str, statement: Any, index: str
+) -> None:
+    got = plan(sent, statement(sent))
+    assert f"ix_enforcement_{index}" in got, got
+    assert "Seq Scan" not in got, got
