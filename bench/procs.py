@@ -44,7 +44,10 @@ def profile_env(home: Path, **env_extra: str) -> tuple[Any, dict[str, str]]:
         generate_all(Path(base["LIUHEN_LOG_KEYS_DIR"]))
     base.update(env_extra)
     settings = Settings.from_env(base, services=SERVICES).with_ports(free_ports(SERVICES))
-    return settings, {**os.environ, **base, **env_for(settings)}
+    # Only this site's LIUHEN_* settings: an embedded run must not inherit a database
+    # URL exported for the stack (e.g. by privdb.sh).
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith("LIUHEN_")}
+    return settings, {**inherited, **base, **env_for(settings)}
 
 
 @contextmanager
