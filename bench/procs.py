@@ -18,6 +18,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import grpc
+
 from bench.common import profile, stack_env
 
 
@@ -170,3 +172,17 @@ def spied(name: str, pid: int) -> Iterator[None]:
     finally:
         proc.send_signal(2)
         proc.wait(timeout=60)
+
+
+def upload(officer: Any, case: str, chunks: Iterator[bytes], timeout_s: float = 3600.0) -> Any:
+    """UploadRecording as `officer` (liuhen.cli.demo.Officer), with a deadline long enough
+    for a large or slowed upload (the Officer's own calls have 30 s)."""
+    from liuhen.media.v1 import media_pb2_grpc
+
+    channel = officer.channels.setdefault(
+        "media", grpc.insecure_channel(officer.settings.address("media"))
+    )
+    stub = media_pb2_grpc.MediaServiceStub(channel)
+    return stub.UploadRecording(
+        recording(case, chunks), metadata=officer.metadata, timeout=timeout_s
+    )
