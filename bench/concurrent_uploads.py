@@ -25,7 +25,7 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from bench.common import emit, pct, profile
-from bench.procs import RssSampler, assigned_case, recording, services, spied
+from bench.procs import RssSampler, assigned_case, services, spied, upload
 
 UPLOADS = int(os.environ.get("LIUHEN_BENCH_UPLOADS", "32"))
 EACH = int(
@@ -98,14 +98,14 @@ def main() -> None:
             idle = [probe.check() for _ in range(200)]
             failures: list[BaseException] = []
 
-            def upload(i: int) -> None:
+            def one(i: int) -> None:
                 t = tenants[i // PER_OFFICER]
                 try:
-                    callers[t]("media", "UploadRecording", recording(cases[t], chunks(EACH)))
+                    upload(callers[t], cases[t], chunks(EACH))
                 except BaseException as exc:  # counted, reported
                     failures.append(exc)
 
-            threads = [threading.Thread(target=upload, args=(i,)) for i in range(UPLOADS)]
+            threads = [threading.Thread(target=one, args=(i,)) for i in range(UPLOADS)]
             with (
                 RssSampler(running.pid("media")) as rss,
                 spied("concurrent-media", running.pid("media")),

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, cast
 
 from bench.common import emit, profile
-from bench.procs import RssSampler, assigned_case, recording, services, spied
+from bench.procs import RssSampler, assigned_case, services, spied, upload
 
 SIZE = int(float(os.environ.get("LIUHEN_BENCH_INGEST_MIB", "32")) * 1024 * 1024)
 CHUNK = 256 * 1024
@@ -98,13 +98,13 @@ def main() -> None:
             direct_s = direct_put(settings)
             # One small upload first: what the first call loads (clients, pools) is not
             # growth with the size.
-            handler("media", "UploadRecording", recording(case, chunks(1024 * 1024)))
+            upload(handler, case, chunks(1024 * 1024))
             with (
                 RssSampler(running.pid("media")) as rss,
                 spied("ingest-media", running.pid("media")),
             ):
                 t0 = time.perf_counter()
-                handler("media", "UploadRecording", recording(case, chunks()))
+                upload(handler, case, chunks())
                 media_s = time.perf_counter() - t0
     finally:
         shutil.rmtree(home, ignore_errors=True)

@@ -18,6 +18,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import grpc
+
 from bench.common import profile, stack_env
 
 
@@ -44,7 +46,10 @@ def profile_env(home: Path, **env_extra: str) -> tuple[Any, dict[str, str]]:
         generate_all(Path(base["LIUHEN_LOG_KEYS_DIR"]))
     base.update(env_extra)
     settings = Settings.from_env(base, services=SERVICES).with_ports(free_ports(SERVICES))
-    return settings, {**os.environ, **base, **env_for(settings)}
+    # Only this site's LIUHEN_* settings: an embedded run must not inherit a database
+    # URL exported for the stack (e.g. by privdb.sh).
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith("LIUHEN_")}
+    return settings, {**inherited, **base, **env_for(settings)}
 
 
 @contextmanager
@@ -167,3 +172,17 @@ def spied(name: str, pid: int) -> Iterator[None]:
     finally:
         proc.send_signal(2)
         proc.wait(timeout=60)
+
+
+def upload(officer: Any, case: str, chunks: Iterator[bytes], timeout_s: float = 3600.0) -> Any:
+    """UploadRecording as `officer` (liuhen.cli.demo.Officer), with a deadline long enough
+    for a large or slowed upload (the Officer's own calls have 30 s)."""
+    from liuhen.media.v1 import media_pb2_grpc
+
+    channel = officer.channels.setdefault(
+        "media", grpc.insecure_channel(officer.settings.address("media"))
+    )
+    stub = media_pb2_grpc.MediaServiceStub(channel)
+    return stub.UploadRecording(
+        recording(case, chunks), metadata=officer.metadata, timeout=timeout_s
+    )

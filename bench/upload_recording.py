@@ -94,9 +94,12 @@ def hash_and_write_twice() -> float:
 
 
 def media_upload() -> tuple[float, float, float]:
+    import grpc
+
     from liuhen.cli.demo import Officer, rid
     from liuhen.cli.processes import ServiceProcesses, env_for, free_ports
     from liuhen.media.v1 import media_pb2 as mpb
+    from liuhen.media.v1 import media_pb2_grpc
     from liuhen.platform.config import SERVICES, Settings
     from liuhen.platform.db import utcnow
     from tests.support import Site, file_case
@@ -128,7 +131,8 @@ def media_upload() -> tuple[float, float, float]:
         media_pid = procs.procs["media"].pid
         before = peak_rss_mib(media_pid)
         t0 = time.perf_counter()
-        handler("media", "UploadRecording", stream)
+        stub = media_pb2_grpc.MediaServiceStub(grpc.insecure_channel(settings.address("media")))
+        stub.UploadRecording(stream, metadata=handler.metadata, timeout=3600)  # 4 GiB: minutes
         return time.perf_counter() - t0, before, peak_rss_mib(media_pid)
     finally:
         procs.stop()

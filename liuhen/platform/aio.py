@@ -255,6 +255,14 @@ class _Stopped:
         return True
 
 
+# No BDP probing: with it grpc-core grows each stream's receive window to what the link
+# could carry, and buffers that much of every upload a busy server reads slowly. 32
+# concurrent 64 MiB uploads held ~1 GiB in the media process with it; without it a
+# stream holds its 64 KiB window (DESIGN §6: never whole in memory; bench.concurrent_uploads,
+# docs/performance.md).
+SERVER_OPTIONS: list[tuple[str, int]] = [("grpc.so_reuseport", 0), ("grpc.http2.bdp_probe", 0)]
+
+
 class AioServer:
     """A grpc.aio server on an event loop of its own (a thread), started and stopped
     like a `grpc.Server` so `services.run` treats both alike."""
@@ -307,7 +315,7 @@ def create_aio_server(
     async def build() -> int:
         server = grpc.aio.server(
             interceptors=[AioPlatformInterceptor(verifier, service)],
-            options=[("grpc.so_reuseport", 0)],
+            options=SERVER_OPTIONS,
         )
         holder.server = server
         names = list(register(server, holder.runtime))
