@@ -315,10 +315,10 @@ def canonical_row(
     ).encode()
 
 
-def _verify_rows(uow: UnitOfWork, case_id: str) -> Verification | None:
-    """The case's chain verified from the driver's plain tuples, or None where the fast
-    path cannot decide: a broken link or hash, a stored form it does not expect. Then the
-    caller's slow path (Entry by Entry, as the hash is defined) gives the answer."""
+def chain_rows(uow: UnitOfWork, case_id: str) -> list[tuple[Any, ...]]:
+    """The columns of the case's entries that their hashes cover, oldest first, as the
+    driver gives them (seq, service, action, actor_json, payload_sha256, refs_json, time,
+    prev_hash, hash): no ORM row or object per entry."""
     session = uow.session
     session.flush()  # this transaction's own entries, as `entries` sees them
     connection = session.connection()
@@ -331,10 +331,20 @@ def _verify_rows(uow: UnitOfWork, case_id: str) -> Verification | None:
             f"AND case_id = {mark} ORDER BY seq",
             (uow.tenant, case_id),
         )
-        rows = cursor.fetchall()
+        return list(cursor.fetchall())
     finally:
         cursor.close()
-    tenant_q, case_q = _string(uow.tenant), _string(case_id)
+
+
+def _verify_rows(uow: UnitOfWork, case_id: str) -> Verification | None:
+    return verify_rows(uow.tenant, case_id, chain_rows(uow, case_id))
+
+
+def verify_rows(tenant: str, case_id: str, rows: Iterable[Sequence[Any]]) -> Verification | None:
+    """The case's chain verified from `chain_rows`, or None where this fast path cannot
+    decide: a broken link or hash, a stored form it does not expect. Then the caller's
+    slow path (Entry by Entry, as the hash is defined) gives the answer and its detail."""
+    tenant_q, case_q = _string(tenant), _string(case_id)
     actors: dict[str, bool] = {}  # actor_json -> stored in canonical form
     names: dict[str, str] = {}  # a service's or an action's name -> its JSON string
     plain_refs, sqlite_time = _PLAIN_STRINGS.match, _SQLITE_TIME.match

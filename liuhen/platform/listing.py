@@ -23,8 +23,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, and_, or_, select
+from sqlalchemy import Boolean, ColumnElement, Select, and_, func, literal, or_, select
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ColumnClause
+from sqlalchemy.sql.visitors import InternalTraversal
 
 from liuhen.platform.enums import filter_key
 from liuhen.platform.errors import Aborted, InvalidArgument, PermissionDenied
@@ -114,8 +117,7 @@ def compare(column: ColumnClause[Any]) -> Callable[[str, str], ColumnElement[boo
 
     def clause(op: str, value: str) -> ColumnElement[bool]:
         if op == ":":
-            escaped = value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            return column.like(f"%{escaped}%", escape="\\")
+            return Contains(column, value)
         return column == value if op == "=" else column != value
 
     return clause
@@ -126,6 +128,41 @@ def compare_state(column: ColumnClause[Any]) -> Callable[[str, str], ColumnEleme
     its enum value name (`REGISTERED`, AIP-160)."""
     plain = compare(column)
     return lambda op, value: plain(op, filter_key(value))
+
+
+class Contains(ColumnElement[bool]):
+    """`column` contains `text` (case-sensitive): LIKE '%text%', escaped; on PostgreSQL
+    `strpos(column, text) > 0`, the same test, because under row-level security the
+    planner may not use a column's statistics for LIKE (not leakproof) and prices
+    '%text%' as matching almost nothing: it then read and sorted every row of the tenant
+    instead of walking the order's index until a page is full (9 ms at 10,000 cases a
+    tenant, growing with it; bench.city, docs/performance.md). A function's comparison is
+    priced at a third of the rows, so the page walks the index and stays flat."""
+
+    type = Boolean()
+    inherit_cache = True
+    _is_implicitly_boolean = True  # a predicate: no "= 1" where booleans are integers
+    _traverse_internals: list[tuple[str, InternalTraversal]] = [  # noqa: RUF012
+        ("column", InternalTraversal.dp_clauseelement),  # the statement cache's key
+        ("text", InternalTraversal.dp_clauseelement),
+        ("pattern", InternalTraversal.dp_clauseelement),
+    ]
+
+    def __init__(self, column: ColumnElement[Any], text: str) -> None:
+        escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        self.column = column
+        self.text = literal(text, column.type)
+        self.pattern = literal(f"%{escaped}%", column.type)
+
+
+@compiles(Contains)
+def _contains(element: Contains, compiler: SQLCompiler, **kw: Any) -> str:
+    return compiler.process(element.column.like(element.pattern, escape="\\"), **kw)
+
+
+@compiles(Contains, "postgresql")
+def _contains_pg(element: Contains, compiler: SQLCompiler, **kw: Any) -> str:
+    return compiler.process(func.strpos(element.column, element.text) > 0, **kw)
 
 
 @dataclass(frozen=True)

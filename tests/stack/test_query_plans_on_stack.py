@@ -1,9 +1,10 @@
-"""The list queries that read a tenant's deadlines are served by an index on PostgreSQL
-(DESIGN §5: ListDeadlines `overdue_only` and `open_only` for a whole tenant, and since
-issue 12 its pages `overdue = true`, `open = true` with their keyset bound, and a case's
-ledger pages by the ledger's primary key), checked on
-the plan PostgreSQL makes, with sequential scans priced out so that the plan shows which
-index can serve the query whatever the table's size."""
+"""The list queries are served by an index on PostgreSQL (DESIGN §5), checked on the plan
+PostgreSQL makes, with sequential scans priced out so that the plan shows which index can
+serve the query whatever the table's size: ListDeadlines for a whole tenant and its pages
+(`overdue = true`, `open = true`, with their keyset bound), a case's ledger pages by the
+ledger's primary key, the paged messages, services and entrustments (issue 12), and a
+text search of ListCases that walks the order's index until its page is full instead of
+reading every case of the tenant."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from sqlalchemy.dialects import postgresql
 from liuhen.platform import deadlines, listing
 from liuhen.platform.migrate import upgrade
 from services.cases import lists
+from services.cases.lists import CASES, case_fields
 from services.enforcement import lists as enforcement_lists
 from services.routing import lists as routing_lists
 from tests.stack.conftest import STACK_ENV
@@ -256,3 +258,56 @@ def test_art37_a_page_of_services_or_entrustments_is_read_by_an_index(
     got = plan(sent, statement(sent))
     assert f"ix_enforcement_{index}" in got, got
     assert "Seq Scan" not in got, got
+
+
+@pytest.fixture(scope="module")
+def cases_tenant() -> Iterator[str]:
+    """A tenant of its own with 6,000 cases, one in ten of them a 物流 employer, written
+    by COPY and analysed."""
+    upgrade(STACK_ENV["LIUHEN_DATABASE_OWNER_URL"])
+    name = "plans" + uuid.uuid4().hex[:8]
+    owner = STACK_ENV["LIUHEN_DATABASE_OWNER_URL"].replace("postgresql+psycopg", "postgresql")
+    filed = datetime(2026, 1, 5, tzinfo=UTC)
+    columns = "id, tenant_id, case_number, party, party_address, complainant, registered_by, "
+    columns += "filing_drafted_by, filing_approved_by, filed_at, state, handler, handler_name, "
+    columns += "reviewer, major, av_reasons"
+    with psycopg.connect(owner) as conn:
+        conn.execute("ALTER TABLE cases_cases NO FORCE ROW LEVEL SECURITY")
+        with conn.cursor().copy(f"COPY cases_cases ({columns}) FROM STDIN") as copy:
+            for i in range(6000):
+                word = "物流" if i % 10 == 0 else "建筑"
+                copy.write_row((str(uuid.uuid4()), name, f"{name}-{i}", f"武汉某{word}公司{i}",
+                                "某路1号", "张三", "u1", "u1", "u2",
+                                filed + timedelta(minutes=i), "investigating", "u1", "甲",
+                                "u2", False, ""))  # fmt: skip
+        conn.execute("ALTER TABLE cases_cases FORCE ROW LEVEL SECURITY")
+        conn.commit()
+        conn.autocommit = True
+        conn.execute("ANALYZE cases_cases")
+    yield name
+    with psycopg.connect(owner) as conn:
+        conn.execute("SELECT set_config('app.tenant_id', %s, true)", (name,))
+        conn.execute("DELETE FROM cases_cases WHERE tenant_id = %s", (name,))
+
+
+class Statement:
+    """A session that keeps the statement a List method would run (and finds nothing)."""
+
+    def __init__(self) -> None:
+        self.statement: object = None
+
+    def scalars(self, statement: object) -> list[object]:
+        self.statement = statement
+        return []
+
+
+def test_design5_a_text_search_of_cases_walks_the_order_index(cases_tenant: str) -> None:
+    """`employer : "物流"` pages by the (tenant, filed_at, id) index, stopping when the page
+    is full, rather than reading every case of the tenant to sort them (bench.city)."""
+    session = Statement()
+    listing.list_page(session, cases_tenant, CASES, case_fields(date(2026, 1, 5)),
+                      filter_text='employer : "物流"', order_by="", page_size=50,
+                      token="")  # fmt: skip
+    got = plan(cases_tenant, session.statement)
+    assert "Index Scan Backward using ix_cases_cases_list_filed" in got, got
+    assert "Bitmap" not in got and "Sort" not in got and "Seq Scan" not in got, got
