@@ -158,10 +158,17 @@ class Worker:
     """The periodic pass of a service: every `interval_s`, sequence every tenant's queued
     entries (those a crash, or a failed best-effort pass, left queued)."""
 
-    def __init__(self, db: Database, tenants: Callable[[], Sequence[str]], interval_s: float):
+    def __init__(
+        self,
+        db: Database,
+        tenants: Callable[[], Sequence[str]],
+        interval_s: float,
+        also: Callable[[str], object] | None = None,
+    ):
         self.db = db
         self.tenants = tenants
         self.interval_s = interval_s
+        self.also = also  # more per-tenant catching up (e.g. prints a crash left unfinished)
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -172,8 +179,10 @@ class Worker:
                 break
             try:
                 total += drain(lambda t=tenant: self.db.unit_of_work(t))  # type: ignore[misc]
+                if self.also is not None:
+                    self.also(tenant)
             except Exception:
-                log.exception("the periodic sequencing of %s failed; retrying next round", tenant)
+                log.exception("the periodic pass over %s failed; retrying next round", tenant)
         return total
 
     def start(self) -> None:
