@@ -68,6 +68,7 @@ def append_crashed(db: Database, tenant: str, case: str, action: str) -> ledger.
         entry = ledger.append(
             uow, case_id=case, service="cases", action=action, actor=ACTOR, payload={}
         )
+        uow.before_commit.clear()  # SQLite: sequenced in the command's transaction
         uow.commit()
         uow.after_commit.clear()  # the process died between the commit and its sequencing
     return entry

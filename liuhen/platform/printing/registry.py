@@ -325,9 +325,9 @@ def finish(new_uow: Callable[[], UnitOfWork], row: PrintRow) -> tuple[PrintRow, 
                 refs=(sheet_sha256(row.sheet_json), digest),
             )
             uow.commit()
-            uow.session.expire(current)
-            current = find(uow, row.document) or current
-    return current, pdf if current.pdf_sha256 == digest else None
+            uow.session.refresh(current)  # loaded here: the print leaves the session next
+        recorded = current.pdf_sha256
+    return current, pdf if recorded == digest else None
 
 
 def pending(uow: UnitOfWork, limit: int = 100) -> list[PrintRow]:
