@@ -21,6 +21,7 @@ from liuhen.platform.aio import create_aio_server
 from liuhen.platform.bootstrap import Platform, bootstrap
 from liuhen.platform.catalogue import sites
 from liuhen.platform.config import Settings
+from liuhen.platform.printing import registry
 from liuhen.platform.server import create_server
 
 log = logging.getLogger("liuhen.run")
@@ -90,8 +91,14 @@ def bind(service: str, settings: Settings, address: str | None = None) -> Runnin
     workers: Sequence[Worker] = [
         *getattr(module, "workers", lambda p: [])(platform),
         *getattr(server, "workers", ()),  # what an asyncio servicer registered
-        # Ledger entries a crash left queued become leaves (docs/ledger.md §1).
-        sequencer.Worker(platform.db, lambda: list(sites()), settings.sequencer_interval_s),
+        # Ledger entries a crash left queued become leaves (docs/ledger.md §1), and the
+        # prints it left unrendered are finished (docs/printing.md).
+        sequencer.Worker(
+            platform.db,
+            lambda: list(sites()),
+            settings.sequencer_interval_s,
+            also=lambda t: registry.finish_pending(platform.db, platform.objects, t),
+        ),
     ]
     return Running(service, server, port, platform, workers)
 

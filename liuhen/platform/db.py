@@ -185,6 +185,8 @@ class UnitOfWork:
         # What runs once this transaction committed and released its connection (by
         # name, once each): e.g. the sequencer that makes its ledger entries leaves.
         self.after_commit: dict[str, Callable[[], None]] = {}
+        # What runs inside the transaction just before it commits (by name, once each).
+        self.before_commit: dict[str, Callable[[], None]] = {}
         self._committed = False
 
     @property
@@ -225,6 +227,8 @@ class UnitOfWork:
                 hook()
 
     def commit(self) -> None:
+        for hook in self.before_commit.values():
+            hook()
         self.session.commit()
         self._committed = True
 

@@ -45,7 +45,7 @@ def _sheet(uow: UnitOfWork, case: Case, it: FileItem) -> tuple[Sheet, str, str]:
     fields (the intake's forms, materials, receipts) without a number."""
     row = registry.find(uow, it.name)
     if row is not None:
-        return Sheet.from_json(row.sheet_json), row.number, row.pdf_sha256
+        return Sheet.from_json(row.sheet_json), row.number, registry.pdf_sha256(row)
     content = json.loads(it.content_json or "{}")
     number = str(content.pop(SENDER_NUMBER, "")) if it.sender else ""
     made = sheet(

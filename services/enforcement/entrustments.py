@@ -76,7 +76,7 @@ def entrust(
     pdf = (
         {
             "number": printed.number,
-            "pdf_sha256": printed.pdf_sha256,
+            "pdf_sha256": registry.pdf_sha256(printed),
             "object_key": printed.object_key,
         }
         if printed is not None

@@ -217,12 +217,10 @@ class EnforcementServicer(ServicerBase, enforcement_pb2_grpc.EnforcementServiceS
     def _store_receipt(self, name: str) -> None:
         """The receipt's PDF, stored write-once beside the recordings after the commit."""
 
-        def work(uow: UnitOfWork, who: Principal) -> None:
-            row = registry.find(uow, name)
-            if row is not None:
-                registry.store(self.platform.objects, who.tenant, row)
-
-        self.read(work)
+        row = self.read(lambda uow, who: registry.find(uow, name))
+        if row is not None:
+            p = self.platform
+            registry.finish_and_store(p.db, p.objects, current_principal().tenant, row)
 
     def GetServiceRecord(
         self, request: pb.GetServiceRecordRequest, context: grpc.ServicerContext

@@ -68,6 +68,7 @@ def append_crashed(db: Database, tenant: str, case: str, action: str) -> ledger.
         entry = ledger.append(
             uow, case_id=case, service="cases", action=action, actor=ACTOR, payload={}
         )
+        uow.before_commit.clear()  # SQLite: sequenced in the command's transaction
         uow.commit()
         uow.after_commit.clear()  # the process died between the commit and its sequencing
     return entry
@@ -493,3 +494,35 @@ class TestPostgresDatabase(DatabaseContract):
         assert "is not leaf 0 of the log" in str(refused.value.orig)
         assert sequencer.drain(lambda: db.unit_of_work(tenant)) == 1
         assert [e.leaf_index for e in leaves_in_order(db, tenant, [case])] == [0, 1]
+
+    def test_art45_a_prints_pdf_hash_is_set_once_and_nothing_else_changes(
+        self, db: Database
+    ) -> None:
+        """The print is inserted pending (its PDF rendered after the commit); the role may
+        set `pdf_sha256` once, from empty, and change nothing else (migration 0020)."""
+        from datetime import UTC, datetime
+
+        from liuhen.platform.printing.registry import PrintRow
+
+        tenant, document = new_tenant(), f"cases/{new_case()}/documents/{new_case()}"
+        with db.unit_of_work(tenant) as uow:
+            uow.add(
+                PrintRow(
+                    tenant_id=tenant, document=document, case_id=new_case(), type="t",
+                    series="", year=2026, seq=None, number="", code="C", sheet_json="{}",
+                    pdf_sha256="", object_key="k", ledger_seq=1, ledger_hash="h",
+                    issued_at=datetime.now(UTC),
+                )
+            )  # fmt: skip
+            uow.commit()
+        set_hash = "UPDATE platform_prints SET pdf_sha256 = :h WHERE document = :d"
+        with db.unit_of_work(tenant) as uow:
+            uow.session.execute(text(set_hash), {"h": "ab" * 32, "d": document})
+            uow.commit()
+        for statement, h in (
+            (set_hash, "cd" * 32),
+            ("UPDATE platform_prints SET number = 'forged' WHERE document = :d", ""),
+        ):
+            with db.unit_of_work(tenant) as uow, pytest.raises(DBAPIError) as refused:
+                uow.session.execute(text(statement), {"h": h, "d": document})
+            assert getattr(refused.value.orig, "sqlstate", "") == "42501"

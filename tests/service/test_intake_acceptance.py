@@ -114,20 +114,23 @@ def test_art11_non_acceptance_decision_is_approved_by_the_head_and_ready_to_serv
     assert failure(lambda: approve(site, doc.name))[1] == "NOT_SUBMITTED"
     with site.running["intake"].platform.db.unit_of_work("jiangan") as uow:
         entries = ledger.entries(uow, intake.name.removeprefix("intakes/"))
-        # Every step is recorded (Art 45): the print's entry, with the PDF's SHA-256,
-        # before the intake moves.
-        assert [e.action for e in entries][-5:] == [
+        # Every step is recorded (Art 45): the print's entry, with its sheet's SHA-256,
+        # before the intake moves; the PDF's, rendered after the commit, follows.
+        assert [e.action for e in entries][-6:] == [
             "non_acceptance_decision.drafted",
             "non_acceptance_decision.submitted",
             "non_acceptance_decision.approved",
             "document.effective",
             "non_acceptance_decision.effective",
+            "document.printed",
         ]
-        assert doc.content_sha256 in entries[-5].refs
+        assert doc.content_sha256 in entries[-6].refs
         row = registry.find(uow, doc.name)
         assert row is not None and re.fullmatch(r"江岸人社监不受〔\d{4}〕1号", row.number)
-        assert (entries[-2].service, entries[-2].seq) == ("intake", row.ledger_seq)
-        assert list(entries[-2].refs) == [doc.content_sha256, row.pdf_sha256]
+        assert (entries[-3].service, entries[-3].seq) == ("intake", row.ledger_seq)
+        sheet = registry.sheet_sha256(row.sheet_json)
+        assert list(entries[-3].refs) == [doc.content_sha256, sheet]
+        assert list(entries[-1].refs) == [sheet, row.pdf_sha256]
 
 
 def test_art6_nobody_approves_a_non_acceptance_they_drafted_or_registered(site: Site) -> None:

@@ -47,8 +47,14 @@ def test_art11_45_a_non_acceptance_prints_numbered_and_verifies_before_any_case(
         row = registry.find(uow, doc.name)
         assert row is not None
         entry = next(e for e in ledger.entries(uow, intake_id) if e.seq == got.ledger_seq)
+        printed = next(e for e in ledger.entries(uow, intake_id) if e.action == registry.PRINTED)
     assert (entry.action, entry.service) == ("document.effective", "intake")
-    assert got.part.sha256 == row.pdf_sha256 and row.pdf_sha256 in entry.refs
+    assert entry.refs[1] == registry.sheet_sha256(row.sheet_json)
+    assert (printed.action, printed.service) == ("document.printed", "intake")
+    assert got.part.sha256 == row.pdf_sha256 and list(printed.refs) == [
+        entry.refs[1],
+        row.pdf_sha256,
+    ]
     intake_site.objects.head("jiangan", row.object_key)  # stored write-once by intake
     v = cases_of(site).VerifyDocumentPdf(cpb.VerifyDocumentPdfRequest(pdf=data))
     assert v.matches and v.ledger_verified
@@ -83,7 +89,11 @@ def test_art11_the_filing_approval_prints_when_approved_and_names_its_case_once_
         filed.case_number,
     )
     entry = next(e for e in filed if e.seq == got.ledger_seq)
-    assert entry.action == "document.effective" and got.part.sha256 in entry.refs
+    assert entry.action == "document.effective"
+    assert any(
+        e.action == "document.printed" and list(e.refs) == [entry.refs[1], got.part.sha256]
+        for e in filed
+    )
     # The case file lists it with the content hash its ledger entries carry.
     listed = cases_of(site).GetCaseFile(cpb.GetCaseFileRequest(case=case)).items
     item = next(i for i in listed if i.name == name)

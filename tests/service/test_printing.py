@@ -65,7 +65,11 @@ def test_art28_45_an_effective_order_prints_numbered_with_its_hash_in_the_ledger
     assert all(emb == "yes" for _, emb in fonts_embedded(data))
     ledger = case_ledger(cases(site), case)
     entry = next(e for e in ledger if e.seq == got.ledger_seq)
-    assert entry.action == "document.effective" and got.part.sha256 in entry.refs
+    assert entry.action == "document.effective"
+    # The PDF is rendered after the commit; its hash follows in `document.printed`,
+    # beside the sheet's hash the effective entry carries (docs/printing.md).
+    printed = next(e for e in ledger if e.action == "document.printed" and e.seq > entry.seq)
+    assert list(printed.refs) == [entry.refs[1], got.part.sha256]
     second = effective(site, case, "rectification_order", ORDER, supersedes=order.name)
     assert fetch_pdf(site, second.name)[1].number.endswith("〕2号")  # numbered per form, year
 
@@ -133,7 +137,7 @@ def test_art41_42_the_case_file_is_complete_in_the_order_of_the_stages(
     manifest = json.loads(manifest_path.read_text("utf-8"))
     items = [i for i in manifest["items"] if i["kind"] != "recording"]
     assert [i["first_page"] for i in items] == sorted(i["first_page"] for i in items)
-    printed = {e.refs[1] for e in ledger if e.action == "document.effective"}
+    printed = {e.refs[1] for e in ledger if e.action == "document.printed"}
     assert printed <= {i["pdf_sha256"] for i in manifest["items"]}  # every print is bound
     text = pdf_text(out.read_bytes())
     for part in (

@@ -1,9 +1,17 @@
 """Prints: the 文号 and verification code a document gets when it takes effect, the sheet
 it prints from, and its PDF's SHA-256 in the case's ledger (seed Art 41, 45; DESIGN §4).
 
-A print is written once, in the transaction that makes the document effective; its
-sheet is kept, so the PDF can be rendered again to the same bytes. The bytes are stored
-write-once in the object store beside the recordings (`store`)."""
+A print is written in the transaction that makes the document effective: its number,
+its sheet (everything the PDF shows) and the ledger entry `document.effective`, which
+commits to the sheet's SHA-256. The PDF is rendered after that commit, outside any
+transaction and lock (`finish`): rendering was most of an approval's time, and inside
+the transaction it held the tenant's numbering locks (docs/performance.md). `finish`
+then records the PDF's SHA-256 on the print (once: migration 0020) with a ledger entry
+`document.printed` that commits to the sheet's and the PDF's hashes, and the bytes are
+stored write-once in the object store beside the recordings (`store`). A crash between
+the commit and `finish` loses nothing: the sheet renders again to the same bytes, and
+the next `finish` of the print (a store after a retried call, a download, or each
+service's periodic pass, `finish_pending`) completes it."""
 
 from __future__ import annotations
 
@@ -11,21 +19,19 @@ import contextlib
 import hashlib
 import itertools
 import json
-import threading
-from collections import OrderedDict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any, Protocol
 
-from sqlalchemy import BigInteger, Integer, String, Text, UniqueConstraint, func, select
+from sqlalchemy import BigInteger, Integer, String, Text, UniqueConstraint, func, select, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from liuhen.platform import ledger
 from liuhen.platform.auth import Principal
 from liuhen.platform.catalogue import HERE
-from liuhen.platform.db import Base, UnitOfWork, UtcDateTime
+from liuhen.platform.db import Base, Database, UnitOfWork, UtcDateTime
 from liuhen.platform.ports import ObjectExists, ObjectNotFound, ObjectStore
 from liuhen.platform.printing import documents, retention
 from liuhen.platform.printing.forms import FieldRow, Sheet, Signature, day_zh, form, format_number
@@ -33,6 +39,14 @@ from liuhen.platform.printing.forms import local as local_time
 from liuhen.platform.printing.forms import sheet as make_sheet
 
 EFFECTIVE = "document.effective"
+PRINTED = "document.printed"
+PRINTER = {
+    "user_id": "service:liuhen-printing",
+    "username": "liuhen-printing",
+    "name": "文书打印 document printing",
+    "role": "service",
+    "certificate_no": "",
+}
 # The steps that sign a document, as the last part of a ledger action: cases write
 # `document.approved`, `interview.recorded`; intake `non_acceptance_decision.approved`,
 # `filing_approval.drafted` (the line each prints as: roles.yaml).
@@ -159,17 +173,16 @@ def of_case(uow: UnitOfWork, case_id: str) -> list[PrintRow]:
 def issue(
     uow: UnitOfWork, principal: Principal, role: str, subject: Subject, *, service: str
 ) -> PrintRow:
-    """Number the document (per tenant, year and form), render it, and append its PDF's
-    hash to the case's ledger: the entry of the document taking effect. Once only."""
+    """Number the document (per tenant, year and form), make its sheet and append the
+    sheet's hash to the case's ledger: the entry of the document taking effect. Once
+    only. Its PDF is rendered after the commit (`finish`)."""
     existing = find(uow, subject.document)
     if existing is not None:
         return existing
     word, year = form(subject.type).number, local_time(subject.issued).year
     seq = _next_seq(uow, word, year) if word else None
     sheet = _sheet_of(uow, subject, format_number(uow.tenant, word, year, seq) if seq else "")
-    pdf = documents.pdf(sheet)
-    pdf_sha256 = ledger.sha256_hex(pdf)
-    _fresh.keep(pdf_sha256, pdf)
+    sheet_json = sheet.to_json()
     entry = ledger.append(
         uow,
         case_id=subject.case_id,
@@ -177,13 +190,13 @@ def issue(
         action=EFFECTIVE,
         actor=ledger.actor_of(principal, role),
         payload={"document": subject.document, "type": subject.type, "number": sheet.number,
-                 "verification_code": sheet.code, "pdf_sha256": pdf_sha256},
-        refs=(subject.content_sha256, pdf_sha256),
+                 "verification_code": sheet.code, "sheet_sha256": sheet_sha256(sheet_json)},
+        refs=(subject.content_sha256, sheet_sha256(sheet_json)),
     )  # fmt: skip
     row = PrintRow(
         tenant_id=uow.tenant, document=subject.document, case_id=subject.case_id,
         type=subject.type, series=word, year=year, seq=seq, number=sheet.number,
-        code=sheet.code, sheet_json=sheet.to_json(), pdf_sha256=pdf_sha256,
+        code=sheet.code, sheet_json=sheet_json, pdf_sha256="",
         object_key=object_key(subject.document), ledger_seq=entry.seq,
         ledger_hash=entry.hash, issued_at=subject.issued,
     )  # fmt: skip
@@ -258,34 +271,90 @@ def _sheet_of(uow: UnitOfWork, subject: Subject, number: str) -> Sheet:
     )
 
 
-class _Fresh:
-    """The PDFs this process rendered in `issue`, by their SHA-256, until `store` writes
-    them after the commit: rendering is most of an approval's cost, and rendering the
-    same sheet again only to store it doubled it (docs/performance.md). Bounded: a
-    transaction that rolled back leaves its PDF here until newer ones push it out."""
-
-    def __init__(self, size: int = 32) -> None:
-        self._size = size
-        self._pdfs: OrderedDict[str, bytes] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def keep(self, sha256: str, pdf: bytes) -> None:
-        with self._lock:
-            self._pdfs[sha256] = pdf
-            while len(self._pdfs) > self._size:
-                self._pdfs.popitem(last=False)
-
-    def take(self, sha256: str) -> bytes | None:
-        with self._lock:
-            return self._pdfs.pop(sha256, None)
-
-
-_fresh = _Fresh()
+def sheet_sha256(sheet_json: str) -> str:
+    """The hash the `document.effective` entry commits to: the sheet as stored."""
+    return ledger.sha256_hex(sheet_json.encode())
 
 
 def render(row: PrintRow) -> bytes:
     """The print's PDF, rendered again from its sheet: the bytes the ledger records."""
     return documents.pdf(Sheet.from_json(row.sheet_json))
+
+
+def pdf_sha256(row: PrintRow) -> str:
+    """The PDF's SHA-256: as recorded, or (a print `finish` has not reached yet) as its
+    sheet renders."""
+    return row.pdf_sha256 or ledger.sha256_hex(render(row))
+
+
+_SET_PDF = text(
+    "UPDATE platform_prints SET pdf_sha256 = :h "
+    "WHERE tenant_id = :t AND document = :d AND pdf_sha256 = ''"
+)
+
+
+def finish(new_uow: Callable[[], UnitOfWork], row: PrintRow) -> tuple[PrintRow, bytes | None]:
+    """After the commit that made the print: render its PDF (outside any transaction),
+    then record its SHA-256 on the print and in the ledger (`document.printed`), once.
+    Returns the print as recorded and the bytes (None if it was already finished)."""
+    if row.pdf_sha256:
+        return row, None
+    pdf = render(row)
+    digest = ledger.sha256_hex(pdf)
+    with new_uow() as uow:
+        ledger.lock_case(uow, row.case_id)  # two finishers of one print: one records it
+        current = find(uow, row.document)
+        if current is None:
+            raise LookupError(f"{row.document} has no print")
+        if not current.pdf_sha256:
+            uow.session.execute(_SET_PDF, {"h": digest, "t": uow.tenant, "d": row.document})
+            service = uow.session.scalar(
+                select(ledger.LedgerRow.service).where(
+                    ledger.LedgerRow.tenant_id == uow.tenant,
+                    ledger.LedgerRow.case_id == row.case_id,
+                    ledger.LedgerRow.seq == row.ledger_seq,
+                )
+            )
+            ledger.append(
+                uow,
+                case_id=row.case_id,
+                service=service or "printing",
+                action=PRINTED,
+                actor=PRINTER,
+                payload={"document": row.document, "pdf_sha256": digest},
+                refs=(sheet_sha256(row.sheet_json), digest),
+            )
+            uow.commit()
+            uow.session.refresh(current)  # loaded here: the print leaves the session next
+        recorded = current.pdf_sha256
+    return current, pdf if recorded == digest else None
+
+
+def pending(uow: UnitOfWork, limit: int = 100) -> list[PrintRow]:
+    """Prints whose PDF `finish` has not recorded (a crash came in between)."""
+    return list(
+        uow.session.scalars(
+            select(PrintRow)
+            .where(PrintRow.tenant_id == uow.tenant, PrintRow.pdf_sha256 == "")
+            .limit(limit)
+        )
+    )
+
+
+def finish_and_store(db: Database, objects: ObjectStore, tenant: str, row: PrintRow) -> PrintRow:
+    """`finish` the print, then store its PDF write-once (outside any transaction)."""
+    row, pdf = finish(lambda: db.unit_of_work(tenant), row)
+    store(objects, tenant, row, pdf=pdf)
+    return row
+
+
+def finish_pending(db: Database, objects: ObjectStore, tenant: str) -> int:
+    """The periodic pass: finish and store what a crash left unfinished."""
+    with db.unit_of_work(tenant) as uow:
+        rows = pending(uow)
+    for row in rows:
+        finish_and_store(db, objects, tenant, row)
+    return len(rows)
 
 
 def _stored(objects: ObjectStore, tenant: str, key: str) -> bool:
@@ -296,12 +365,17 @@ def _stored(objects: ObjectStore, tenant: str, key: str) -> bool:
     return True
 
 
-def store(objects: ObjectStore, tenant: str, row: PrintRow, *, years: int = 0) -> None:
-    """Write the PDF once into the object store (kept `years`, by default as long as a
-    case file's default period, Art 43); a copy already there is left as it is."""
+def store(
+    objects: ObjectStore, tenant: str, row: PrintRow, *, years: int = 0, pdf: bytes | None = None
+) -> None:
+    """Write the PDF of a finished print once into the object store (kept `years`, by
+    default as long as a case file's default period, Art 43); a copy already there is
+    left as it is."""
+    if not row.pdf_sha256:
+        raise RuntimeError(f"{row.document}: its PDF is not recorded yet (finish it first)")
     if _stored(objects, tenant, row.object_key):
         return
-    data = _fresh.take(row.pdf_sha256) or render(row)
+    data = pdf or render(row)
     if ledger.sha256_hex(data) != row.pdf_sha256:
         raise RuntimeError(f"{row.document}: the PDF no longer renders to the recorded bytes")
     objects.ensure_bucket(tenant)
@@ -323,7 +397,10 @@ def store(objects: ObjectStore, tenant: str, row: PrintRow, *, years: int = 0) -
 
 
 def read(objects: ObjectStore, tenant: str, row: PrintRow) -> bytes:
-    """The stored PDF (stored first if it is not yet there)."""
+    """The stored PDF (stored first if it is not yet there; rendered from its sheet if
+    the print is not finished yet: `finish_pending` records and stores it)."""
+    if not row.pdf_sha256:
+        return render(row)
     store(objects, tenant, row)
     return b"".join(itertools.chain(objects.open(tenant, row.object_key)))
 
@@ -345,5 +422,21 @@ def verify(uow: UnitOfWork, code: str, sha256: str) -> Verdict | None:
     chain = ledger.entries(uow, row.case_id)
     entry = next((e for e in chain if e.seq == row.ledger_seq), None)
     chain_ok = ledger.verify_chain(chain).ok
-    recorded = entry is not None and entry.hash == row.ledger_hash and row.pdf_sha256 in entry.refs
-    return Verdict(row, sha256, sha256 == row.pdf_sha256, chain_ok and recorded)
+    recorded = (
+        entry is not None
+        and entry.hash == row.ledger_hash
+        and bool(row.pdf_sha256)
+        and (
+            row.pdf_sha256 in entry.refs  # printed inside the effective transaction (before 0020)
+            or (
+                sheet_sha256(row.sheet_json) in entry.refs
+                and any(
+                    e.action == PRINTED
+                    and e.seq > entry.seq
+                    and list(e.refs) == [sheet_sha256(row.sheet_json), row.pdf_sha256]
+                    for e in chain
+                )
+            )
+        )
+    )
+    return Verdict(row, sha256, sha256 == pdf_sha256(row), chain_ok and recorded)

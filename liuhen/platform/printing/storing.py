@@ -1,7 +1,8 @@
 """Storing prints after the transaction that made them (seed Art 41, 45): a servicer
 whose mutations make documents effective names them, and their PDFs are written once
-into the object store beside the recordings. After the commit, so a retry of the same
-request stores what a crash left unstored; intake and cases share it."""
+into the object store beside the recordings. After the commit (and outside it, so that
+rendering holds no lock), so a retry of the same request, or the periodic pass, finishes
+what a crash left unfinished; intake and cases share it."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from google.protobuf.message import Message
 from liuhen.platform.auth import Principal
 from liuhen.platform.db import UnitOfWork
 from liuhen.platform.printing import registry
+from liuhen.platform.server import current_principal
 from liuhen.platform.service import ServicerBase
 
 M = TypeVar("M", bound=Message)
@@ -37,10 +39,12 @@ class StoresPrints(ServicerBase):
         return response
 
     def store_prints(self, names: Sequence[str]) -> None:
-        def work(uow: UnitOfWork, who: Principal) -> None:
-            for name in names:
-                row = registry.find(uow, name)
-                if row is not None:
-                    registry.store(self.platform.objects, who.tenant, row)
+        """Render, record and store each print after the commit, outside any transaction
+        (registry.finish): a failure here is completed by the periodic pass."""
 
-        self.read(work)
+        def work(uow: UnitOfWork, who: Principal) -> list[registry.PrintRow]:
+            return [r for r in (registry.find(uow, n) for n in names) if r is not None]
+
+        p, tenant = self.platform, current_principal().tenant
+        for row in self.read(work):
+            registry.finish_and_store(p.db, p.objects, tenant, row)

@@ -6,6 +6,10 @@ that is this entry's hash; every other column stays as inserted, for every role 
 does not drop the trigger. SQLite has no roles (whoever holds the file is its owner):
 nothing to grant there.
 
+The same for a print's PDF hash (docs/printing.md): the print is inserted when its
+document takes effect, with `pdf_sha256` empty; its PDF is rendered after that commit
+and its hash set once, from empty, by the services' role (UPDATE on that column only).
+
 Revision ID: 0020
 Revises: 0019
 """
@@ -52,22 +56,51 @@ END $$
 """
 
 
+PRINTED = """
+CREATE OR REPLACE FUNCTION platform_prints_printed() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF OLD.pdf_sha256 <> '' OR NEW.pdf_sha256 !~ '^[0-9a-f]{64}$'
+       OR (NEW.tenant_id, NEW.document, NEW.case_id, NEW.type, NEW.series, NEW.year, NEW.seq,
+           NEW.number, NEW.code, NEW.sheet_json, NEW.object_key, NEW.ledger_seq,
+           NEW.ledger_hash, NEW.issued_at)
+          IS DISTINCT FROM
+          (OLD.tenant_id, OLD.document, OLD.case_id, OLD.type, OLD.series, OLD.year, OLD.seq,
+           OLD.number, OLD.code, OLD.sheet_json, OLD.object_key, OLD.ledger_seq,
+           OLD.ledger_hash, OLD.issued_at) THEN
+        RAISE EXCEPTION 'permission denied: the print of % changes only once, when its PDF '
+            'is recorded', OLD.document USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    RETURN NEW;
+END $$
+"""
+
+
 def upgrade() -> None:
     if not tenancy.on_postgresql():
         return
+    role = op.get_bind().dialect.identifier_preparer.quote(tenancy.app_role())
     op.execute(FUNCTION)
     op.execute(
         "CREATE TRIGGER platform_ledger_sequenced BEFORE UPDATE ON platform_ledger "
         "FOR EACH ROW EXECUTE FUNCTION platform_ledger_sequenced()"
     )
-    role = op.get_bind().dialect.identifier_preparer.quote(tenancy.app_role())
     op.execute(f"GRANT UPDATE (leaf_index) ON platform_ledger TO {role}")
+    op.execute(PRINTED)
+    op.execute(
+        "CREATE TRIGGER platform_prints_printed BEFORE UPDATE ON platform_prints "
+        "FOR EACH ROW EXECUTE FUNCTION platform_prints_printed()"
+    )
+    op.execute(f"GRANT UPDATE (pdf_sha256) ON platform_prints TO {role}")
 
 
 def downgrade() -> None:
     if not tenancy.on_postgresql():
         return
     role = op.get_bind().dialect.identifier_preparer.quote(tenancy.app_role())
+    op.execute(f"REVOKE UPDATE (pdf_sha256) ON platform_prints FROM {role}")
+    op.execute("DROP TRIGGER IF EXISTS platform_prints_printed ON platform_prints")
+    op.execute("DROP FUNCTION IF EXISTS platform_prints_printed()")
     op.execute(f"REVOKE UPDATE (leaf_index) ON platform_ledger FROM {role}")
     op.execute("DROP TRIGGER IF EXISTS platform_ledger_sequenced ON platform_ledger")
     op.execute("DROP FUNCTION IF EXISTS platform_ledger_sequenced()")
