@@ -16,7 +16,7 @@ from liuhen.platform import checkpoints, ledger, merkle, tlog
 from liuhen.platform.archive import Archive
 from liuhen.platform.catalogue import witness_of
 from liuhen.platform.db import UnitOfWork
-from liuhen.platform.ledger import Entry, Verification
+from liuhen.platform.ledger import Entry, Leaf, Verification
 from liuhen.platform.logkeys import Keyring
 from liuhen.platform.note import Checkpoint, NoteError, open_checkpoint
 
@@ -50,10 +50,13 @@ def witnessed(uow: UnitOfWork, keys: Keyring) -> Witnessed | None:
 
 
 def verify_case(uow: UnitOfWork, case_id: str, keys: Keyring, archive: Archive | None) -> Audit:
-    entries = ledger.entries(uow, case_id)
-    chain = ledger.verify_chain(entries)
+    # The chain by ledger.verify's fast path over plain rows, and the leaves from the same
+    # rows: no Entry is built for an intact case (the Entry path answers for any other).
+    rows = ledger.chain_rows(uow, case_id)
+    chain = ledger.verify_rows(uow.tenant, case_id, rows) or ledger.verify(uow, case_id)
     if not chain.ok:
         return Audit(chain)
+    entries = ledger.leaves(rows)
     try:
         head = witnessed(uow, keys)
     except NoteError as exc:
@@ -76,13 +79,13 @@ def verify_case(uow: UnitOfWork, case_id: str, keys: Keyring, archive: Archive |
     return Audit(chain, size, len(entries) - len(covered))
 
 
-def _leaf(e: Entry) -> bytes:
+def _leaf(e: Leaf) -> bytes:
     return merkle.leaf_hash(bytes.fromhex(e.hash))
 
 
 def _not_included(
-    uow: UnitOfWork, covered: list[Entry], head: Witnessed, _archive: Archive | None
-) -> tuple[Entry, str] | None:
+    uow: UnitOfWork, covered: list[Leaf], head: Witnessed, _archive: Archive | None
+) -> tuple[Leaf, str] | None:
     """The tree still has the witnessed root: the first entry it does not hold."""
     size, root = head.checkpoint.size, head.checkpoint.root
     for e in covered:
@@ -98,8 +101,8 @@ def _not_included(
 
 
 def _rewritten(
-    uow: UnitOfWork, covered: list[Entry], head: Witnessed, archive: Archive | None
-) -> tuple[Entry, str] | None:
+    uow: UnitOfWork, covered: list[Leaf], head: Witnessed, archive: Archive | None
+) -> tuple[Leaf, str] | None:
     """The tree was rewritten: the first entry whose leaf differs from the locked one."""
     if archive is None:
         return None

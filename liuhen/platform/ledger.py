@@ -318,7 +318,8 @@ def canonical_row(
 def chain_rows(uow: UnitOfWork, case_id: str) -> list[tuple[Any, ...]]:
     """The columns of the case's entries that their hashes cover, oldest first, as the
     driver gives them (seq, service, action, actor_json, payload_sha256, refs_json, time,
-    prev_hash, hash): no ORM row or object per entry."""
+    prev_hash, hash, and the entry's leaf_index in the log): no ORM row or object per
+    entry."""
     session = uow.session
     session.flush()  # this transaction's own entries, as `entries` sees them
     connection = session.connection()
@@ -327,13 +328,27 @@ def chain_rows(uow: UnitOfWork, case_id: str) -> list[tuple[Any, ...]]:
     try:
         cursor.execute(
             "SELECT seq, service, action, actor_json, payload_sha256, refs_json, time, "
-            f"prev_hash, hash FROM platform_ledger WHERE tenant_id = {mark} "
+            f"prev_hash, hash, leaf_index FROM platform_ledger WHERE tenant_id = {mark} "
             f"AND case_id = {mark} ORDER BY seq",
             (uow.tenant, case_id),
         )
         return list(cursor.fetchall())
     finally:
         cursor.close()
+
+
+@dataclass(frozen=True)
+class Leaf:
+    """Where an entry sits in the tenant's log: what an audit checks against it."""
+
+    seq: int
+    hash: str
+    leaf_index: int
+
+
+def leaves(rows: Iterable[Sequence[Any]]) -> list[Leaf]:
+    """The entries of `chain_rows` as leaves of the tenant's log."""
+    return [Leaf(r[0], r[8], -1 if r[9] is None else r[9]) for r in rows]
 
 
 def _verify_rows(uow: UnitOfWork, case_id: str) -> Verification | None:
@@ -350,7 +365,7 @@ def verify_rows(tenant: str, case_id: str, rows: Iterable[Sequence[Any]]) -> Ver
     plain_refs, sqlite_time = _PLAIN_STRINGS.match, _SQLITE_TIME.match
     sha256, body, string = hashlib.sha256, _BODY_AT, _string
     prev, seq = GENESIS, 0
-    for seq, (n, service, action, actor, payload, refs, at, prev_hash, stored) in enumerate(
+    for seq, (n, service, action, actor, payload, refs, at, prev_hash, stored, _) in enumerate(
         rows, start=1
     ):
         if n != seq or prev_hash != prev:
