@@ -107,7 +107,7 @@ def media_upload() -> tuple[float, float, float]:
     home = Path(tempfile.mkdtemp(prefix="liuhen-bench-"))
     settings = Settings(home=home).with_ports(free_ports(SERVICES))
     procs = ServiceProcesses(settings, env_for(settings))
-    procs.start()
+    procs.start(timeout=300, console=False)  # a loaded machine starts them slowly
     try:
         case = file_case(Site(settings, {}))
         handler = Officer(settings, "jiangan", "handler1")
