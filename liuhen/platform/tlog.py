@@ -11,9 +11,10 @@ stored subtrees over a single mutable "frontier" row because a frontier must be 
 (which the append-only grant forbids) and cannot answer a proof without the nodes.
 
 Appends to one tenant's tree are serialised: on PostgreSQL by a transaction-scoped
-advisory lock per tenant (the ledger takes it before a case's head, see ledger.py), on
-SQLite by its single writer. The leaf is SHA-256(0x00 || the entry's 32-byte hash); the
-entry's hash commits to its content (ledger.Entry.computed_hash).
+advisory lock per tenant, which only the sequencer takes (sequencer.py: commands append
+their ledger entries queued, under their case's lock), on SQLite by its single writer.
+The leaf is SHA-256(0x00 || the entry's 32-byte hash); the entry's hash commits to its
+content (ledger.Entry.computed_hash).
 """
 
 from __future__ import annotations

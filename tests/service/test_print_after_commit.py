@@ -6,6 +6,9 @@ pass records and stores it."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
+
 import pytest
 
 from liuhen.cases.v1 import cases_pb2 as cpb
@@ -15,12 +18,21 @@ from liuhen.platform.printing import registry, storing
 from tests.service.test_intake_acceptance import approve, draft, register
 from tests.service.test_intake_printing import GROUNDS
 from tests.service.test_printing import fetch_pdf
-from tests.support import Site
+from tests.support import Site, running_site
+
+
+@pytest.fixture
+def quiet_site(tmp_path: Path) -> Iterator[Site]:
+    """A site whose periodic pass (which finishes pending prints) waits an hour: the
+    test plays it itself."""
+    with running_site(tmp_path / "liuhen", sequencer_interval_s=3600.0) as s:
+        yield s
 
 
 def test_art45_a_crash_before_the_pdf_is_rendered_leaves_the_print_pending_and_complete_later(
-    site: Site, monkeypatch: pytest.MonkeyPatch
+    quiet_site: Site, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    site = quiet_site
     crashed: list[str] = []
     monkeypatch.setattr(  # the process dies right after the approval's commit
         storing.registry,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import calendar
 import io
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -305,10 +306,18 @@ def _fix_dates(c: Canvas, meta: Meta) -> None:
     doc.updateSignature(meta.identity)
 
 
+# ReportLab's registered TrueType fonts keep their subsetting state per font, shared by
+# every document being drawn: two threads rendering at once broke each other's subsets
+# (IndexError in ttfonts.addSubsetObjects once approvals rendered after their commit, in
+# parallel). One rendering at a time per process; with the GIL it costs no throughput.
+_RENDERING = threading.RLock()
+
+
 def render(draw: Callable[[Pen], None], meta: Meta, *, footer: str = "", qr: str = "") -> bytes:
     """Lay out twice: count the pages, then draw them with 第 N 页 共 M 页."""
-    dry = Pen(meta)
-    draw(dry)
-    pen = Pen(meta, total_pages=dry.page, footer=footer, qr=qr)
-    draw(pen)
-    return pen.finish()
+    with _RENDERING:
+        dry = Pen(meta)
+        draw(dry)
+        pen = Pen(meta, total_pages=dry.page, footer=footer, qr=qr)
+        draw(pen)
+        return pen.finish()

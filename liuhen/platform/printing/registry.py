@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Any, Protocol
 
-from sqlalchemy import BigInteger, Integer, String, Text, UniqueConstraint, func, select, text
+from sqlalchemy import BigInteger, Integer, String, Text, UniqueConstraint, func, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from liuhen.platform import ledger
@@ -287,12 +287,6 @@ def pdf_sha256(row: PrintRow) -> str:
     return row.pdf_sha256 or ledger.sha256_hex(render(row))
 
 
-_SET_PDF = text(
-    "UPDATE platform_prints SET pdf_sha256 = :h "
-    "WHERE tenant_id = :t AND document = :d AND pdf_sha256 = ''"
-)
-
-
 def finish(new_uow: Callable[[], UnitOfWork], row: PrintRow) -> tuple[PrintRow, bytes | None]:
     """After the commit that made the print: render its PDF (outside any transaction),
     then record its SHA-256 on the print and in the ledger (`document.printed`), once.
@@ -307,7 +301,8 @@ def finish(new_uow: Callable[[], UnitOfWork], row: PrintRow) -> tuple[PrintRow, 
         if current is None:
             raise LookupError(f"{row.document} has no print")
         if not current.pdf_sha256:
-            uow.session.execute(_SET_PDF, {"h": digest, "t": uow.tenant, "d": row.document})
+            # An UPDATE of this one column (the role's only grant on prints, migration 0020).
+            current.pdf_sha256 = digest
             service = uow.session.scalar(
                 select(ledger.LedgerRow.service).where(
                     ledger.LedgerRow.tenant_id == uow.tenant,
@@ -324,8 +319,7 @@ def finish(new_uow: Callable[[], UnitOfWork], row: PrintRow) -> tuple[PrintRow, 
                 payload={"document": row.document, "pdf_sha256": digest},
                 refs=(sheet_sha256(row.sheet_json), digest),
             )
-            uow.commit()
-            uow.session.refresh(current)  # loaded here: the print leaves the session next
+            uow.commit()  # nothing is read after it: on PostgreSQL the tenant was set for it
         recorded = current.pdf_sha256
     return current, pdf if recorded == digest else None
 
