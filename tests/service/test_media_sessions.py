@@ -314,7 +314,7 @@ def test_art41_a_session_opens_the_2_day_storage_deadline_and_its_footage_meets_
         True,
     )
     assert (get(site, recent.name).storage_state, get(site, recent.name).stored_late) == (
-        "met", False,
+        common_pb2.Deadline.MET, False,
     )  # fmt: skip
     for parent in (case.name, "cases/-"):
         listed = media(site).ListLateRecordings(pb.ListLateRecordingsRequest(parent=parent))

@@ -71,7 +71,7 @@ def test_art37_5_entrusted_service_crosses_kafka_and_survives_routing_restarts(
         .EntrustService(pb.EntrustServiceRequest(request_id=rid(), letter=letter))
         .entrustment
     )
-    assert entrustment.state == "pending"
+    assert entrustment.state == pb.Entrustment.PENDING
     restart_routing(site)
     message_id = entrustment.message.removeprefix("messages/")
     peer = site.client("routing", ENTRUSTED, "handler1")
