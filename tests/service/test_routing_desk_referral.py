@@ -4,6 +4,7 @@ psb's receipt and filing decision come back on the site's topic and land on the 
 
 from __future__ import annotations
 
+from liuhen.cases.v1 import cases_pb2 as cpb
 from liuhen.paging import case_documents
 from liuhen.platform.polling import wait_for
 from liuhen.routing.v1 import routing_pb2 as rpb
@@ -61,8 +62,10 @@ def test_art30_the_psb_answers_a_referral_through_routing_and_its_documents_land
     decision = answer(site, "police_filing_decision", referral, filed=False, reason="证据不足")
     assert wait_for(lambda: applied(site, decision), "the decision").state == "applied"
 
-    got = case_documents(site.client("cases", "jiangan", "handler1"), "jiangan", case)
-    landed = {d.type: d for d in got if d.from_site == "jiangan.psb"}
+    handler = site.client("cases", "jiangan", "handler1")
+    got = handler.GetCase(cpb.GetCaseRequest(name=case)).case
+    documents = case_documents(handler, "jiangan", case)
+    landed = {d.type: d for d in documents if d.from_site == "jiangan.psb"}
     assert set(landed) == {"criminal_referral_receipt", "police_filing_decision"}
     assert all(d.state == "effective" for d in landed.values())
     assert got.state == "police_declined"
