@@ -27,9 +27,9 @@ from google.protobuf.descriptor import Descriptor, FieldDescriptor, MethodDescri
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from liuhen.cases.v1 import cases_pb2
-from liuhen.enforcement.v1 import enforcement_pb2
-from liuhen.intake.v1 import intake_pb2
+from liuhen.cases.v1 import cases_internal_pb2, cases_pb2
+from liuhen.enforcement.v1 import enforcement_internal_pb2, enforcement_pb2
+from liuhen.intake.v1 import intake_internal_pb2, intake_pb2
 from liuhen.media.v1 import media_pb2
 from liuhen.platform.bootstrap import embedded_issuer
 from liuhen.routing.v1 import routing_pb2
@@ -42,6 +42,12 @@ SERVICES = {
     "media": media_pb2.DESCRIPTOR.services_by_name["MediaService"],
     "routing": routing_pb2.DESCRIPTOR.services_by_name["RoutingService"],
     "enforcement": enforcement_pb2.DESCRIPTOR.services_by_name["EnforcementService"],
+    # The internal services routing alone calls, served by intake, cases and enforcement.
+    "intake_internal": intake_internal_pb2.DESCRIPTOR.services_by_name["IntakeInternalService"],
+    "cases_internal": cases_internal_pb2.DESCRIPTOR.services_by_name["CasesInternalService"],
+    "enforcement_internal": enforcement_internal_pb2.DESCRIPTOR.services_by_name[
+        "EnforcementInternalService"
+    ],
 }
 METHODS = [(svc, m) for svc, d in SERVICES.items() for m in d.methods]
 USERS = ("intake1", "handler1", "reviewer1", "head1", "legal1", "bureau_head1")

@@ -4,6 +4,8 @@ psb's receipt and filing decision come back on the site's topic and land on the 
 
 from __future__ import annotations
 
+import grpc
+
 from liuhen.cases.v1 import cases_pb2 as cpb
 from liuhen.paging import case_documents
 from liuhen.platform.polling import wait_for
@@ -37,19 +39,19 @@ def answer(site: Site, type: str, to: rpb.Envelope, **payload: object) -> str:
 
 
 def applied(site: Site, message_id: str) -> rpb.Message | None:
-    messages = (
-        site.client("routing", "jiangan", "handler1")
-        .ListMessages(rpb.ListMessagesRequest(direction="inbox", order_by="time desc"))
-        .messages
-    )
-    return next(
-        (
-            m
-            for m in messages
-            if m.envelope.message_id == message_id and m.state != rpb.Message.RECEIVED
-        ),
-        None,
-    )
+    """The message once routing has acted on it: asked for by name, not looked for in a
+    page (the stack's shared inbox holds other tests' messages, some at later times)."""
+    try:
+        message: rpb.Message = (
+            site.client("routing", "jiangan", "handler1")
+            .GetMessage(rpb.GetMessageRequest(name=f"messages/{message_id}"))
+            .message
+        )
+    except grpc.RpcError as exc:
+        if exc.code() == grpc.StatusCode.NOT_FOUND:  # not received yet
+            return None
+        raise
+    return message if message.state != rpb.Message.RECEIVED else None
 
 
 def test_art30_the_psb_answers_a_referral_through_routing_and_its_documents_land(
