@@ -121,6 +121,13 @@ async def show(request: Request, o: Officer) -> Response:
         epb.ListServiceRecordsRequest(case=name),
     )
     entrusted = await entrustments.of_case(request, o, name)
+    doc_titles = {d.name: d.title_zh for d in documents.items}
+    for e in entrusted:  # a document entrusted may be on another page of the documents
+        if e.document not in doc_titles:
+            got = await call(
+                request, o, "cases", "GetDocument", cpb.GetDocumentRequest(name=e.document)
+            )
+            doc_titles[e.document] = got.document.title_zh
     types = catalogue.documents()
     draftable = [
         (code, types[code].zh)
@@ -148,7 +155,7 @@ async def show(request: Request, o: Officer) -> Response:
         served_types=sending.served_types(),
         assistance_recipients=sending.assistance_recipients(o),
         entrusted=entrusted,
-        doc_titles={d.name: d.title_zh for d in case.documents},
+        doc_titles=doc_titles,
         letters_sent={e.letter for e in entrusted},
         letter_type=entrustments.LETTER,
         **entrustments.helpers(),
