@@ -94,7 +94,12 @@ def cmd_case_show(args: argparse.Namespace) -> int:
 def cmd_case_bundle(args: argparse.Namespace) -> int:
     from liuhen.cli import bundle
 
-    out = bundle.write(bundle.gather(_officer(args), args.name, args.tenant), Path(args.output))
+    officer = _officer(args)
+    # Signed now and cosigned before it is written: every entry of the case, a print
+    # finished a moment ago included, is then under the bundle's checkpoint (Art 45).
+    out = bundle.witnessed_bundle(
+        officer, officer, args.name, Path(args.output), tenant=args.tenant
+    )
     print(f"court bundle of {args.name} written to {out}; check it: python -m liuhen.verify {out}")
     return 0
 

@@ -12,6 +12,7 @@ from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 
 from liuhen.cases.v1 import cases_pb2 as cpb
+from liuhen.platform.enums import key_of
 from liuhen.enforcement.v1 import enforcement_pb2 as epb
 from liuhen.paging import case_documents, case_ledger, every
 from tests.service.test_cases_steps import JA, cases, draft, effective, fails, ts
@@ -119,7 +120,7 @@ def test_art28_list_deadlines_pages_and_filters_on_case_open_and_overdue(site: S
             parent=f"tenants/{JA}", filter=filter_text, page_size=size
         )
         return [
-            (d.case_id, d.rule, d.state) for d in every(handler.ListDeadlines, request, "deadlines")
+            (d.case_id, d.rule, key_of(d)) for d in every(handler.ListDeadlines, request, "deadlines")
         ]
 
     mine = listed(f'case = "{case}"')
@@ -138,7 +139,7 @@ def test_art28_list_deadlines_pages_and_filters_on_case_open_and_overdue(site: S
     assert not any(c == other.split("/")[1] for c, _, _ in everywhere)
     # the deprecated fields still say the same, joined to the filter
     old = handler.ListDeadlines(cpb.ListDeadlinesRequest(case=case, overdue_only=True))
-    assert [(d.case_id, d.rule, d.state) for d in old.deadlines] == listed(
+    assert [(d.case_id, d.rule, key_of(d)) for d in old.deadlines] == listed(
         f'case = "{case}" AND overdue = true'
     )
     officer = site.user_id(JA, "handler1")

@@ -81,7 +81,7 @@ def test_art11_a_returned_non_acceptance_is_corrected_as_a_new_version_then_appr
     assert list(done.document.approvals) == [f"head:{site.user_id('jiangan', 'head1')}"]
     with site.running["intake"].platform.db.unit_of_work("jiangan") as uow:
         actions = [e.action for e in ledger.entries(uow, intake.name.removeprefix("intakes/"))]
-    assert actions[-8:] == [
+    assert actions[-9:] == [
         "non_acceptance_decision.drafted",
         "non_acceptance_decision.submitted",
         "non_acceptance_decision.returned",
@@ -90,6 +90,7 @@ def test_art11_a_returned_non_acceptance_is_corrected_as_a_new_version_then_appr
         "non_acceptance_decision.approved",
         "document.effective",  # the print of the corrected version (Art 45)
         "non_acceptance_decision.effective",
+        "document.printed",  # its PDF, rendered after the approval's commit
     ]
 
 

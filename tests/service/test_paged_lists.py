@@ -235,7 +235,7 @@ def test_art37_5_entrustments_page_and_filter_on_case_and_state(site: Site) -> N
     assert [e.name.rsplit("/", 1)[1] for e in waiting] == [
         str(uuid.UUID(int=200 + i)) for i in (3, 1)
     ]
-    assert {e.state for e in waiting} == {"pending"}
+    assert {e.state for e in waiting} == {epb.Entrustment.PENDING}
 
 
 def test_art37_5_a_bad_entrustment_page_token_is_refused(site: Site) -> None:
