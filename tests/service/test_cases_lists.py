@@ -12,9 +12,9 @@ from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 
 from liuhen.cases.v1 import cases_pb2 as cpb
-from liuhen.platform.enums import key_of
 from liuhen.enforcement.v1 import enforcement_pb2 as epb
 from liuhen.paging import case_documents, case_ledger, every
+from liuhen.platform.enums import key_of
 from tests.service.test_cases_steps import JA, cases, draft, effective, fails, ts
 from tests.support import Site, file_case, rid
 
