@@ -120,7 +120,8 @@ def test_art28_list_deadlines_pages_and_filters_on_case_open_and_overdue(site: S
             parent=f"tenants/{JA}", filter=filter_text, page_size=size
         )
         return [
-            (d.case_id, d.rule, key_of(d)) for d in every(handler.ListDeadlines, request, "deadlines")
+            (d.case_id, d.rule, key_of(d))
+            for d in every(handler.ListDeadlines, request, "deadlines")
         ]
 
     mine = listed(f'case = "{case}"')
