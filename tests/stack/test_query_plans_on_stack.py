@@ -218,8 +218,11 @@ def _first_page(order_by: str = "") -> listing.Page:
         ("inbox", "state = dead", "ix_platform_inbox_list_state"),
         ("outbox", "", "ix_platform_outbox_list_created"),
         ("outbox", "type = designation", "ix_platform_outbox_list_type"),
-        # A few pending ones are the relay's (ix_platform_outbox_state); the sent ones page.
-        ("outbox", "state = sent", "ix_platform_outbox_list_state"),
+        # A state that one message in fifty has is found by a state index: the list's,
+        # or the relay's own (state) one. (For a state nearly every message has, such as
+        # `sent`, walking the time index until the page is full is the better plan, and
+        # the planner rightly takes it: not checked here.)
+        ("outbox", "state = dead", "ix_platform_outbox_list_state|ix_platform_outbox_state"),
     ],
 )
 def test_design7_a_page_of_messages_is_read_by_an_index(
@@ -227,7 +230,7 @@ def test_design7_a_page_of_messages_is_read_by_an_index(
 ) -> None:
     order = listing.Ordering(routing_lists.TIME[direction], descending=True)
     got = plan(sent, routing_lists.statements(sent, filter_text, order, _first_page())[direction])
-    assert index in got, got
+    assert any(name in got for name in index.split("|")), got
     assert "Seq Scan" not in got, got
 
 
