@@ -15,7 +15,6 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from datetime import timedelta
 from pathlib import Path
 
 SIZE = int(os.environ.get("LIUHEN_BENCH_UPLOAD_MIB", "256")) * 1024 * 1024
@@ -96,12 +95,11 @@ def hash_and_write_twice() -> float:
 def media_upload() -> tuple[float, float, float]:
     import grpc
 
-    from liuhen.cli.demo import Officer, rid
+    from bench.procs import recording
+    from liuhen.cli.demo import Officer
     from liuhen.cli.processes import ServiceProcesses, env_for, free_ports
-    from liuhen.media.v1 import media_pb2 as mpb
     from liuhen.media.v1 import media_pb2_grpc
     from liuhen.platform.config import SERVICES, Settings
-    from liuhen.platform.db import utcnow
     from tests.support import Site, file_case
 
     home = Path(tempfile.mkdtemp(prefix="liuhen-bench-"))
@@ -111,23 +109,7 @@ def media_upload() -> tuple[float, float, float]:
     try:
         case = file_case(Site(settings, {}))
         handler = Officer(settings, "jiangan", "handler1")
-        now = utcnow()
-        meta = mpb.RecordingMetadata(
-            request_id=rid(),
-            case=case,
-            kind="video",
-            device="bench",
-            place="bench",
-            content_type="video/mp4",
-        )
-        meta.start_time.FromDatetime(now - timedelta(hours=1))
-        meta.end_time.FromDatetime(now - timedelta(minutes=1))
-        stream = iter(
-            [
-                mpb.UploadRecordingRequest(metadata=meta),
-                *(mpb.UploadRecordingRequest(chunk=c) for c in chunks()),
-            ]
-        )
+        stream = recording(case, chunks())
         media_pid = procs.procs["media"].pid
         before = peak_rss_mib(media_pid)
         t0 = time.perf_counter()
